@@ -32,7 +32,7 @@ public abstract class Tokenizer {
     public record Template(int[] start, int[] mid, int[] end) {
         public static final Template NONE = new Template(new int[0], new int[0], new int[0]);
 
-        int count(boolean pair) {
+        public int count(boolean pair) {
             return start.length + mid.length + (pair ? end.length : 0);
         }
     }
@@ -72,7 +72,7 @@ public abstract class Tokenizer {
     protected abstract void tokenizeSegment(String text, int start, int end, TokenBuffer out);
 
     /** The special tokens the post-processor adds. */
-    protected abstract Template template();
+    public abstract Template template();
 
     /** A copy of this tokenizer with other options (sharing the vocabulary and caches). */
     public abstract Tokenizer withOptions(TokenizerOptions options);
@@ -232,7 +232,7 @@ public abstract class Tokenizer {
             case ONLY_FIRST, ONLY_SECOND -> {
                 TokenBuffer target = options.truncation() == TokenizerOptions.Truncation.ONLY_FIRST || b == null ? a : b;
                 int other = total - target.size;
-                if (max - other < 0) {
+                if (max - other <= 0) { // as Hugging Face: cutting the sequence away entirely is an error
                     throw new IllegalArgumentException("truncation " + options.truncation() + " cannot fit "
                             + total + " tokens into maxLength " + options.maxLength() + ": the other sequence alone is "
                             + other + " tokens");

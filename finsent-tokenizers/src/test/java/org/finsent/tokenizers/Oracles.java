@@ -42,6 +42,13 @@ public final class Oracles {
         }
     }
 
+    /** A DJL tokenizer with explicit DJL options ({@code truncation}, {@code padding}, {@code maxLength}, ...). */
+    public static HuggingFaceTokenizer djl(byte[] tokenizerJson, Map<String, String> options) throws IOException {
+        try (InputStream in = new ByteArrayInputStream(tokenizerJson)) {
+            return HuggingFaceTokenizer.newInstance(in, options);
+        }
+    }
+
     public static HuggingFaceTokenizer djl(Path tokenizerJson, boolean addSpecialTokens) throws IOException {
         return djl(Files.readAllBytes(tokenizerJson), addSpecialTokens);
     }

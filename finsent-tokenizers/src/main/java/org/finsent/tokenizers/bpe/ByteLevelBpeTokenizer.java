@@ -150,7 +150,7 @@ public final class ByteLevelBpeTokenizer extends Tokenizer {
     }
 
     @Override
-    protected Template template() {
+    public Template template() {
         return Template.NONE;
     }
 

@@ -163,7 +163,7 @@ public final class WordPieceTokenizer extends Tokenizer {
     }
 
     @Override
-    protected Template template() {
+    public Template template() {
         return template;
     }
 

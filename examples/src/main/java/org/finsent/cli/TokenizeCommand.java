@@ -1,0 +1,103 @@
+package org.finsent.cli;
+
+import org.finsent.tokenizers.Encoding;
+import org.finsent.tokenizers.Tokenizer;
+import org.finsent.tokenizers.TokenizerLoader;
+import org.finsent.tokenizers.TokenizerOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code finsent tokenize}: shows how GPT-2 BPE and BERT WordPiece split a text (tokens, ids, character spans).
+ * GPT-2's files come from {@code --gpt2} (default {@code $FINSENT_SHARED/models/gpt2}, else
+ * {@code ../shared/models/gpt2}); BERT's from {@code --bert} (default: the bert-base-uncased vocabulary in the
+ * MiniLM {@code tokenizer.json} on the classpath).
+ */
+@Command(name = "tokenize", mixinStandardHelpOptions = true,
+        description = "Tokenize text with GPT-2 byte-level BPE and BERT WordPiece and print tokens, ids and spans.")
+public final class TokenizeCommand implements Callable<Integer> {
+    static final String DEFAULT_TEXT = "Operating profit rose to EUR 13.1 mn from EUR 8.7 mn — Nokia's outlook: “positive”.";
+    static final String MINILM_RESOURCE = "all-minilm-l6-v2-tokenizer.json";
+
+    @Parameters(arity = "0..*", paramLabel = "TEXT", description = "Text to tokenize (default: a FinancialPhraseBank-style sentence).")
+    List<String> text = new ArrayList<>();
+
+    @Option(names = "--pair", paramLabel = "TEXT", description = "Second text of a pair (BERT: [CLS] a [SEP] b [SEP]).")
+    String pair;
+
+    @Option(names = "--gpt2", paramLabel = "DIR", description = "GPT-2 tokenizer: a directory with vocab.json + merges.txt or tokenizer.json.")
+    Path gpt2;
+
+    @Option(names = "--bert", paramLabel = "PATH", description = "BERT tokenizer: a directory (tokenizer.json or vocab.txt) or a tokenizer.json file.")
+    Path bert;
+
+    @Option(names = "--max-length", paramLabel = "N", description = "Truncate to N tokens (special tokens included).")
+    int maxLength;
+
+    @Override
+    public Integer call() throws IOException {
+        String input = text.isEmpty() ? DEFAULT_TEXT : String.join(" ", text);
+        PrintStream out = System.out;
+        out.println("text: " + input + (pair == null ? "" : "\npair: " + pair));
+        Map<String, Tokenizer> tokenizers = new LinkedHashMap<>();
+        Path gpt2Dir = gpt2 != null ? gpt2 : sharedDir().resolve("models/gpt2");
+        if (gpt2 != null || Files.isDirectory(gpt2Dir)) {
+            tokenizers.put("GPT-2 byte-level BPE (" + gpt2Dir + ")", Tokenizer.load(gpt2Dir));
+        } else {
+            System.err.println("GPT-2: no tokenizer files at " + gpt2Dir + " (pass --gpt2 DIR with vocab.json + merges.txt,"
+                    + " or set FINSENT_SHARED); skipping GPT-2");
+        }
+        if (bert != null) {
+            tokenizers.put("BERT WordPiece (" + bert + ")", Tokenizer.load(bert));
+        } else {
+            try (InputStream in = TokenizeCommand.class.getClassLoader().getResourceAsStream(MINILM_RESOURCE)) {
+                if (in == null) throw new IOException("classpath resource " + MINILM_RESOURCE + " missing; pass --bert");
+                tokenizers.put("BERT WordPiece (bert-base-uncased vocabulary, from the MiniLM tokenizer.json)",
+                        TokenizerLoader.fromTokenizerJson(in, Path.of(MINILM_RESOURCE)));
+            }
+        }
+        for (var e : tokenizers.entrySet()) {
+            TokenizerOptions opts = TokenizerOptions.DEFAULTS;
+            if (maxLength > 0) opts = opts.withTruncation(maxLength);
+            Tokenizer t = e.getValue().withOptions(opts);
+            Encoding enc = t.encode(input, pair);
+            out.println();
+            out.println(e.getKey() + ": " + enc.length() + " tokens");
+            out.printf("  %4s  %-18s %7s  %-5s %s%n", "#", "token", "id", "type", "span in text");
+            for (int i = 0; i < enc.length(); i++) {
+                String src = enc.sequenceIds()[i] == 1 ? pair : input;
+                String span = enc.specialTokensMask()[i] == 1 ? "(added)"
+                        : enc.startOffsets()[i] + ".." + enc.endOffsets()[i] + " \""
+                        + src.substring(enc.startOffsets()[i], enc.endOffsets()[i]) + "\"";
+                out.printf("  %4d  %-18s %7d  %-5d %s%n", i, enc.tokens()[i], enc.ids()[i], enc.typeIds()[i], span);
+            }
+            out.println("  decoded: " + t.decode(enc.ids(), true));
+        }
+        return 0;
+    }
+
+    /** {@code $FINSENT_SHARED}, else {@code ../shared} relative to the working directory's repository root. */
+    static Path sharedDir() {
+        String env = System.getenv("FINSENT_SHARED");
+        if (env != null && !env.isBlank()) return Path.of(env);
+        Path dir = Path.of("").toAbsolutePath();
+        for (Path p = dir; p != null; p = p.getParent()) {
+            if (Files.isRegularFile(p.resolve("pom.xml")) && Files.isDirectory(p.resolve("finsent-tokenizers"))) {
+                return p.resolveSibling("shared");
+            }
+        }
+        return dir.resolveSibling("shared");
+    }
+}

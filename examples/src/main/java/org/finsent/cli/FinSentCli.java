@@ -27,6 +27,15 @@ public final class FinSentCli implements Runnable {
 
     /** Runs the command line and returns its exit code (for tests). */
     public static int run(String... args) {
-        return new CommandLine(new FinSentCli()).execute(args);
+        return new CommandLine(new FinSentCli())
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    // A user error (bad file, bad option value) gets one clear line, not a stack trace.
+                    boolean expected = e instanceof java.io.IOException || e instanceof IllegalArgumentException
+                            || e instanceof IllegalStateException;
+                    cmd.getErr().println("finsent " + cmd.getCommandName() + ": " + e.getMessage());
+                    if (!expected) e.printStackTrace(cmd.getErr());
+                    return 1;
+                })
+                .execute(args);
     }
 }

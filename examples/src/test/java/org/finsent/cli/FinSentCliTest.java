@@ -35,6 +35,15 @@ class FinSentCliTest {
 
     @Test
     void badTokenizerPathFailsWithAMessage() {
-        assertNotEquals(0, FinSentCli.run("tokenize", "--bert", "/nonexistent/dir", "x"));
+        java.io.PrintStream old = System.err;
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            assertNotEquals(0, FinSentCli.run("tokenize", "--bert", "/nonexistent/dir", "x"));
+        } finally {
+            System.setErr(old);
+        }
+        String msg = err.toString(StandardCharsets.UTF_8);
+        assertTrue(msg.contains("/nonexistent/dir") && !msg.contains("\tat "), msg);
     }
 }

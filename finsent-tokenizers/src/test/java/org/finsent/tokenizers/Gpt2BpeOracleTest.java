@@ -58,6 +58,13 @@ class Gpt2BpeOracleTest {
     }
 
     @Test
+    void uncachedMergesGiveTheSameIds() {
+        ByteLevelBpeTokenizer fresh = ours.withoutCache();
+        OracleComparison.compare("GPT-2 ids without cache vs HF", wellFormed(), fresh::encodeIds,
+                t -> Oracles.ints(hf.encode(t, false, false).getIds()));
+    }
+
+    @Test
     void offsetsMatchHuggingFace() {
         // DJL reports offsets in code points; ours are UTF-16 indices, converted here.
         OracleComparison.compare("GPT-2 offsets vs HF tokenizers", wellFormed(), t -> {

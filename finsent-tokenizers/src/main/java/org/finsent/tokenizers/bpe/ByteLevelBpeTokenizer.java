@@ -25,18 +25,25 @@ public final class ByteLevelBpeTokenizer extends Tokenizer {
     private final BpeModel model;
     private final boolean addPrefixSpace;
     private final Map<String, int[]> cache;
+    private final int cacheLimit;
 
     public ByteLevelBpeTokenizer(BpeModel model, Map<String, Integer> specialTokens, boolean addPrefixSpace,
                                  TokenizerOptions options) {
-        this(model, specialTokens, addPrefixSpace, options, new ConcurrentHashMap<>());
+        this(model, specialTokens, addPrefixSpace, options, new ConcurrentHashMap<>(), CACHE_LIMIT);
     }
 
     private ByteLevelBpeTokenizer(BpeModel model, Map<String, Integer> specialTokens, boolean addPrefixSpace,
-                                  TokenizerOptions options, Map<String, int[]> cache) {
+                                  TokenizerOptions options, Map<String, int[]> cache, int cacheLimit) {
         super(specialTokens, model.size(), options);
         this.model = model;
         this.addPrefixSpace = addPrefixSpace;
         this.cache = cache;
+        this.cacheLimit = cacheLimit;
+    }
+
+    /** A copy that never caches pieces (every piece is merged afresh): for measuring the merge loop itself. */
+    public ByteLevelBpeTokenizer withoutCache() {
+        return new ByteLevelBpeTokenizer(model, specialTokens(), addPrefixSpace, options, new ConcurrentHashMap<>(), 0);
     }
 
     /**
@@ -53,7 +60,7 @@ public final class ByteLevelBpeTokenizer extends Tokenizer {
 
     @Override
     public ByteLevelBpeTokenizer withOptions(TokenizerOptions options) {
-        return new ByteLevelBpeTokenizer(model, specialTokens(), addPrefixSpace, options, cache);
+        return new ByteLevelBpeTokenizer(model, specialTokens(), addPrefixSpace, options, cache, cacheLimit);
     }
 
     public boolean addPrefixSpace() {
@@ -85,7 +92,7 @@ public final class ByteLevelBpeTokenizer extends Tokenizer {
         if (ids == null) {
             byte[] bytes = utf8(text, i, j);
             ids = model.encodeWord(bytes, bytes.length);
-            if (cache.size() < CACHE_LIMIT) cache.put(piece, ids);
+            if (cache.size() < cacheLimit) cache.put(piece, ids);
         }
         boolean ascii = true;
         for (int k = i; k < j && ascii; k++) ascii = text.charAt(k) < 0x80;

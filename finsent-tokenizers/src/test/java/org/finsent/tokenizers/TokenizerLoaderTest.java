@@ -124,36 +124,36 @@ class TokenizerLoaderTest {
 
     @Test
     void truncatedMergesGiveTheLine() throws IOException {
-        Path merges = tmp.resolve("merges.txt");
+        Path vocab = TestData.gpt2Vocab(), merges = tmp.resolve("merges.txt");
         List<String> lines = Files.readAllLines(TestData.gpt2Merges()).subList(0, 1000);
         Files.writeString(merges, String.join("\n", lines) + "\nĠth", StandardCharsets.UTF_8); // cut mid-rule
-        assertMessage(assertThrows(TokenizerLoadException.class, () -> TokenizerLoader.gpt2(TestData.gpt2Vocab(), merges)),
+        assertMessage(assertThrows(TokenizerLoadException.class, () -> TokenizerLoader.gpt2(vocab, merges)),
                 "merges.txt:1001", "Ġth");
     }
 
     @Test
     void mergeWithUnknownTokenIsReported() throws IOException {
-        Path merges = tmp.resolve("merges.txt");
+        Path vocab = TestData.gpt2Vocab(), merges = tmp.resolve("merges.txt");
         Files.writeString(merges, "#version: 0.2\nĠ t\nzz qq\n", StandardCharsets.UTF_8);
-        assertMessage(assertThrows(TokenizerLoadException.class, () -> TokenizerLoader.gpt2(TestData.gpt2Vocab(), merges)),
+        assertMessage(assertThrows(TokenizerLoadException.class, () -> TokenizerLoader.gpt2(vocab, merges)),
                 "merge rule 2", "zz");
     }
 
     @Test
     void truncatedOrMalformedJsonGivesPosition() throws IOException {
-        Path vocab = tmp.resolve("vocab.json");
+        Path vocab = tmp.resolve("vocab.json"), realMerges = TestData.gpt2Merges();
         byte[] real = Files.readAllBytes(TestData.gpt2Vocab());
         Files.write(vocab, java.util.Arrays.copyOf(real, real.length / 2));
-        assertMessage(assertThrows(TokenizerLoadException.class, () -> TokenizerLoader.gpt2(vocab, TestData.gpt2Merges())),
+        assertMessage(assertThrows(TokenizerLoadException.class, () -> TokenizerLoader.gpt2(vocab, realMerges)),
                 "vocab.json", "malformed JSON", "line");
         Files.writeString(vocab, "{\"a\": \"x\"}");
-        assertMessage(assertThrows(TokenizerLoadException.class, () -> TokenizerLoader.gpt2(vocab, TestData.gpt2Merges())),
+        assertMessage(assertThrows(TokenizerLoadException.class, () -> TokenizerLoader.gpt2(vocab, realMerges)),
                 "vocab.json", "'a'", "non-negative integer");
         Files.writeString(vocab, "[1, 2]");
-        assertMessage(assertThrows(TokenizerLoadException.class, () -> TokenizerLoader.gpt2(vocab, TestData.gpt2Merges())),
+        assertMessage(assertThrows(TokenizerLoadException.class, () -> TokenizerLoader.gpt2(vocab, realMerges)),
                 "vocab.json", "JSON object");
         Files.writeString(vocab, "{\"a\": 0}");
-        assertMessage(assertThrows(TokenizerLoadException.class, () -> TokenizerLoader.gpt2(vocab, TestData.gpt2Merges())),
+        assertMessage(assertThrows(TokenizerLoadException.class, () -> TokenizerLoader.gpt2(vocab, realMerges)),
                 "byte-level");
     }
 

@@ -68,7 +68,7 @@ class WordPieceOracleTest {
     void idsAndTypeIdsMatch(Setup s) {
         int n = OracleComparison.compare(s.name + " ids", wellFormed(), t -> s.ours.encode(t).ids(),
                 t -> Oracles.ints(s.hf.encode(t, true, false).getIds()));
-        assertTrue(n > 3000);
+        assertTrue(n > 2500, "compared only " + n + " texts");
     }
 
     @ParameterizedTest(name = "{0}")

@@ -1,0 +1,112 @@
+package org.finsent.core.model;
+
+import org.finsent.core.nn.Attention;
+import org.finsent.core.nn.Dropout;
+import org.finsent.core.nn.Gelu;
+import org.finsent.core.nn.LayerNorm;
+import org.finsent.core.nn.Linear;
+import org.finsent.core.nn.Parameter;
+import org.finsent.core.nn.Projection;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.rng.Random;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One post-LN BERT encoder layer ({@code encoder.layer.i}):
+ * <pre>
+ *   a  = LN1(x + Drop(Wo·Attn(Wq·x, Wk·x, Wv·x)))        attention.self.{query,key,value}, attention.output.{dense,LayerNorm}
+ *   y  = LN2(a + Drop(W2·GELU(W1·a)))                     intermediate.dense, output.{dense,LayerNorm}
+ * </pre>
+ * Shapes: x, a, y {@code [B·T, C]}. The projections are {@link Projection}s so PEFT can wrap them.
+ */
+public final class BertLayer {
+    public Projection query, key, value, attnOut, intermediate, output;
+    public final LayerNorm attnLn, outLn;
+    private final Dropout attnProbsDrop, attnOutDrop, outDrop;
+    private final Gelu act;
+    private final int heads;
+    /** Optional hook applied to the feed-forward output before the residual and LayerNorm (Pfeiffer adapters). */
+    public OutputHook outputHook;
+
+    private Attention.Cache attnCache;
+    private INDArray inter; // pre-activation W1·a
+    private int b, t;
+
+    /** A hook on {@code LN2(f + a)}: given f (dense output after dropout), a and the LayerNorm, returns y. */
+    public interface OutputHook {
+        INDArray forward(INDArray f, INDArray residual, LayerNorm ln);
+
+        /** Returns {dF, dResidual}. */
+        INDArray[] backward(INDArray dy);
+
+        List<Parameter> parameters();
+    }
+
+    BertLayer(String p, BertConfig c, DataType type, Random rng) {
+        int h = c.hiddenSize();
+        query = Linear.linear(p + "attention.self.query", h, h, true, type);
+        key = Linear.linear(p + "attention.self.key", h, h, true, type);
+        value = Linear.linear(p + "attention.self.value", h, h, true, type);
+        attnOut = Linear.linear(p + "attention.output.dense", h, h, true, type);
+        attnLn = new LayerNorm(p + "attention.output.LayerNorm", h, c.layerNormEps(), type);
+        intermediate = Linear.linear(p + "intermediate.dense", h, c.intermediateSize(), true, type);
+        output = Linear.linear(p + "output.dense", c.intermediateSize(), h, true, type);
+        outLn = new LayerNorm(p + "output.LayerNorm", h, c.layerNormEps(), type);
+        attnProbsDrop = new Dropout(c.attentionProbsDropoutProb(), rng);
+        attnOutDrop = new Dropout(c.hiddenDropoutProb(), rng);
+        outDrop = new Dropout(c.hiddenDropoutProb(), rng);
+        act = Gelu.fromConfig(c.hiddenAct());
+        heads = c.numAttentionHeads();
+    }
+
+    INDArray forward(INDArray x, int b, int t, INDArray mask, boolean training) {
+        this.b = b;
+        this.t = t;
+        INDArray q = Attention.splitHeads(query.forward(x), b, t, heads);
+        INDArray k = Attention.splitHeads(key.forward(x), b, t, heads);
+        INDArray v = Attention.splitHeads(value.forward(x), b, t, heads);
+        Attention.Cache[] cache = new Attention.Cache[1];
+        INDArray ctx = Attention.mergeHeads(Attention.forward(q, k, v, mask, attnProbsDrop, training, cache));
+        attnCache = cache[0];
+        INDArray a = attnLn.forward(attnOutDrop.forward(attnOut.forward(ctx), training).add(x));
+        inter = intermediate.forward(a);
+        INDArray f = outDrop.forward(output.forward(act.forward(inter)), training);
+        return outputHook != null ? outputHook.forward(f, a, outLn) : outLn.forward(f.addi(a));
+    }
+
+    INDArray backward(INDArray dy) {
+        INDArray df, da;
+        if (outputHook != null) {
+            INDArray[] d = outputHook.backward(dy);
+            df = d[0];
+            da = d[1];
+        } else {
+            df = outLn.backward(dy);
+            da = df.dup();                                                   // residual branch
+        }
+        INDArray dInter = act.backward(output.backward(outDrop.backward(df)), inter);
+        da.addi(intermediate.backward(dInter));
+        INDArray ds = attnLn.backward(da);                                   // d(attn_out + x)
+        INDArray dx = ds.dup();                                              // residual branch
+        INDArray dctx = attnOut.backward(attnOutDrop.backward(ds));
+        Attention.Grads g = Attention.backward(Attention.splitHeads(dctx, b, t, heads), attnCache, attnProbsDrop);
+        dx.addi(query.backward(Attention.mergeHeads(g.dq())));
+        dx.addi(key.backward(Attention.mergeHeads(g.dk())));
+        dx.addi(value.backward(Attention.mergeHeads(g.dv())));
+        return dx;
+    }
+
+    List<Parameter> parameters() {
+        List<Parameter> p = new ArrayList<>();
+        for (Projection pr : List.of(query, key, value, attnOut)) p.addAll(pr.parameters());
+        p.addAll(attnLn.parameters());
+        p.addAll(intermediate.parameters());
+        p.addAll(output.parameters());
+        p.addAll(outLn.parameters());
+        if (outputHook != null) p.addAll(outputHook.parameters());
+        return p;
+    }
+}

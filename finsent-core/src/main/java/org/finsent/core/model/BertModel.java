@@ -1,0 +1,125 @@
+package org.finsent.core.model;
+
+import org.finsent.core.nn.Attention;
+import org.finsent.core.nn.Dropout;
+import org.finsent.core.nn.Embedding;
+import org.finsent.core.nn.LayerNorm;
+import org.finsent.core.nn.Linear;
+import org.finsent.core.nn.Parameter;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.rng.Random;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * BERT encoder ({@code transformers.BertModel}):
+ * <pre>
+ *   h0 = Drop(LN(word[ids] + position[0..T) + tokenType[types]))
+ *   hl = BertLayer_l(h(l-1), mask)                 for l = 1..L (post-LN)
+ *   pooled = tanh(Wp·hL[:, 0])                     pooler (optional)
+ * </pre>
+ * Activations are rows {@code [B·T, C]}. Parameter names are Hugging Face's, under {@code prefix}
+ * ({@code ""} for a bare BertModel checkpoint, {@code "bert."} inside BertForSequenceClassification).
+ */
+public final class BertModel {
+    public final BertConfig config;
+    public final DataType type;
+    public final Embedding word, position, tokenType;
+    public final LayerNorm embLn;
+    public final List<BertLayer> layers = new ArrayList<>();
+    public final Linear pooler; // null without pooler
+    private final Dropout embDrop;
+    private boolean training;
+
+    private int b, t;
+    private INDArray pooledPre; // tanh output, for backward
+    private INDArray mask;
+
+    public BertModel(BertConfig c, String prefix, boolean withPooler, DataType type, long seed) {
+        this.config = c;
+        this.type = type;
+        Random rng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
+        word = new Embedding(prefix + "embeddings.word_embeddings", c.vocabSize(), c.hiddenSize(), type);
+        position = new Embedding(prefix + "embeddings.position_embeddings", c.maxPositionEmbeddings(), c.hiddenSize(), type);
+        tokenType = new Embedding(prefix + "embeddings.token_type_embeddings", c.typeVocabSize(), c.hiddenSize(), type);
+        embLn = new LayerNorm(prefix + "embeddings.LayerNorm", c.hiddenSize(), c.layerNormEps(), type);
+        embDrop = new Dropout(c.hiddenDropoutProb(), rng);
+        for (int i = 0; i < c.numHiddenLayers(); i++) layers.add(new BertLayer(prefix + "encoder.layer." + i + ".", c, type, rng));
+        pooler = withPooler ? Linear.linear(prefix + "pooler.dense", c.hiddenSize(), c.hiddenSize(), true, type) : null;
+    }
+
+    public void train(boolean on) {
+        training = on;
+    }
+
+    public boolean training() {
+        return training;
+    }
+
+    /** Last hidden state {@code [B·T, C]}. */
+    public INDArray forward(Batch batch) {
+        b = batch.batchSize();
+        t = batch.seqLen();
+        if (t > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("sequence length " + t + " exceeds max_position_embeddings " + config.maxPositionEmbeddings());
+        }
+        int[] pos = new int[b * t];
+        for (int i = 0; i < pos.length; i++) pos[i] = i % t;
+        INDArray x = word.forward(Nd4j.createFromArray(Batch.flat(batch.inputIds())))
+                .addi(position.forward(Nd4j.createFromArray(pos)))
+                .addi(tokenType.forward(Nd4j.createFromArray(Batch.flat(batch.tokenTypeIds()))));
+        x = embDrop.forward(embLn.forward(x), training);
+        mask = Attention.mask(batch.attentionMask(), false, type);
+        for (BertLayer l : layers) x = l.forward(x, b, t, mask, training);
+        return x;
+    }
+
+    /** {@code tanh(Wp·h[:, 0])}: {@code [B, C]} from the last hidden state. */
+    public INDArray pool(INDArray hidden) {
+        INDArray cls = hidden.reshape(b, t, config.hiddenSize()).get(NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.all()).dup();
+        pooledPre = Transforms.tanh(pooler.forward(cls), true);
+        return pooledPre;
+    }
+
+    /** Backward of {@link #pool}: the gradient on the hidden state ({@code [B·T, C]}, non-zero on [CLS] rows). */
+    public INDArray poolBackward(INDArray dPooled) {
+        INDArray dPre = pooledPre.mul(pooledPre).rsubi(1).muli(dPooled);      // tanh' = 1 - tanh²
+        INDArray dCls = pooler.backward(dPre);                                 // [B, C]
+        INDArray dHidden = Nd4j.zeros(type, (long) b * t, config.hiddenSize());
+        for (int n = 0; n < b; n++) dHidden.putRow((long) n * t, dCls.getRow(n));
+        return dHidden;
+    }
+
+    /** Backward from {@code d(last hidden state)}; accumulates every trainable parameter's gradient. */
+    public INDArray backward(INDArray dHidden) {
+        INDArray d = dHidden;
+        for (int i = layers.size() - 1; i >= 0; i--) d = layers.get(i).backward(d);
+        d = embLn.backward(embDrop.backward(d));
+        word.backward(d);
+        position.backward(d);
+        tokenType.backward(d);
+        return d; // gradient w.r.t. the summed input embeddings
+    }
+
+    public List<Parameter> parameters() {
+        List<Parameter> p = new ArrayList<>(List.of(word.weight, position.weight, tokenType.weight));
+        p.addAll(embLn.parameters());
+        for (BertLayer l : layers) p.addAll(l.parameters());
+        if (pooler != null) p.addAll(pooler.parameters());
+        return p;
+    }
+
+    /** Parameters by Hugging Face name. */
+    public Map<String, Parameter> namedParameters() {
+        Map<String, Parameter> m = new LinkedHashMap<>();
+        for (Parameter p : parameters()) m.put(p.name(), p);
+        return m;
+    }
+}

@@ -1,0 +1,111 @@
+package org.finsent.core.model;
+
+import org.finsent.core.nn.Attention;
+import org.finsent.core.nn.Dropout;
+import org.finsent.core.nn.Gelu;
+import org.finsent.core.nn.LayerNorm;
+import org.finsent.core.nn.Linear;
+import org.finsent.core.nn.Parameter;
+import org.finsent.core.nn.Projection;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.rng.Random;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One pre-LN GPT-2 block ({@code h.i}):
+ * <pre>
+ *   x1 = x  + Drop(c_proj(CausalAttn(split(c_attn(LN1(x))))))     attn.c_attn [C,3C], attn.c_proj [C,C]
+ *   y  = x1 + Drop(mlp.c_proj(GELU_tanh(mlp.c_fc(LN2(x1)))))       mlp.c_fc [C,4C], mlp.c_proj [4C,C]
+ * </pre>
+ * Weights use the Conv1D [in, out] layout of the checkpoints. Shapes: x, x1, y {@code [B·T, C]}.
+ */
+public final class Gpt2Block {
+    public final LayerNorm ln1, ln2;
+    public Projection cAttn, cProj, cFc, mlpProj;
+    private final Dropout attnDrop, residDrop1, residDrop2;
+    private final Gelu act;
+    private final int heads, c;
+    /** Optional hook on the MLP output before the residual add (Pfeiffer adapters): y = hook(f, x1). */
+    public OutputHook outputHook;
+
+    private Attention.Cache attnCache;
+    private INDArray fc; // pre-activation
+    private int b, t;
+
+    /** Hook for the feed-forward output; GPT-2 is pre-LN, so there is no LayerNorm at this point. */
+    public interface OutputHook {
+        INDArray forward(INDArray f, INDArray residual);
+
+        /** Returns {dF, dResidual}. */
+        INDArray[] backward(INDArray dy);
+
+        List<Parameter> parameters();
+    }
+
+    Gpt2Block(String p, Gpt2Config cfg, DataType type, Random rng) {
+        c = cfg.nEmbd();
+        ln1 = new LayerNorm(p + "ln_1", c, cfg.layerNormEpsilon(), type);
+        cAttn = Linear.conv1d(p + "attn.c_attn", c, 3 * c, type);
+        cProj = Linear.conv1d(p + "attn.c_proj", c, c, type);
+        ln2 = new LayerNorm(p + "ln_2", c, cfg.layerNormEpsilon(), type);
+        cFc = Linear.conv1d(p + "mlp.c_fc", c, cfg.nInner(), type);
+        mlpProj = Linear.conv1d(p + "mlp.c_proj", cfg.nInner(), c, type);
+        attnDrop = new Dropout(cfg.attnPdrop(), rng);
+        residDrop1 = new Dropout(cfg.residPdrop(), rng);
+        residDrop2 = new Dropout(cfg.residPdrop(), rng);
+        act = Gelu.fromConfig(cfg.activationFunction());
+        heads = cfg.nHead();
+    }
+
+    INDArray forward(INDArray x, int b, int t, INDArray mask, boolean training) {
+        this.b = b;
+        this.t = t;
+        INDArray qkv = cAttn.forward(ln1.forward(x));                                  // [N, 3C]
+        INDArray q = Attention.splitHeads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c)), b, t, heads);
+        INDArray k = Attention.splitHeads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(c, 2 * c)), b, t, heads);
+        INDArray v = Attention.splitHeads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(2 * c, 3 * c)), b, t, heads);
+        Attention.Cache[] cache = new Attention.Cache[1];
+        INDArray ctx = Attention.mergeHeads(Attention.forward(q, k, v, mask, attnDrop, training, cache));
+        attnCache = cache[0];
+        INDArray x1 = residDrop1.forward(cProj.forward(ctx), training).add(x);
+        fc = cFc.forward(ln2.forward(x1));
+        INDArray f = residDrop2.forward(mlpProj.forward(act.forward(fc)), training);
+        return outputHook != null ? outputHook.forward(f, x1) : f.addi(x1);
+    }
+
+    INDArray backward(INDArray dy) {
+        INDArray df, dx1;
+        if (outputHook != null) {
+            INDArray[] d = outputHook.backward(dy);
+            df = d[0];
+            dx1 = d[1];
+        } else {
+            df = dy;
+            dx1 = dy.dup();                                                            // residual branch
+        }
+        INDArray dFc = act.backward(mlpProj.backward(residDrop2.backward(df)), fc);
+        dx1.addi(ln2.backward(cFc.backward(dFc)));
+        INDArray dx = dx1.dup();                                                       // residual branch
+        INDArray dctx = cProj.backward(residDrop1.backward(dx1));
+        Attention.Grads g = Attention.backward(Attention.splitHeads(dctx, b, t, heads), attnCache, attnDrop);
+        INDArray dqkv = Nd4j.hstack(Attention.mergeHeads(g.dq()), Attention.mergeHeads(g.dk()), Attention.mergeHeads(g.dv()));
+        dx.addi(ln1.backward(cAttn.backward(dqkv)));
+        return dx;
+    }
+
+    List<Parameter> parameters() {
+        List<Parameter> p = new ArrayList<>(ln1.parameters());
+        p.addAll(cAttn.parameters());
+        p.addAll(cProj.parameters());
+        p.addAll(ln2.parameters());
+        p.addAll(cFc.parameters());
+        p.addAll(mlpProj.parameters());
+        if (outputHook != null) p.addAll(outputHook.parameters());
+        return p;
+    }
+}

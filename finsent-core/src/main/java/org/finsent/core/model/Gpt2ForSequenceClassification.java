@@ -1,0 +1,77 @@
+package org.finsent.core.model;
+
+import org.finsent.core.nn.Linear;
+import org.finsent.core.nn.Parameter;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code logits = score(h[last real token])}: GPT-2 with a bias-free {@code score} head read at each row's last
+ * non-padding position. The position comes from the attention mask, so right or left padding both work and a
+ * pad token equal to {@code <|endoftext|>} may also occur inside (or at the end of) the text.
+ */
+public final class Gpt2ForSequenceClassification implements SequenceClassifier {
+    public final Gpt2Model transformer;
+    public final Linear score;
+    private int[] lastRows;
+    private long rows;
+
+    public Gpt2ForSequenceClassification(Gpt2Config c, DataType type, long seed) {
+        transformer = new Gpt2Model(c, "transformer.", type, seed);
+        score = Linear.linear("score", c.nEmbd(), c.numLabels(), false, type);
+    }
+
+    /** Row index (in {@code [B·T]}) of each example's last real token. */
+    static int[] lastTokenRows(int[][] mask) {
+        int t = mask[0].length;
+        int[] rows = new int[mask.length];
+        for (int n = 0; n < mask.length; n++) {
+            int last = -1;
+            for (int i = 0; i < t; i++) if (mask[n][i] != 0) last = i;
+            if (last < 0) throw new IllegalArgumentException("row " + n + " of the batch has no real token");
+            rows[n] = n * t + last;
+        }
+        return rows;
+    }
+
+    @Override
+    public INDArray forward(Batch batch) {
+        INDArray h = transformer.forward(batch);
+        rows = h.rows();
+        lastRows = lastTokenRows(batch.attentionMask());
+        return score.forward(Nd4j.pullRows(h, 1, lastRows));
+    }
+
+    @Override
+    public void backward(INDArray dLogits) {
+        INDArray dPooled = score.backward(dLogits);
+        INDArray dh = Nd4j.zeros(dPooled.dataType(), rows, dPooled.columns());
+        for (int n = 0; n < lastRows.length; n++) dh.putRow(lastRows[n], dPooled.getRow(n));
+        transformer.backward(dh);
+    }
+
+    @Override
+    public void train(boolean on) {
+        transformer.train(on);
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        List<Parameter> p = new ArrayList<>(transformer.parameters());
+        p.addAll(score.parameters());
+        return p;
+    }
+
+    @Override
+    public Map<String, Parameter> namedParameters() {
+        Map<String, Parameter> m = new LinkedHashMap<>();
+        for (Parameter p : parameters()) m.put(p.name(), p);
+        return m;
+    }
+}

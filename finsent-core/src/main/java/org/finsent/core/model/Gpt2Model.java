@@ -1,0 +1,101 @@
+package org.finsent.core.model;
+
+import org.finsent.core.nn.Attention;
+import org.finsent.core.nn.Dropout;
+import org.finsent.core.nn.Embedding;
+import org.finsent.core.nn.LayerNorm;
+import org.finsent.core.nn.Parameter;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.rng.Random;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * GPT-2 decoder ({@code transformers.GPT2Model}):
+ * <pre>
+ *   h0 = Drop(wte[ids] + wpe[pos])
+ *   hl = Gpt2Block_l(h(l-1), causal ∧ padding mask)      l = 1..L (pre-LN)
+ *   out = ln_f(hL)                                        [B·T, C]
+ * </pre>
+ * Positions: by default each row counts its real tokens ({@code pos = cumsum(mask) − 1}, 0 on padding), so a
+ * left-padded row gets the same positions, hence the same outputs, as the unpadded text. Hugging Face's
+ * {@code forward} without {@code position_ids} uses {@code 0..T-1} instead (identical for right padding); pass
+ * {@link #positionIds(int[][])} explicitly to reproduce that.
+ */
+public final class Gpt2Model {
+    public final Gpt2Config config;
+    public final DataType type;
+    public final Embedding wte, wpe;
+    public final List<Gpt2Block> blocks = new ArrayList<>();
+    public final LayerNorm lnF;
+    private final Dropout drop;
+    private boolean training;
+
+    public Gpt2Model(Gpt2Config c, String prefix, DataType type, long seed) {
+        this.config = c;
+        this.type = type;
+        Random rng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
+        wte = new Embedding(prefix + "wte", c.vocabSize(), c.nEmbd(), type);
+        wpe = new Embedding(prefix + "wpe", c.nPositions(), c.nEmbd(), type);
+        drop = new Dropout(c.embdPdrop(), rng);
+        for (int i = 0; i < c.nLayer(); i++) blocks.add(new Gpt2Block(prefix + "h." + i + ".", c, type, rng));
+        lnF = new LayerNorm(prefix + "ln_f", c.nEmbd(), c.layerNormEpsilon(), type);
+    }
+
+    public void train(boolean on) {
+        training = on;
+    }
+
+    public boolean training() {
+        return training;
+    }
+
+    /** Positions that ignore padding: {@code cumsum(mask) − 1}, and 0 on padded positions. */
+    public static int[][] positionIds(int[][] attentionMask) {
+        int[][] pos = new int[attentionMask.length][];
+        for (int n = 0; n < attentionMask.length; n++) {
+            pos[n] = new int[attentionMask[n].length];
+            int seen = 0;
+            for (int i = 0; i < pos[n].length; i++) {
+                if (attentionMask[n][i] != 0) pos[n][i] = seen++;
+            }
+        }
+        return pos;
+    }
+
+    public INDArray forward(Batch batch) {
+        return forward(batch, positionIds(batch.attentionMask()));
+    }
+
+    /** With explicit position ids {@code [B, T]}. */
+    public INDArray forward(Batch batch, int[][] positions) {
+        int b = batch.batchSize(), t = batch.seqLen();
+        if (t > config.nPositions()) throw new IllegalArgumentException("sequence length " + t + " exceeds n_positions " + config.nPositions());
+        INDArray x = wte.forward(Nd4j.createFromArray(Batch.flat(batch.inputIds())))
+                .addi(wpe.forward(Nd4j.createFromArray(Batch.flat(positions))));
+        x = drop.forward(x, training);
+        INDArray mask = Attention.mask(batch.attentionMask(), true, type);
+        for (Gpt2Block blk : blocks) x = blk.forward(x, b, t, mask, training);
+        return lnF.forward(x);
+    }
+
+    /** Backward from {@code d(out)}; returns the gradient w.r.t. the summed input embeddings. */
+    public INDArray backward(INDArray dOut) {
+        INDArray d = lnF.backward(dOut);
+        for (int i = blocks.size() - 1; i >= 0; i--) d = blocks.get(i).backward(d);
+        d = drop.backward(d);
+        wte.backward(d);
+        wpe.backward(d);
+        return d;
+    }
+
+    public List<Parameter> parameters() {
+        List<Parameter> p = new ArrayList<>(List.of(wte.weight, wpe.weight));
+        for (Gpt2Block blk : blocks) p.addAll(blk.parameters());
+        p.addAll(lnF.parameters());
+        return p;
+    }
+}

@@ -1,0 +1,91 @@
+package org.finsent.core.nn;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * Scaled dot-product attention over all heads and examples at once (batched GEMMs, no Java loop per head):
+ * <pre>
+ *   S = Q·Kᵀ/√D + M        Q [B,H,T,D], K,V [B,H,Tk,D], M [B,1,T,Tk] additive mask (0 or the dtype's min)
+ *   P = softmax(S)          over the keys (last dim); P' = Dropout(P)
+ *   O = P'·V                [B,H,T,D]
+ * </pre>
+ * Backward: dV = P'ᵀ·dO; dP = Dropout'(dO·Vᵀ); dS = P ∘ (dP − rowsum(dP ∘ P)); dQ = dS·K/√D; dK = dSᵀ·Q/√D.
+ * Tk may exceed T (prefix-tuning rows are prepended to K and V).
+ */
+public final class Attention {
+    private Attention() {
+    }
+
+    /** What backward needs. */
+    public record Cache(INDArray q, INDArray k, INDArray v, INDArray probs, INDArray dropped, double scale) {
+    }
+
+    /** The gradients of Q, K, V. */
+    public record Grads(INDArray dq, INDArray dk, INDArray dv) {
+    }
+
+    public static INDArray forward(INDArray q, INDArray k, INDArray v, INDArray mask, Dropout dropout, boolean training,
+                                   Cache[] cacheOut) {
+        long b = q.size(0), h = q.size(1), t = q.size(2), tk = k.size(2);
+        double scale = 1 / Math.sqrt(q.size(3));
+        INDArray s = Nd4j.matmul(q, k, null, false, true, false).muli(scale);   // [B,H,T,Tk]
+        if (mask != null) s.addi(mask);
+        INDArray s2 = s.reshape(b * h * t, tk);
+        s2.subiColumnVector(s2.max(true, 1));
+        Transforms.exp(s2, false);
+        s2.diviColumnVector(s2.sum(true, 1));
+        INDArray probs = s;                                                        // softmax, in place
+        INDArray dropped = dropout == null ? probs : dropout.forward(probs, training);
+        INDArray o = Nd4j.matmul(dropped, v, null, false, false, false);          // [B,H,T,D]
+        cacheOut[0] = new Cache(q, k, v, probs, dropped, scale);
+        return o;
+    }
+
+    public static Grads backward(INDArray dOut, Cache c, Dropout dropout) {
+        long b = c.q.size(0), h = c.q.size(1), t = c.q.size(2), tk = c.k.size(2);
+        INDArray dv = Nd4j.matmul(c.dropped, dOut, null, true, false, false);     // [B,H,Tk,D]
+        INDArray dp = Nd4j.matmul(dOut, c.v, null, false, true, false);           // [B,H,T,Tk]
+        if (dropout != null && c.dropped != c.probs) dp = dropout.backward(dp);
+        INDArray p2 = c.probs.reshape(b * h * t, tk), dp2 = dp.reshape(b * h * t, tk);
+        INDArray rowDot = dp2.mul(p2).sum(true, 1);
+        INDArray ds = dp2.subiColumnVector(rowDot).muli(p2).muli(c.scale).reshape(b, h, t, tk);
+        INDArray dq = Nd4j.matmul(ds, c.k, null, false, false, false);            // [B,H,T,D]
+        INDArray dk = Nd4j.matmul(ds, c.q, null, true, false, false);             // [B,H,Tk,D]
+        return new Grads(dq, dk, dv);
+    }
+
+    /** {@code [B·T, H·D]} rows to {@code [B, H, T, D]}. */
+    public static INDArray splitHeads(INDArray x, long b, long t, long heads) {
+        long d = x.size(1) / heads;
+        return x.reshape('c', b, t, heads, d).permute(0, 2, 1, 3).dup('c');
+    }
+
+    /** {@code [B, H, T, D]} back to rows {@code [B·T, H·D]}. */
+    public static INDArray mergeHeads(INDArray x) {
+        long b = x.size(0), h = x.size(1), t = x.size(2), d = x.size(3);
+        return x.permute(0, 2, 1, 3).dup('c').reshape(b * t, h * d);
+    }
+
+    /**
+     * The additive mask {@code [B,1,T,T]}: 0 where query i may attend key j, the dtype's lowest finite value
+     * elsewhere (as Hugging Face), from a {@code [B,T]} 0/1 padding mask and, for GPT-2, causality ({@code j ≤ i}).
+     * One value per position (never a sum of two minima, which would overflow to -inf).
+     */
+    public static INDArray mask(int[][] attentionMask, boolean causal, DataType type) {
+        int b = attentionMask.length, t = attentionMask[0].length;
+        double neg = type == DataType.DOUBLE ? -Double.MAX_VALUE : -Float.MAX_VALUE;
+        double[] m = new double[b * t * t];
+        for (int n = 0; n < b; n++) {
+            for (int i = 0; i < t; i++) {
+                for (int j = 0; j < t; j++) {
+                    boolean ok = attentionMask[n][j] != 0 && (!causal || j <= i);
+                    m[(n * t + i) * t + j] = ok ? 0 : neg;
+                }
+            }
+        }
+        return Nd4j.create(m, new long[]{b, 1, t, t}, type);
+    }
+}

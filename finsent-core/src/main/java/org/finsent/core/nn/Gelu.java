@@ -1,0 +1,61 @@
+package org.finsent.core.nn;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * GELU, in the two flavours checkpoints were trained with (ND4J's own GELU ops are approximations of neither):
+ * <ul>
+ *   <li>{@link #ERF} (BERT, {@code hidden_act="gelu"}): {@code y = x·Φ(x) = 0.5x(1 + erf(x/√2))},
+ *       {@code y' = Φ(x) + x·φ(x)};</li>
+ *   <li>{@link #TANH} (GPT-2, {@code "gelu_new"}): {@code y = 0.5x(1 + tanh(u))}, {@code u = √(2/π)(x + 0.044715x³)},
+ *       {@code y' = 0.5(1 + t) + 0.5x(1 − t²)·√(2/π)(1 + 3·0.044715x²)}.</li>
+ * </ul>
+ * Stateless: {@link #forward} returns the output and {@link #backward} takes the forward's input.
+ */
+public enum Gelu {
+    ERF, TANH;
+
+    private static final double SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
+    private static final double INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+    /** The activation named by a Hugging Face config ({@code hidden_act} / {@code activation_function}). */
+    public static Gelu fromConfig(String name) {
+        return switch (name) {
+            case "gelu" -> ERF;
+            case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> TANH;
+            default -> throw new IllegalArgumentException("unsupported activation '" + name + "' (gelu or gelu_new)");
+        };
+    }
+
+    public INDArray forward(INDArray x) {
+        if (this == ERF) {
+            INDArray erf = Nd4j.getExecutioner().exec(new Erf(x.mul(1 / Math.sqrt(2)), x.ulike()));
+            return erf.addi(1).muli(x).muli(0.5);
+        }
+        INDArray t = Transforms.tanh(inner(x), false);
+        return t.addi(1).muli(x).muli(0.5);
+    }
+
+    /** dx given dy and the forward's input x. */
+    public INDArray backward(INDArray dy, INDArray x) {
+        INDArray d;
+        if (this == ERF) {
+            INDArray cdf = Nd4j.getExecutioner().exec(new Erf(x.mul(1 / Math.sqrt(2)), x.ulike())).addi(1).muli(0.5);
+            INDArray pdf = Transforms.exp(x.mul(x).muli(-0.5), false).muli(INV_SQRT_2PI);
+            d = pdf.muli(x).addi(cdf);
+        } else {
+            INDArray t = Transforms.tanh(inner(x), false);
+            INDArray du = x.mul(x).muli(3 * 0.044715).addi(1).muli(SQRT_2_OVER_PI);
+            INDArray sech2 = t.mul(t).rsubi(1);
+            d = sech2.muli(du).muli(x).muli(0.5).addi(t.addi(1).muli(0.5));
+        }
+        return d.muli(dy);
+    }
+
+    private static INDArray inner(INDArray x) {
+        return x.mul(x).muli(x).muli(0.044715).addi(x).muli(SQRT_2_OVER_PI);
+    }
+}

@@ -1,0 +1,71 @@
+package org.finsent.core.nn;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.util.List;
+
+/**
+ * LayerNorm over the last dimension of {@code x [N, C]}: {@code y = (x - mean)·rstd·γ + β}, with the biased
+ * variance (÷C) computed in two passes and {@code rstd = 1/sqrt(var + eps)} (eps 1e-12 for BERT, 1e-5 for GPT-2).
+ */
+public final class LayerNorm {
+    public final Parameter weight, bias; // γ, β [C]
+    private final double eps;
+
+    /** What backward needs from one forward. */
+    public record Cache(INDArray xhat, INDArray rstd) {
+    }
+
+    private Cache last;
+
+    public LayerNorm(String name, int dim, double eps, DataType type) {
+        this.weight = new Parameter(name + ".weight", Nd4j.ones(type, dim));
+        this.bias = new Parameter(name + ".bias", Nd4j.zeros(type, dim));
+        this.eps = eps;
+    }
+
+    public INDArray forward(INDArray x) {
+        Cache c = normalize(x);
+        last = c;
+        return c.xhat.mulRowVector(weight.value()).addiRowVector(bias.value());
+    }
+
+    /** Forward that returns its cache instead of keeping it (for a LayerNorm applied twice, as Pfeiffer adapters do). */
+    public INDArray forward(INDArray x, Cache[] cacheOut) {
+        Cache c = normalize(x);
+        cacheOut[0] = c;
+        return c.xhat.mulRowVector(weight.value()).addiRowVector(bias.value());
+    }
+
+    private Cache normalize(INDArray x) {
+        INDArray mean = x.mean(true, 1);                     // [N,1]
+        INDArray xc = x.subColumnVector(mean);               // x - mean
+        INDArray var = xc.mul(xc).mean(true, 1);             // biased variance
+        INDArray rstd = Transforms.pow(var.addi(eps), -0.5, false);
+        return new Cache(xc.muliColumnVector(rstd), rstd);
+    }
+
+    public INDArray backward(INDArray dy) {
+        return backward(dy, last);
+    }
+
+    /**
+     * term 1: dγ += Σ_n dy·x̂, dβ += Σ_n dy; term 2: dx̂ = dy·γ;
+     * term 3: dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)).
+     */
+    public INDArray backward(INDArray dy, Cache c) {
+        if (weight.grad() != null) weight.grad().addi(dy.mul(c.xhat).sum(0));
+        if (bias.grad() != null) bias.grad().addi(dy.sum(0));
+        INDArray dxhat = dy.mulRowVector(weight.value());
+        INDArray m1 = dxhat.mean(true, 1);
+        INDArray m2 = dxhat.mul(c.xhat).mean(true, 1);
+        return dxhat.subiColumnVector(m1).subi(c.xhat.mulColumnVector(m2)).muliColumnVector(c.rstd);
+    }
+
+    public List<Parameter> parameters() {
+        return List.of(weight, bias);
+    }
+}

@@ -1,0 +1,85 @@
+package org.finsent.core.nn;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code y = x·Wᵀ + b}. The weight keeps Hugging Face's storage layout so checkpoints load as they are:
+ * {@code [out, in]} for {@code nn.Linear} (BERT), {@code [in, out]} for GPT-2's {@code Conv1D}
+ * ({@link #conv1d}); the GEMM transpose flag absorbs the difference (no transposed copies).
+ * Shapes: x {@code [N, in]}, y {@code [N, out]}.
+ */
+public final class Linear implements Projection {
+    public final Parameter weight;
+    public final Parameter bias; // may be null
+    private final boolean conv1d;
+    private final int in, out;
+    private INDArray x; // cached input
+
+    private Linear(String name, int in, int out, boolean bias, boolean conv1d, DataType type) {
+        this.in = in;
+        this.out = out;
+        this.conv1d = conv1d;
+        this.weight = new Parameter(name + ".weight", conv1d ? Nd4j.zeros(type, in, out) : Nd4j.zeros(type, out, in));
+        this.bias = bias ? new Parameter(name + ".bias", Nd4j.zeros(type, out)) : null;
+    }
+
+    /** A Hugging Face {@code nn.Linear}: weight {@code [out, in]}. */
+    public static Linear linear(String name, int in, int out, boolean bias, DataType type) {
+        return new Linear(name, in, out, bias, false, type);
+    }
+
+    /** A Hugging Face GPT-2 {@code Conv1D}: weight {@code [in, out]}. */
+    public static Linear conv1d(String name, int in, int out, DataType type) {
+        return new Linear(name, in, out, true, true, type);
+    }
+
+    public boolean isConv1d() {
+        return conv1d;
+    }
+
+    @Override
+    public INDArray forward(INDArray x) {
+        this.x = x;
+        INDArray y = Nd4j.create(x.dataType(), x.rows(), out);
+        Nd4j.gemm(x, weight.value(), y, false, !conv1d, 1.0, 0.0);
+        if (bias != null) y.addiRowVector(bias.value());
+        return y;
+    }
+
+    @Override
+    public INDArray backward(INDArray dy) {
+        // dW += dyᵀ·x  ([out,in]),  or xᵀ·dy for the Conv1D layout ([in,out]); skipped when frozen
+        if (weight.grad() != null) {
+            if (conv1d) Nd4j.gemm(x, dy, weight.grad(), true, false, 1.0, 1.0);
+            else Nd4j.gemm(dy, x, weight.grad(), true, false, 1.0, 1.0);
+        }
+        if (bias != null && bias.grad() != null) bias.grad().addi(dy.sum(0));
+        // dx = dy·W  (W is [out,in]; Conv1D's [in,out] is used transposed)
+        INDArray dx = Nd4j.create(dy.dataType(), dy.rows(), in);
+        Nd4j.gemm(dy, weight.value(), dx, false, conv1d, 1.0, 0.0);
+        return dx;
+    }
+
+    @Override
+    public int inFeatures() {
+        return in;
+    }
+
+    @Override
+    public int outFeatures() {
+        return out;
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        List<Parameter> p = new ArrayList<>(2);
+        p.add(weight);
+        if (bias != null) p.add(bias);
+        return p;
+    }
+}

@@ -1,0 +1,23 @@
+package org.finsent.core.nn;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.List;
+
+/**
+ * An affine map on rows, {@code [N, in] -> [N, out]}. Models hold their projections through this interface so a
+ * PEFT method can wrap one (LoRA keeps the frozen base and adds its low-rank branch) without the model knowing.
+ */
+public interface Projection {
+    /** {@code x [N, in] -> y [N, out]}; caches what {@link #backward} needs. */
+    INDArray forward(INDArray x);
+
+    /** Given {@code dy [N, out]}, accumulates parameter gradients and returns {@code dx [N, in]}. */
+    INDArray backward(INDArray dy);
+
+    int inFeatures();
+
+    int outFeatures();
+
+    List<Parameter> parameters();
+}

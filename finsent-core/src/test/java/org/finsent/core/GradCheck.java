@@ -1,0 +1,72 @@
+package org.finsent.core;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.SplittableRandom;
+import java.util.function.DoubleSupplier;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Central finite differences in FP64. For a tensor X with analytic gradient A (from backward) and numeric gradient
+ * N_i = (L(X + h·e_i) − L(X − h·e_i)) / 2h over the checked entries i, the error is
+ * <pre>  rel = ‖A − N‖₂ / max(‖A‖₂ + ‖N‖₂, 1e-12)  </pre>
+ * (entries of A and N restricted to the checked ones), and the check requires {@code rel ≤ 1e-5}.
+ */
+public final class GradCheck {
+    public static final double H = 1e-5;
+    public static final double TOLERANCE = 1e-5;
+
+    private GradCheck() {
+    }
+
+    /**
+     * Checks up to {@code maxEntries} entries of {@code x} (all when it is small): {@code loss} recomputes the
+     * scalar loss from scratch, {@code analytic} holds dL/dx from one backward at the unperturbed point.
+     * @return the relative error
+     */
+    public static double check(String what, INDArray x, INDArray analytic, DoubleSupplier loss, int maxEntries, long seed) {
+        long n = x.length();
+        INDArray flat = x.reshape(n);       // x must be C-ordered and contiguous: a view
+        INDArray aFlat = analytic.reshape(n);
+        long[] idx;
+        if (n <= maxEntries) {
+            idx = new long[(int) n];
+            for (int i = 0; i < n; i++) idx[i] = i;
+        } else {
+            SplittableRandom r = new SplittableRandom(seed);
+            idx = r.longs(maxEntries, 0, n).toArray();
+        }
+        double diff2 = 0, a2 = 0, n2 = 0, maxAbs = 0;
+        for (long i : idx) {
+            double orig = flat.getDouble(i);
+            flat.putScalar(i, orig + H);
+            double lp = loss.getAsDouble();
+            flat.putScalar(i, orig - H);
+            double lm = loss.getAsDouble();
+            flat.putScalar(i, orig);
+            double num = (lp - lm) / (2 * H), ana = aFlat.getDouble(i);
+            diff2 += (ana - num) * (ana - num);
+            a2 += ana * ana;
+            n2 += num * num;
+            maxAbs = Math.max(maxAbs, Math.abs(ana - num));
+        }
+        double rel = Math.sqrt(diff2) / Math.max(Math.sqrt(a2) + Math.sqrt(n2), 1e-12);
+        assertTrue(rel <= TOLERANCE, String.format("%s: relative error %.3e > %.0e (max abs diff %.3e, |A| %.3e, |N| %.3e)",
+                what, rel, TOLERANCE, maxAbs, Math.sqrt(a2), Math.sqrt(n2)));
+        assertTrue(Math.sqrt(a2) + Math.sqrt(n2) > 0 || idx.length == 0, what + ": gradient is identically zero");
+        return rel;
+    }
+
+    /** Fills x with N(0, std²) values (deterministic). */
+    public static void randomize(INDArray x, double mean, double std, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        INDArray flat = x.reshape(x.length());
+        for (long i = 0; i < x.length(); i++) flat.putScalar(i, mean + std * gaussian(r));
+    }
+
+    static double gaussian(SplittableRandom r) {
+        double u = r.nextDouble(), v = r.nextDouble();
+        return Math.sqrt(-2 * Math.log(1 - u)) * Math.cos(2 * Math.PI * v);
+    }
+}

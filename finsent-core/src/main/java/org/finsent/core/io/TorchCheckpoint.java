@@ -1,0 +1,360 @@
+package org.finsent.core.io;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.finsent.core.io.RestrictedUnpickler.StorageRef;
+import org.finsent.core.io.RestrictedUnpickler.TensorRef;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads PyTorch {@code torch.save} checkpoints ({@code pytorch_model.bin}: the zip format of torch >= 1.6, and the
+ * legacy pickle-stream format of older files) without
+ * executing their pickle: a restricted unpickler accepts only the globals that rebuild tensors
+ * ({@link #allowedGlobals()}) and fails, naming the global, on anything else. Storages are memory-mapped from the
+ * zip (torch stores them uncompressed); views with storage offsets and arbitrary strides are copied out to C
+ * order, contiguous ones are not copied. Nested dicts are flattened with dotted names; non-tensor values are
+ * skipped.
+ */
+public final class TorchCheckpoint {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TorchCheckpoint.class);
+
+    public static final String SINGLE_FILE = "pytorch_model.bin";
+    public static final String INDEX_FILE = "pytorch_model.bin.index.json";
+
+    private TorchCheckpoint() {
+    }
+
+    /** The fully-qualified globals ("module.name") a checkpoint's pickle may reference. */
+    public static Set<String> allowedGlobals() {
+        return RestrictedUnpickler.ALLOWED;
+    }
+
+    /**
+     * Reads a directory (pytorch_model.bin or pytorch_model.bin.index.json), an index .json, or one checkpoint
+     * file.
+     */
+    public static StateDict load(Path path) throws IOException {
+        if (Files.isDirectory(path)) {
+            if (Files.isRegularFile(path.resolve(SINGLE_FILE))) return read(path.resolve(SINGLE_FILE));
+            if (Files.isRegularFile(path.resolve(INDEX_FILE))) return readSharded(path.resolve(INDEX_FILE));
+            throw new WeightFormatException(path.toString(), null, "directory holds neither " + SINGLE_FILE
+                    + " nor " + INDEX_FILE);
+        }
+        if (path.getFileName().toString().endsWith(".json")) return readSharded(path);
+        return read(path);
+    }
+
+    /** Where a tensor's storage bytes come from. */
+    private interface StorageSource {
+        ByteBuffer get(StorageRef s, String tensor) throws IOException;
+    }
+
+    /**
+     * Reads one torch.save checkpoint holding a (possibly nested) dict of tensors: the zip format (torch >= 1.6)
+     * or the legacy format of older torch (a sequence of pickles followed by the raw storages; up to 2 GiB).
+     */
+    public static StateDict read(Path file) throws IOException {
+        String fname = file.toString();
+        if (isLegacy(file, fname)) return readLegacy(file, fname);
+        try (ZipArchive zip = ZipArchive.open(file)) {
+            if (zip.names().isEmpty()) throw new WeightFormatException(fname, null, "zip archive is empty");
+            String first = zip.names().get(0);
+            int slash = first.indexOf('/');
+            if (slash < 0) throw new WeightFormatException(fname, null, "record '" + first + "' is not in an archive folder");
+            String prefix = first.substring(0, slash + 1);
+            ZipArchive.Entry pkl = zip.entry(prefix + "data.pkl");
+            if (pkl == null) {
+                boolean script = zip.entry(prefix + "constants.pkl") != null || zip.entry(prefix + "code/") != null;
+                throw new WeightFormatException(fname, null, script
+                        ? "a TorchScript archive (torch.jit.save), not a torch.save state dict"
+                        : "no " + prefix + "data.pkl record: not a torch.save checkpoint");
+            }
+            boolean bigEndian = false;
+            ZipArchive.Entry bo = zip.entry(prefix + "byteorder");
+            if (bo != null) {
+                String order = new String(zip.readChecked(bo), StandardCharsets.US_ASCII).trim();
+                if (order.equals("big")) bigEndian = true;
+                else if (!order.equals("little")) throw new WeightFormatException(fname, null, "unknown byteorder '" + order + "'");
+            }
+            if (pkl.size() > Integer.MAX_VALUE - 8) {
+                throw new WeightFormatException(fname, null, "data.pkl of " + pkl.size() + " bytes is implausibly large");
+            }
+            Object root = new RestrictedUnpickler(zip.readChecked(pkl), fname).load();
+            if (!(root instanceof Map<?, ?> map)) {
+                throw new WeightFormatException(fname, null, "the pickled object is not a dict of tensors");
+            }
+            Map<String, ByteBuffer> cache = new HashMap<>();
+            StorageSource source = (s, tensor) -> {
+                ByteBuffer b = cache.get(s.key());
+                if (b == null) {
+                    ZipArchive.Entry e = zip.entry(prefix + "data/" + s.key());
+                    if (e == null) {
+                        throw new WeightFormatException(fname, tensor, "storage record " + prefix + "data/" + s.key()
+                                + " is missing");
+                    }
+                    b = zip.read(e);
+                    cache.put(s.key(), b);
+                }
+                return b;
+            };
+            StateDict out = new StateDict();
+            flatten(map, "", out, source, bigEndian, fname);
+            return out;
+        }
+    }
+
+    /** True for the legacy (pickle-stream) format; throws for files that are neither it nor a zip archive. */
+    private static boolean isLegacy(Path file, String fname) throws IOException {
+        byte[] head = new byte[4];
+        int n;
+        try (InputStream in = Files.newInputStream(file)) {
+            n = in.readNBytes(head, 0, 4);
+        }
+        if (n >= 2 && (head[0] & 0xff) == 0x80 && head[1] >= 2 && head[1] <= 5) return true;
+        if (n < 4 || head[0] != 'P' || head[1] != 'K' || head[2] != 3 || head[3] != 4) {
+            throw new WeightFormatException(fname, null, "not a torch.save checkpoint (neither a zip archive nor "
+                    + "the legacy pickle format)");
+        }
+        return false;
+    }
+
+    private static final java.math.BigInteger LEGACY_MAGIC = new java.math.BigInteger("1950a86a20f9469cfc6c", 16);
+
+    /**
+     * torch < 1.6 (_legacy_save): pickles of the magic number, the protocol version 1001 and a sys_info dict,
+     * the object (persistent ids carry a sixth element, view metadata, always None), the sorted storage keys;
+     * then per key an int64 element count and the raw storage bytes.
+     */
+    private static StateDict readLegacy(Path file, String fname) throws IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file,
+                java.nio.file.StandardOpenOption.READ)) {
+            long size = ch.size();
+            if (size > MappedRegions.MAX_WINDOW) {
+                throw new WeightFormatException(fname, null, "legacy-format checkpoints above 2 GiB are not supported");
+            }
+            ByteBuffer all = ch.map(java.nio.channels.FileChannel.MapMode.READ_ONLY, 0, size).order(ByteOrder.LITTLE_ENDIAN);
+            int[] pos = {0};
+            java.util.function.Supplier<RestrictedUnpickler> next = () -> new RestrictedUnpickler(all.slice(pos[0],
+                    (int) size - pos[0]), fname);
+            RestrictedUnpickler u = next.get();
+            Object magic = u.load();
+            pos[0] += u.position();
+            if (!LEGACY_MAGIC.equals(magic)) {
+                throw new WeightFormatException(fname, null, "not a torch.save checkpoint (bad legacy magic number)");
+            }
+            u = next.get();
+            Object version = u.load();
+            pos[0] += u.position();
+            if (!Long.valueOf(1001).equals(version)) {
+                throw new WeightFormatException(fname, null, "unsupported legacy torch.save protocol version " + version);
+            }
+            u = next.get();
+            Object sysInfo = u.load();
+            pos[0] += u.position();
+            boolean bigEndian = sysInfo instanceof Map<?, ?> m && Boolean.FALSE.equals(m.get("little_endian"));
+            u = next.get();
+            Object root = u.load();
+            pos[0] += u.position();
+            Map<String, StorageRef> refs = u.storages();
+            if (!(root instanceof Map<?, ?> map)) {
+                throw new WeightFormatException(fname, null, "the pickled object is not a dict of tensors");
+            }
+            u = next.get();
+            Object keys = u.load();
+            pos[0] += u.position();
+            if (!(keys instanceof List<?> keyList)) {
+                throw new WeightFormatException(fname, null, "the storage-key list is missing after the object pickle");
+            }
+            Map<String, ByteBuffer> data = new HashMap<>();
+            for (Object k : keyList) {
+                StorageRef ref = refs.get(String.valueOf(k));
+                if (ref == null) throw new WeightFormatException(fname, null, "storage " + k + " is stored but never used");
+                if (size - pos[0] < 8) throw new WeightFormatException(fname, null, "truncated before storage " + k);
+                long numel = all.getLong(pos[0]);
+                if (bigEndian) numel = Long.reverseBytes(numel);
+                pos[0] += 8;
+                long bytes = numel * ref.dtype().byteSize();
+                if (numel < 0 || bytes > size - pos[0]) {
+                    throw new WeightFormatException(fname, null, "storage " + k + " claims " + numel
+                            + " elements, more than the file holds (truncated?)");
+                }
+                data.put(ref.key(), all.slice(pos[0], (int) bytes).order(ByteOrder.LITTLE_ENDIAN));
+                pos[0] += (int) bytes;
+            }
+            StorageSource source = (s, tensor) -> {
+                ByteBuffer b = data.get(s.key());
+                if (b == null) throw new WeightFormatException(fname, tensor, "storage " + s.key() + " is missing");
+                return b;
+            };
+            StateDict out = new StateDict();
+            flatten(map, "", out, source, bigEndian, fname);
+            return out;
+        }
+    }
+
+    private static void flatten(Map<?, ?> map, String prefix, StateDict out, StorageSource storages, boolean bigEndian,
+                                String fname) throws IOException {
+        for (Map.Entry<?, ?> e : map.entrySet()) {
+            if (!(e.getKey() instanceof String key)) {
+                LOG.debug("{}: skipping non-string key {}", fname, e.getKey());
+                continue;
+            }
+            String name = prefix + key;
+            Object v = e.getValue();
+            if (v instanceof TensorRef t) {
+                TensorData td = materialize(name, t, storages, bigEndian, fname);
+                int bad = SafeTensors.countNonFinite(td);
+                if (bad > 0) LOG.warn("{}: tensor '{}' holds {} NaN/infinite value(s)", fname, name, bad);
+                out.put(td);
+            } else if (v instanceof Map<?, ?> sub) {
+                flatten(sub, name + ".", out, storages, bigEndian, fname);
+            } else {
+                LOG.debug("{}: skipping non-tensor entry '{}'", fname, name);
+            }
+        }
+    }
+
+    private static TensorData materialize(String name, TensorRef t, StorageSource storages, boolean bigEndian,
+                                          String fname) throws IOException {
+        StorageRef s = t.storage();
+        DType dtype = s.dtype();
+        int es = dtype.byteSize();
+        ByteBuffer storage = storages.get(s, name);
+        if (storage.remaining() < s.numel() * es) {
+            throw new WeightFormatException(fname, name, "storage " + s.key() + " holds " + storage.remaining()
+                    + " bytes, its pickle declares " + s.numel() + " " + dtype + " elements");
+        }
+        long[] size = t.size();
+        long[] stride = t.stride();
+        long numel;
+        try {
+            numel = TensorData.numel(size);
+        } catch (IllegalArgumentException ex) {
+            throw new WeightFormatException(fname, name, ex.getMessage());
+        }
+        long storageElems = storage.remaining() / es;
+        if (t.offset() < 0) throw new WeightFormatException(fname, name, "negative storage offset " + t.offset());
+        ByteBuffer data;
+        if (numel == 0) {
+            data = ByteBuffer.allocate(0);
+        } else {
+            long last = t.offset();
+            for (int i = 0; i < size.length; i++) {
+                if (stride[i] < 0) throw new WeightFormatException(fname, name, "negative stride " + Arrays.toString(stride));
+                last += (size[i] - 1) * stride[i];
+            }
+            if (last >= storageElems || last < 0) {
+                throw new WeightFormatException(fname, name, "view (offset " + t.offset() + ", size "
+                        + Arrays.toString(size) + ", stride " + Arrays.toString(stride) + ") reaches element " + last
+                        + " of a storage of " + storageElems);
+            }
+            if (numel * es > MappedRegions.MAX_WINDOW) {
+                throw new WeightFormatException(fname, name, "tensor of " + numel * es + " bytes exceeds 2 GiB");
+            }
+            if (isContiguous(size, stride)) {
+                data = storage.slice((int) (t.offset() * es), (int) (numel * es));
+            } else {
+                data = gather(storage, es, t.offset(), size, stride, numel);
+            }
+            if (bigEndian && es > 1) data = swapped(data, es);
+        }
+        return new TensorData(name, dtype, size, data.order(ByteOrder.LITTLE_ENDIAN));
+    }
+
+    static boolean isContiguous(long[] size, long[] stride) {
+        long expected = 1;
+        for (int i = size.length - 1; i >= 0; i--) {
+            if (size[i] != 1 && stride[i] != expected) return false;
+            expected *= size[i];
+        }
+        return true;
+    }
+
+    /** Copies a strided view out to C order. */
+    private static ByteBuffer gather(ByteBuffer storage, int es, long offset, long[] size, long[] stride, long numel) {
+        ByteBuffer out = ByteBuffer.allocate((int) (numel * es));
+        int rank = size.length;
+        long[] idx = new long[rank];
+        long pos = offset;
+        byte[] tmp = new byte[es];
+        for (long k = 0; k < numel; k++) {
+            storage.get((int) (pos * es), tmp);
+            out.put(tmp);
+            for (int d = rank - 1; d >= 0; d--) {
+                idx[d]++;
+                pos += stride[d];
+                if (idx[d] < size[d]) break;
+                pos -= stride[d] * size[d];
+                idx[d] = 0;
+            }
+        }
+        return out.flip();
+    }
+
+    private static ByteBuffer swapped(ByteBuffer data, int es) {
+        ByteBuffer out = ByteBuffer.allocate(data.remaining());
+        int n = data.remaining();
+        int base = data.position();
+        for (int i = 0; i < n; i += es) {
+            for (int j = 0; j < es; j++) out.put(i + j, data.get(base + i + es - 1 - j));
+        }
+        return out;
+    }
+
+    /**
+     * Reads a sharded checkpoint through {@code pytorch_model.bin.index.json} ({@code weight_map}: name to
+     * shard file in the same directory).
+     */
+    public static StateDict readSharded(Path indexFile) throws IOException {
+        String fname = indexFile.toString();
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(Files.readAllBytes(indexFile));
+        } catch (JsonProcessingException e) {
+            throw new WeightFormatException(fname, null, "invalid JSON: " + e.getOriginalMessage(), e);
+        }
+        if (root == null || !root.path("weight_map").isObject()) {
+            throw new WeightFormatException(fname, null, "not a sharded-checkpoint index: no \"weight_map\" object");
+        }
+        Path dir = indexFile.toAbsolutePath().getParent();
+        Map<String, StateDict> shards = new LinkedHashMap<>();
+        StateDict out = new StateDict();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.get("weight_map").fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String shard = e.getValue().asText();
+            Path p = dir.resolve(shard).normalize();
+            if (!e.getValue().isTextual() || !dir.equals(p.getParent())) {
+                throw new WeightFormatException(fname, e.getKey(), "shard '" + e.getValue() + "' is not a file in " + dir);
+            }
+            StateDict d = shards.get(shard);
+            if (d == null) {
+                d = read(p);
+                shards.put(shard, d);
+            }
+            TensorData t = d.get(e.getKey());
+            if (t == null) {
+                throw new WeightFormatException(fname, e.getKey(), "weight_map puts it in '" + shard + "', which does not hold it");
+            }
+            out.put(t);
+        }
+        return out;
+    }
+}

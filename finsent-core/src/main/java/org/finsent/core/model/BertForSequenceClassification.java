@@ -22,6 +22,7 @@ public final class BertForSequenceClassification implements SequenceClassifier {
         bert = new BertModel(c, "bert.", true, type, seed);
         dropout = new Dropout(c.hiddenDropoutProb(), Nd4j.getRandomFactory().getNewRandomInstance(seed + 1));
         classifier = Linear.linear("classifier", c.hiddenSize(), c.numLabels(), true, type);
+        org.finsent.core.nn.Init.initialize(classifier.parameters(), seed + 2, 0); // the encoder initialised itself
     }
 
     @Override

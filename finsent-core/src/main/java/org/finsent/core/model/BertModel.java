@@ -53,6 +53,7 @@ public final class BertModel {
         embDrop = new Dropout(c.hiddenDropoutProb(), rng);
         for (int i = 0; i < c.numHiddenLayers(); i++) layers.add(new BertLayer(prefix + "encoder.layer." + i + ".", c, type, rng));
         pooler = withPooler ? Linear.linear(prefix + "pooler.dense", c.hiddenSize(), c.hiddenSize(), true, type) : null;
+        org.finsent.core.nn.Init.initialize(parameters(), seed, 0);
     }
 
     public void train(boolean on) {

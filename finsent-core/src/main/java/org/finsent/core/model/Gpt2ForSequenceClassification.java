@@ -25,6 +25,7 @@ public final class Gpt2ForSequenceClassification implements SequenceClassifier {
     public Gpt2ForSequenceClassification(Gpt2Config c, DataType type, long seed) {
         transformer = new Gpt2Model(c, "transformer.", type, seed);
         score = Linear.linear("score", c.nEmbd(), c.numLabels(), false, type);
+        org.finsent.core.nn.Init.initialize(score.parameters(), seed + 2, c.nLayer()); // the decoder initialised itself
     }
 
     /** Row index (in {@code [B·T]}) of each example's last real token. */

@@ -43,6 +43,7 @@ public final class Gpt2Model {
         drop = new Dropout(c.embdPdrop(), rng);
         for (int i = 0; i < c.nLayer(); i++) blocks.add(new Gpt2Block(prefix + "h." + i + ".", c, type, rng));
         lnF = new LayerNorm(prefix + "ln_f", c.nEmbd(), c.layerNormEpsilon(), type);
+        org.finsent.core.nn.Init.initialize(parameters(), seed, c.nLayer());
     }
 
     public void train(boolean on) {

@@ -38,6 +38,33 @@ public final class BertForSequenceClassification implements SequenceClassifier {
     }
 
     @Override
+    public List<org.finsent.core.nn.ProjectionSlot> projectionSlots() {
+        List<org.finsent.core.nn.ProjectionSlot> slots = new ArrayList<>();
+        for (BertLayer l : bert.layers) slots.addAll(l.projectionSlots());
+        return slots;
+    }
+
+    @Override
+    public List<Parameter> headParameters() {
+        return classifier.parameters();
+    }
+
+    @Override
+    public int hiddenSize() {
+        return bert.config.hiddenSize();
+    }
+
+    @Override
+    public int numLayers() {
+        return bert.config.numHiddenLayers();
+    }
+
+    @Override
+    public int numHeads() {
+        return bert.config.numAttentionHeads();
+    }
+
+    @Override
     public void train(boolean on) {
         bert.train(on);
     }

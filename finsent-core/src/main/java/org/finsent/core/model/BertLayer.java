@@ -45,7 +45,10 @@ public final class BertLayer {
         List<Parameter> parameters();
     }
 
+    private final String prefix;
+
     BertLayer(String p, BertConfig c, DataType type, Random rng) {
+        this.prefix = p;
         int h = c.hiddenSize();
         query = Linear.linear(p + "attention.self.query", h, h, true, type);
         key = Linear.linear(p + "attention.self.key", h, h, true, type);
@@ -97,6 +100,23 @@ public final class BertLayer {
         dx.addi(key.backward(Attention.mergeHeads(g.dk())));
         dx.addi(value.backward(Attention.mergeHeads(g.dv())));
         return dx;
+    }
+
+    /** The six projections of this layer, by Hugging Face module name. */
+    public List<org.finsent.core.nn.ProjectionSlot> projectionSlots() {
+        String p = prefix;
+        return List.of(
+                new org.finsent.core.nn.ProjectionSlot(p + "attention.self.query", () -> query, v -> query = v),
+                new org.finsent.core.nn.ProjectionSlot(p + "attention.self.key", () -> key, v -> key = v),
+                new org.finsent.core.nn.ProjectionSlot(p + "attention.self.value", () -> value, v -> value = v),
+                new org.finsent.core.nn.ProjectionSlot(p + "attention.output.dense", () -> attnOut, v -> attnOut = v),
+                new org.finsent.core.nn.ProjectionSlot(p + "intermediate.dense", () -> intermediate, v -> intermediate = v),
+                new org.finsent.core.nn.ProjectionSlot(p + "output.dense", () -> output, v -> output = v));
+    }
+
+    /** Hugging Face module name of this layer, e.g. {@code bert.encoder.layer.3.}. */
+    public String prefix() {
+        return prefix;
     }
 
     List<Parameter> parameters() {

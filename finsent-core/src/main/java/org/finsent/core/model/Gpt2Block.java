@@ -47,7 +47,10 @@ public final class Gpt2Block {
         List<Parameter> parameters();
     }
 
+    private final String prefix;
+
     Gpt2Block(String p, Gpt2Config cfg, DataType type, Random rng) {
+        this.prefix = p;
         c = cfg.nEmbd();
         ln1 = new LayerNorm(p + "ln_1", c, cfg.layerNormEpsilon(), type);
         cAttn = Linear.conv1d(p + "attn.c_attn", c, 3 * c, type);
@@ -96,6 +99,21 @@ public final class Gpt2Block {
         INDArray dqkv = Nd4j.hstack(Attention.mergeHeads(g.dq()), Attention.mergeHeads(g.dk()), Attention.mergeHeads(g.dv()));
         dx.addi(ln1.backward(cAttn.backward(dqkv)));
         return dx;
+    }
+
+    /** The four projections of this block, by Hugging Face module name. */
+    public List<org.finsent.core.nn.ProjectionSlot> projectionSlots() {
+        String p = prefix;
+        return List.of(
+                new org.finsent.core.nn.ProjectionSlot(p + "attn.c_attn", () -> cAttn, v -> cAttn = v),
+                new org.finsent.core.nn.ProjectionSlot(p + "attn.c_proj", () -> cProj, v -> cProj = v),
+                new org.finsent.core.nn.ProjectionSlot(p + "mlp.c_fc", () -> cFc, v -> cFc = v),
+                new org.finsent.core.nn.ProjectionSlot(p + "mlp.c_proj", () -> mlpProj, v -> mlpProj = v));
+    }
+
+    /** Hugging Face module name of this block, e.g. {@code transformer.h.3.}. */
+    public String prefix() {
+        return prefix;
     }
 
     List<Parameter> parameters() {

@@ -58,6 +58,33 @@ public final class Gpt2ForSequenceClassification implements SequenceClassifier {
     }
 
     @Override
+    public List<org.finsent.core.nn.ProjectionSlot> projectionSlots() {
+        List<org.finsent.core.nn.ProjectionSlot> slots = new ArrayList<>();
+        for (Gpt2Block b : transformer.blocks) slots.addAll(b.projectionSlots());
+        return slots;
+    }
+
+    @Override
+    public List<Parameter> headParameters() {
+        return score.parameters();
+    }
+
+    @Override
+    public int hiddenSize() {
+        return transformer.config.nEmbd();
+    }
+
+    @Override
+    public int numLayers() {
+        return transformer.config.nLayer();
+    }
+
+    @Override
+    public int numHeads() {
+        return transformer.config.nHead();
+    }
+
+    @Override
     public void train(boolean on) {
         transformer.train(on);
     }

@@ -20,6 +20,19 @@ public interface SequenceClassifier {
 
     Map<String, Parameter> namedParameters();
 
+    /** Every projection of the encoder/decoder (not the head), by Hugging Face module name. */
+    List<org.finsent.core.nn.ProjectionSlot> projectionSlots();
+
+    /** The classification head's parameters ({@code classifier.*} / {@code score.*}): PEFT's modules_to_save. */
+    List<Parameter> headParameters();
+
+    /** Hidden size, number of layers, heads (for PEFT modules that size themselves from the model). */
+    int hiddenSize();
+
+    int numLayers();
+
+    int numHeads();
+
     default void zeroGrad() {
         for (Parameter p : parameters()) p.zeroGrad();
     }

@@ -1,6 +1,7 @@
 package org.finsent.core.nn;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Arrays;
 
@@ -20,7 +21,7 @@ public final class Parameter {
     public Parameter(String name, INDArray value) {
         this.name = name;
         this.value = value;
-        this.grad = value.ulike();
+        this.grad = Nd4j.zeros(value.dataType(), value.shape()); // zeroed: backward accumulates into it
     }
 
     public String name() {
@@ -42,7 +43,7 @@ public final class Parameter {
 
     /** Freezing drops the gradient buffer; unfreezing allocates a zeroed one. */
     public void setTrainable(boolean trainable) {
-        if (trainable && grad == null) grad = value.ulike();
+        if (trainable && grad == null) grad = Nd4j.zeros(value.dataType(), value.shape());
         if (!trainable) grad = null;
     }
 

@@ -1,6 +1,6 @@
 package org.finsent.core.model;
 
-import org.finsent.core.GradCheck;
+import org.finsent.core.nn.GradCheck;
 import org.finsent.core.nn.Parameter;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;

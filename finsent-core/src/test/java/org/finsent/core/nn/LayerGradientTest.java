@@ -1,6 +1,6 @@
 package org.finsent.core.nn;
 
-import org.finsent.core.GradCheck;
+import org.finsent.core.nn.GradCheck;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -1,0 +1,14 @@
+/**
+ * Training arithmetic with Hugging Face / PyTorch semantics:
+ *
+ * <ul>
+ *   <li>{@link org.finsent.core.train.AdamW}: {@code torch.optim.AdamW} (decoupled weight decay), with Hugging Face
+ *       Trainer's defaults and its no-decay rule for biases and LayerNorm weights;</li>
+ *   <li>{@link org.finsent.core.train.LrSchedule}: {@code transformers.get_scheduler}'s linear, cosine, constant and
+ *       constant-with-warm-up schedules;</li>
+ *   <li>{@link org.finsent.core.train.GradClip}: {@code torch.nn.utils.clip_grad_norm_} and a NaN/Inf check;</li>
+ *   <li>{@link org.finsent.core.train.ClassWeights}: scikit-learn's {@code compute_class_weight("balanced")}.</li>
+ * </ul>
+ * Frozen parameters ({@code grad() == null}) are skipped everywhere and never get optimizer state.
+ */
+package org.finsent.core.train;

@@ -94,7 +94,6 @@ class PeftTest {
             INDArray merged = m.forward(batch);
             double diff = unmerged.sub(merged).amaxNumber().doubleValue();
             assertTrue(diff <= 1e-5, "merged vs unmerged logits differ by " + diff);
-            assertTrue(!unmerged.equals(base.forward(batch)) || true);
             m.unmerge();
             for (LoraLinear l : m.loraModules()) {
                 double d = l.base.weight.value().sub(baseWeights.get(l.module())).amaxNumber().doubleValue();

@@ -29,15 +29,20 @@ public final class Peft {
         if (methods.length == 0) throw new IllegalArgumentException("no fine-tuning method given");
         List<LoraLinear> loras = new ArrayList<>();
         List<BottleneckAdapter> adapters = new ArrayList<>();
+        PrefixEncoder prefix = null;
         Set<Parameter> train = new HashSet<>(model.headParameters());
         boolean full = false;
         for (PeftMethod m : methods) {
             if (m instanceof LoraConfig c) loras.addAll(insertLora(model, c, train));
             else if (m instanceof AdapterConfig c) adapters.addAll(insertAdapters(model, c, train));
+            else if (m instanceof PrefixTuningConfig c) {
+                if (prefix != null) throw new IllegalArgumentException("only one prefix-tuning method per model");
+                prefix = insertPrefix(model, c);
+            }
             else if (m == PeftMethod.Baseline.FULL_FINE_TUNING) full = true;
         }
         for (Parameter p : model.parameters()) p.setTrainable(full || train.contains(p));
-        return new PeftModel(model, List.of(methods), loras, adapters);
+        return new PeftModel(model, List.of(methods), loras, adapters, prefix);
     }
 
     private static List<LoraLinear> insertLora(SequenceClassifier model, LoraConfig c, Set<Parameter> train) {
@@ -63,6 +68,21 @@ public final class Peft {
             for (Parameter p : model.parameters()) if (p.name().endsWith(".bias")) train.add(p);
         }
         return out;
+    }
+
+    private static PrefixEncoder insertPrefix(SequenceClassifier model, PrefixTuningConfig c) {
+        var type = model.parameters().get(0).value().dataType();
+        PrefixEncoder enc = new PrefixEncoder(c, model.numLayers(), model.hiddenSize(), type);
+        if (model instanceof BertForSequenceClassification bert) {
+            if (bert.bert.prefix != null) throw new IllegalStateException("the model already has a prefix");
+            bert.bert.prefix = enc;
+        } else if (model instanceof Gpt2ForSequenceClassification gpt2) {
+            if (gpt2.transformer.prefix != null) throw new IllegalStateException("the model already has a prefix");
+            gpt2.transformer.prefix = enc;
+        } else {
+            throw new IllegalArgumentException("prefix tuning supports BERT and GPT-2 classifiers, not " + model.getClass().getSimpleName());
+        }
+        return enc; // its parameters live outside the base model and are always trainable
     }
 
     private static List<BottleneckAdapter> insertAdapters(SequenceClassifier model, AdapterConfig c, Set<Parameter> train) {

@@ -20,9 +20,12 @@ public final class PeftModel implements SequenceClassifier {
     private final List<PeftMethod> methods;
     private final List<LoraLinear> loras;
     private final List<BottleneckAdapter> adapters;
+    private final PrefixEncoder prefix; // null without prefix tuning
 
-    PeftModel(SequenceClassifier base, List<PeftMethod> methods, List<LoraLinear> loras, List<BottleneckAdapter> adapters) {
+    PeftModel(SequenceClassifier base, List<PeftMethod> methods, List<LoraLinear> loras, List<BottleneckAdapter> adapters,
+              PrefixEncoder prefix) {
         this.base = base;
+        this.prefix = prefix;
         this.methods = List.copyOf(methods);
         this.loras = List.copyOf(loras);
         this.adapters = List.copyOf(adapters);
@@ -60,14 +63,25 @@ public final class PeftModel implements SequenceClassifier {
         for (LoraLinear l : loras) l.train(on);
     }
 
+    /** The prefix-tuning encoder, or null. */
+    public PrefixEncoder prefixEncoder() {
+        return prefix;
+    }
+
+    /** The base model's parameters (with LoRA and adapter modules inside it) plus the prefix encoder's. */
     @Override
     public List<Parameter> parameters() {
-        return base.parameters();
+        if (prefix == null) return base.parameters();
+        List<Parameter> all = new java.util.ArrayList<>(base.parameters());
+        all.addAll(prefix.parameters());
+        return all;
     }
 
     @Override
     public Map<String, Parameter> namedParameters() {
-        return base.namedParameters();
+        Map<String, Parameter> m = new java.util.LinkedHashMap<>();
+        for (Parameter p : parameters()) m.put(p.name(), p);
+        return m;
     }
 
     public List<Parameter> trainableParameters() {

@@ -3,6 +3,7 @@ package org.finsent.core.model;
 import org.finsent.core.nn.Attention;
 import org.finsent.core.nn.Dropout;
 import org.finsent.core.nn.Gelu;
+import org.finsent.core.nn.KeyValuePrefix;
 import org.finsent.core.nn.LayerNorm;
 import org.finsent.core.nn.Linear;
 import org.finsent.core.nn.Parameter;
@@ -10,6 +11,8 @@ import org.finsent.core.nn.Projection;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.rng.Random;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -31,7 +34,10 @@ public final class BertLayer {
     /** Optional hook applied to the feed-forward output before the residual and LayerNorm (Pfeiffer adapters). */
     public OutputHook outputHook;
 
+    private static final org.nd4j.linalg.indexing.INDArrayIndex ALL = NDArrayIndex.all();
     private Attention.Cache attnCache;
+    private KeyValuePrefix kvPrefix;
+    private int index;
     private INDArray inter; // pre-activation W1·a
     private int b, t;
 
@@ -65,12 +71,18 @@ public final class BertLayer {
         heads = c.numAttentionHeads();
     }
 
-    INDArray forward(INDArray x, int b, int t, INDArray mask, boolean training) {
+    INDArray forward(INDArray x, int b, int t, INDArray mask, boolean training, KeyValuePrefix prefix, int index) {
         this.b = b;
         this.t = t;
+        this.kvPrefix = prefix;
+        this.index = index;
         INDArray q = Attention.splitHeads(query.forward(x), b, t, heads);
         INDArray k = Attention.splitHeads(key.forward(x), b, t, heads);
         INDArray v = Attention.splitHeads(value.forward(x), b, t, heads);
+        if (prefix != null) {                                                // prefix tuning: [B,H,P+T,D]
+            k = Nd4j.concat(2, Attention.prefixHeads(prefix.key(index), b, heads), k);
+            v = Nd4j.concat(2, Attention.prefixHeads(prefix.value(index), b, heads), v);
+        }
         Attention.Cache[] cache = new Attention.Cache[1];
         INDArray ctx = Attention.mergeHeads(Attention.forward(q, k, v, mask, attnProbsDrop, training, cache));
         attnCache = cache[0];
@@ -96,9 +108,17 @@ public final class BertLayer {
         INDArray dx = ds.dup();                                              // residual branch
         INDArray dctx = attnOut.backward(attnOutDrop.backward(ds));
         Attention.Grads g = Attention.backward(Attention.splitHeads(dctx, b, t, heads), attnCache, attnProbsDrop);
+        INDArray dk = g.dk(), dv = g.dv();
+        if (kvPrefix != null) {
+            int p = kvPrefix.length();
+            kvPrefix.backward(index, Attention.prefixRows(dk.get(ALL, ALL, NDArrayIndex.interval(0, p), ALL)),
+                    Attention.prefixRows(dv.get(ALL, ALL, NDArrayIndex.interval(0, p), ALL)));
+            dk = dk.get(ALL, ALL, NDArrayIndex.interval(p, p + t), ALL);
+            dv = dv.get(ALL, ALL, NDArrayIndex.interval(p, p + t), ALL);
+        }
         dx.addi(query.backward(Attention.mergeHeads(g.dq())));
-        dx.addi(key.backward(Attention.mergeHeads(g.dk())));
-        dx.addi(value.backward(Attention.mergeHeads(g.dv())));
+        dx.addi(key.backward(Attention.mergeHeads(dk)));
+        dx.addi(value.backward(Attention.mergeHeads(dv)));
         return dx;
     }
 

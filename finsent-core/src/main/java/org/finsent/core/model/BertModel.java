@@ -3,6 +3,7 @@ package org.finsent.core.model;
 import org.finsent.core.nn.Attention;
 import org.finsent.core.nn.Dropout;
 import org.finsent.core.nn.Embedding;
+import org.finsent.core.nn.KeyValuePrefix;
 import org.finsent.core.nn.LayerNorm;
 import org.finsent.core.nn.Linear;
 import org.finsent.core.nn.Parameter;
@@ -37,6 +38,8 @@ public final class BertModel {
     public final Linear pooler; // null without pooler
     private final Dropout embDrop;
     private boolean training;
+    /** Prefix-tuning key/value rows for every layer (null: none). Real tokens then take positions P..P+T-1. */
+    public KeyValuePrefix prefix;
 
     private int b, t;
     private INDArray pooledPre; // tanh output, for backward
@@ -68,17 +71,20 @@ public final class BertModel {
     public INDArray forward(Batch batch) {
         b = batch.batchSize();
         t = batch.seqLen();
-        if (t > config.maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("sequence length " + t + " exceeds max_position_embeddings " + config.maxPositionEmbeddings());
+        int p = prefix == null ? 0 : prefix.length();
+        if (p + t > config.maxPositionEmbeddings()) {
+            throw new IllegalArgumentException("sequence length " + t + (p > 0 ? " + prefix " + p : "") + " exceeds max_position_embeddings "
+                    + config.maxPositionEmbeddings());
         }
+        // With a prefix, Hugging Face reads positions after the past key/values: P..P+T-1.
         int[] pos = new int[b * t];
-        for (int i = 0; i < pos.length; i++) pos[i] = i % t;
+        for (int i = 0; i < pos.length; i++) pos[i] = p + i % t;
         INDArray x = word.forward(Nd4j.createFromArray(Batch.flat(batch.inputIds())))
                 .addi(position.forward(Nd4j.createFromArray(pos)))
                 .addi(tokenType.forward(Nd4j.createFromArray(Batch.flat(batch.tokenTypeIds()))));
         x = embDrop.forward(embLn.forward(x), training);
-        mask = Attention.mask(batch.attentionMask(), false, type);
-        for (BertLayer l : layers) x = l.forward(x, b, t, mask, training);
+        mask = Attention.mask(batch.attentionMask(), false, p, type);
+        for (int i = 0; i < layers.size(); i++) x = layers.get(i).forward(x, b, t, mask, training, prefix, i);
         return x;
     }
 

@@ -3,6 +3,7 @@ package org.finsent.core.model;
 import org.finsent.core.nn.Attention;
 import org.finsent.core.nn.Dropout;
 import org.finsent.core.nn.Gelu;
+import org.finsent.core.nn.KeyValuePrefix;
 import org.finsent.core.nn.LayerNorm;
 import org.finsent.core.nn.Linear;
 import org.finsent.core.nn.Parameter;
@@ -34,6 +35,8 @@ public final class Gpt2Block {
     public OutputHook outputHook;
 
     private Attention.Cache attnCache;
+    private KeyValuePrefix kvPrefix;
+    private int index;
     private INDArray fc; // pre-activation
     private int b, t;
 
@@ -65,13 +68,19 @@ public final class Gpt2Block {
         heads = cfg.nHead();
     }
 
-    INDArray forward(INDArray x, int b, int t, INDArray mask, boolean training) {
+    INDArray forward(INDArray x, int b, int t, INDArray mask, boolean training, KeyValuePrefix prefix, int index) {
         this.b = b;
         this.t = t;
+        this.kvPrefix = prefix;
+        this.index = index;
         INDArray qkv = cAttn.forward(ln1.forward(x));                                  // [N, 3C]
         INDArray q = Attention.splitHeads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c)), b, t, heads);
         INDArray k = Attention.splitHeads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(c, 2 * c)), b, t, heads);
         INDArray v = Attention.splitHeads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(2 * c, 3 * c)), b, t, heads);
+        if (prefix != null) {                                                // prefix tuning: [B,H,P+T,D]
+            k = Nd4j.concat(2, Attention.prefixHeads(prefix.key(index), b, heads), k);
+            v = Nd4j.concat(2, Attention.prefixHeads(prefix.value(index), b, heads), v);
+        }
         Attention.Cache[] cache = new Attention.Cache[1];
         INDArray ctx = Attention.mergeHeads(Attention.forward(q, k, v, mask, attnDrop, training, cache));
         attnCache = cache[0];
@@ -96,7 +105,16 @@ public final class Gpt2Block {
         INDArray dx = dx1.dup();                                                       // residual branch
         INDArray dctx = cProj.backward(residDrop1.backward(dx1));
         Attention.Grads g = Attention.backward(Attention.splitHeads(dctx, b, t, heads), attnCache, attnDrop);
-        INDArray dqkv = Nd4j.hstack(Attention.mergeHeads(g.dq()), Attention.mergeHeads(g.dk()), Attention.mergeHeads(g.dv()));
+        INDArray dk = g.dk(), dv = g.dv();
+        if (kvPrefix != null) {
+            int p = kvPrefix.length();
+            var all = NDArrayIndex.all();
+            kvPrefix.backward(index, Attention.prefixRows(dk.get(all, all, NDArrayIndex.interval(0, p), all)),
+                    Attention.prefixRows(dv.get(all, all, NDArrayIndex.interval(0, p), all)));
+            dk = dk.get(all, all, NDArrayIndex.interval(p, p + t), all);
+            dv = dv.get(all, all, NDArrayIndex.interval(p, p + t), all);
+        }
+        INDArray dqkv = Nd4j.hstack(Attention.mergeHeads(g.dq()), Attention.mergeHeads(dk), Attention.mergeHeads(dv));
         dx.addi(ln1.backward(cAttn.backward(dqkv)));
         return dx;
     }

@@ -3,6 +3,7 @@ package org.finsent.core.model;
 import org.finsent.core.nn.Attention;
 import org.finsent.core.nn.Dropout;
 import org.finsent.core.nn.Embedding;
+import org.finsent.core.nn.KeyValuePrefix;
 import org.finsent.core.nn.LayerNorm;
 import org.finsent.core.nn.Parameter;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -33,6 +34,8 @@ public final class Gpt2Model {
     public final LayerNorm lnF;
     private final Dropout drop;
     private boolean training;
+    /** Prefix-tuning key/value rows for every block (null: none). Positions then start at P, as after a cache. */
+    public KeyValuePrefix prefix;
 
     public Gpt2Model(Gpt2Config c, String prefix, DataType type, long seed) {
         this.config = c;
@@ -68,18 +71,23 @@ public final class Gpt2Model {
     }
 
     public INDArray forward(Batch batch) {
-        return forward(batch, positionIds(batch.attentionMask()));
+        int[][] pos = positionIds(batch.attentionMask());
+        int p = prefix == null ? 0 : prefix.length();
+        if (p > 0) for (int[] row : pos) for (int i = 0; i < row.length; i++) row[i] += p;
+        return forward(batch, pos);
     }
 
     /** With explicit position ids {@code [B, T]}. */
     public INDArray forward(Batch batch, int[][] positions) {
         int b = batch.batchSize(), t = batch.seqLen();
-        if (t > config.nPositions()) throw new IllegalArgumentException("sequence length " + t + " exceeds n_positions " + config.nPositions());
+        int p = prefix == null ? 0 : prefix.length();
+        if (p + t > config.nPositions()) throw new IllegalArgumentException("sequence length " + t + (p > 0 ? " + prefix " + p : "")
+                + " exceeds n_positions " + config.nPositions());
         INDArray x = wte.forward(Nd4j.createFromArray(Batch.flat(batch.inputIds())))
                 .addi(wpe.forward(Nd4j.createFromArray(Batch.flat(positions))));
         x = drop.forward(x, training);
-        INDArray mask = Attention.mask(batch.attentionMask(), true, type);
-        for (Gpt2Block blk : blocks) x = blk.forward(x, b, t, mask, training);
+        INDArray mask = Attention.mask(batch.attentionMask(), true, p, type);
+        for (int i = 0; i < blocks.size(); i++) x = blocks.get(i).forward(x, b, t, mask, training, prefix, i);
         return lnF.forward(x);
     }
 

@@ -75,17 +75,39 @@ public final class Attention {
      * One value per position (never a sum of two minima, which would overflow to -inf).
      */
     public static INDArray mask(int[][] attentionMask, boolean causal, DataType type) {
-        int b = attentionMask.length, t = attentionMask[0].length;
+        return mask(attentionMask, causal, 0, type);
+    }
+
+    /**
+     * As {@link #mask(int[][], boolean, DataType)} with {@code prefix} key columns in front ({@code [B,1,T,P+T]}):
+     * every query sees every prefix row (prefix tuning extends the attention mask with ones, and GPT-2's causal
+     * mask never hides the past).
+     */
+    public static INDArray mask(int[][] attentionMask, boolean causal, int prefix, DataType type) {
+        int b = attentionMask.length, t = attentionMask[0].length, tk = prefix + t;
         double neg = type == DataType.DOUBLE ? -Double.MAX_VALUE : -Float.MAX_VALUE;
-        double[] m = new double[b * t * t];
+        double[] m = new double[b * t * tk];
         for (int n = 0; n < b; n++) {
             for (int i = 0; i < t; i++) {
                 for (int j = 0; j < t; j++) {
                     boolean ok = attentionMask[n][j] != 0 && (!causal || j <= i);
-                    m[(n * t + i) * t + j] = ok ? 0 : neg;
+                    m[(n * t + i) * tk + prefix + j] = ok ? 0 : neg;
                 }
             }
         }
-        return Nd4j.create(m, new long[]{b, 1, t, t}, type);
+        return Nd4j.create(m, new long[]{b, 1, t, tk}, type);
+    }
+
+    /** Prefix rows {@code [P, H·D]} as {@code [B, H, P, D]} (the same rows for every example). */
+    public static INDArray prefixHeads(INDArray rows, long b, long heads) {
+        long p = rows.size(0), d = rows.size(1) / heads;
+        INDArray one = rows.reshape('c', 1, p, heads, d).permute(0, 2, 1, 3);
+        return Nd4j.concat(0, java.util.Collections.nCopies((int) b, one).toArray(new INDArray[0]));
+    }
+
+    /** Gradient of {@link #prefixHeads}: {@code [B, H, P, D]} summed over the batch, back to rows {@code [P, H·D]}. */
+    public static INDArray prefixRows(INDArray grad) {
+        long h = grad.size(1), p = grad.size(2), d = grad.size(3);
+        return grad.sum(0).permute(1, 0, 2).dup('c').reshape(p, h * d);
     }
 }

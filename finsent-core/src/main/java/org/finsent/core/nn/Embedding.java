@@ -25,10 +25,15 @@ public final class Embedding {
         return Nd4j.pullRows(weight.value(), 1, ids.toIntVector());
     }
 
-    /** Accumulates {@code dy [N, dim]} into the looked-up rows (repeated ids add up). No input gradient. */
+    /**
+     * Accumulates {@code dy [N, dim]} into the looked-up rows (repeated ids add up). No input gradient.
+     * scatter_add runs with {@code lock=true}: unlocked, its threads race on repeated ids (position ids repeat in
+     * every row of a batch) and lose updates.
+     */
     public void backward(INDArray dy) {
         if (weight.grad() == null) return;
         Nd4j.exec(DynamicCustomOp.builder("scatter_add")
-                .addInputs(weight.grad(), ids.castTo(DataType.INT64), dy).addOutputs(weight.grad()).build());
+                .addInputs(weight.grad(), ids.castTo(DataType.INT64), dy).addOutputs(weight.grad())
+                .addBooleanArguments(true, false).build());
     }
 }

@@ -127,6 +127,25 @@ class LayerGradientTest {
     }
 
     @Test
+    void embeddingBackwardWithManyRepeatedIdsMatchesALoop() {
+        // scatter-add must not lose updates when threads meet the same row (repeated positions in a batch)
+        for (DataType type : new DataType[]{DataType.FLOAT, D}) {
+            Embedding e = new Embedding("e", 8, 64, type);
+            int n = 4096;
+            int[] ids = new int[n];
+            for (int i = 0; i < n; i++) ids[i] = i % 8;
+            INDArray dy = Nd4j.ones(type, n, 64);
+            for (int rep = 0; rep < 20; rep++) {
+                e.weight.zeroGrad();
+                e.forward(Nd4j.createFromArray(ids));
+                e.backward(dy);
+                assertEquals(n / 8 * 64 * 8.0, e.weight.grad().sumNumber().doubleValue(), 1e-6, "no lost updates, " + type);
+                assertEquals(n / 8.0, e.weight.grad().getDouble(3, 17), 1e-6);
+            }
+        }
+    }
+
+    @Test
     void attentionWithPaddingAndCausalMasks() {
         int b = 2, h = 2, t = 4, d = 3;
         int[][] mask = {{1, 1, 1, 1}, {1, 1, 1, 0}};

@@ -30,6 +30,7 @@ public final class Peft {
         List<LoraLinear> loras = new ArrayList<>();
         List<BottleneckAdapter> adapters = new ArrayList<>();
         PrefixEncoder prefix = null;
+        PromptEmbedding prompt = null;
         Set<Parameter> train = new HashSet<>(model.headParameters());
         boolean full = false;
         for (PeftMethod m : methods) {
@@ -38,11 +39,14 @@ public final class Peft {
             else if (m instanceof PrefixTuningConfig c) {
                 if (prefix != null) throw new IllegalArgumentException("only one prefix-tuning method per model");
                 prefix = insertPrefix(model, c);
+            } else if (m instanceof PromptTuningConfig c) {
+                if (prompt != null) throw new IllegalArgumentException("only one prompt-tuning method per model");
+                prompt = insertPrompt(model, c);
             }
             else if (m == PeftMethod.Baseline.FULL_FINE_TUNING) full = true;
         }
         for (Parameter p : model.parameters()) p.setTrainable(full || train.contains(p));
-        return new PeftModel(model, List.of(methods), loras, adapters, prefix);
+        return new PeftModel(model, List.of(methods), loras, adapters, prefix, prompt);
     }
 
     private static List<LoraLinear> insertLora(SequenceClassifier model, LoraConfig c, Set<Parameter> train) {
@@ -83,6 +87,22 @@ public final class Peft {
             throw new IllegalArgumentException("prefix tuning supports BERT and GPT-2 classifiers, not " + model.getClass().getSimpleName());
         }
         return enc; // its parameters live outside the base model and are always trainable
+    }
+
+    private static PromptEmbedding insertPrompt(SequenceClassifier model, PromptTuningConfig c) {
+        var type = model.parameters().get(0).value().dataType();
+        if (model instanceof BertForSequenceClassification bert) {
+            if (bert.bert.prompt != null) throw new IllegalStateException("the model already has a prompt");
+            var e = new PromptEmbedding(c, bert.bert.word.weight, type);
+            bert.bert.prompt = e;
+            return e;
+        } else if (model instanceof Gpt2ForSequenceClassification gpt2) {
+            if (gpt2.transformer.prompt != null) throw new IllegalStateException("the model already has a prompt");
+            var e = new PromptEmbedding(c, gpt2.transformer.wte.weight, type);
+            gpt2.transformer.prompt = e;
+            return e;
+        }
+        throw new IllegalArgumentException("prompt tuning supports BERT and GPT-2 classifiers, not " + model.getClass().getSimpleName());
     }
 
     private static List<BottleneckAdapter> insertAdapters(SequenceClassifier model, AdapterConfig c, Set<Parameter> train) {

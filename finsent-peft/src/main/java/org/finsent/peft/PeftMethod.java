@@ -1,7 +1,7 @@
 package org.finsent.peft;
 
 /** A fine-tuning method {@link Peft#apply} understands; several may be combined on one model. */
-public sealed interface PeftMethod permits LoraConfig, AdapterConfig, PrefixTuningConfig, PeftMethod.Baseline {
+public sealed interface PeftMethod permits LoraConfig, AdapterConfig, PrefixTuningConfig, PromptTuningConfig, PeftMethod.Baseline {
 
     /** The study's baselines: everything trainable, or only the classification head. */
     enum Baseline implements PeftMethod {

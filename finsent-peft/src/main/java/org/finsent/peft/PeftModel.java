@@ -21,11 +21,13 @@ public final class PeftModel implements SequenceClassifier {
     private final List<LoraLinear> loras;
     private final List<BottleneckAdapter> adapters;
     private final PrefixEncoder prefix; // null without prefix tuning
+    private final PromptEmbedding prompt; // null without prompt tuning
 
     PeftModel(SequenceClassifier base, List<PeftMethod> methods, List<LoraLinear> loras, List<BottleneckAdapter> adapters,
-              PrefixEncoder prefix) {
+              PrefixEncoder prefix, PromptEmbedding prompt) {
         this.base = base;
         this.prefix = prefix;
+        this.prompt = prompt;
         this.methods = List.copyOf(methods);
         this.loras = List.copyOf(loras);
         this.adapters = List.copyOf(adapters);
@@ -68,12 +70,18 @@ public final class PeftModel implements SequenceClassifier {
         return prefix;
     }
 
-    /** The base model's parameters (with LoRA and adapter modules inside it) plus the prefix encoder's. */
+    /** The prompt-tuning embedding, or null. */
+    public PromptEmbedding promptEmbedding() {
+        return prompt;
+    }
+
+    /** The base model's parameters (with LoRA and adapter modules inside it) plus the prefix and prompt encoders'. */
     @Override
     public List<Parameter> parameters() {
-        if (prefix == null) return base.parameters();
+        if (prefix == null && prompt == null) return base.parameters();
         List<Parameter> all = new java.util.ArrayList<>(base.parameters());
-        all.addAll(prefix.parameters());
+        if (prefix != null) all.addAll(prefix.parameters());
+        if (prompt != null) all.add(prompt.embedding);
         return all;
     }
 

@@ -7,6 +7,7 @@ import org.finsent.core.nn.KeyValuePrefix;
 import org.finsent.core.nn.LayerNorm;
 import org.finsent.core.nn.Linear;
 import org.finsent.core.nn.Parameter;
+import org.finsent.core.nn.VirtualTokens;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.rng.Random;
@@ -40,6 +41,13 @@ public final class BertModel {
     private boolean training;
     /** Prefix-tuning key/value rows for every layer (null: none). Real tokens then take positions P..P+T-1. */
     public KeyValuePrefix prefix;
+    /**
+     * Prompt-tuning rows prepended to the input embeddings (null: none). As in PEFT, they take positions 0..P−1 and
+     * token type 0, the mask is extended with ones, and the hidden state has P+T rows per example (the pooler then
+     * reads the first virtual token).
+     */
+    public VirtualTokens prompt;
+    private int promptLen, tokens; // P and the real T of the last forward
 
     private int b, t;
     private INDArray pooledPre; // tanh output, for backward
@@ -70,7 +78,9 @@ public final class BertModel {
     /** Last hidden state {@code [B·T, C]}. */
     public INDArray forward(Batch batch) {
         b = batch.batchSize();
-        t = batch.seqLen();
+        tokens = batch.seqLen();
+        promptLen = prompt == null ? 0 : prompt.length();
+        t = tokens + promptLen;
         int p = prefix == null ? 0 : prefix.length();
         if (p + t > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException("sequence length " + t + (p > 0 ? " + prefix " + p : "") + " exceeds max_position_embeddings "
@@ -79,11 +89,18 @@ public final class BertModel {
         // With a prefix, Hugging Face reads positions after the past key/values: P..P+T-1.
         int[] pos = new int[b * t];
         for (int i = 0; i < pos.length; i++) pos[i] = p + i % t;
-        INDArray x = word.forward(Nd4j.createFromArray(Batch.flat(batch.inputIds())))
-                .addi(position.forward(Nd4j.createFromArray(pos)))
-                .addi(tokenType.forward(Nd4j.createFromArray(Batch.flat(batch.tokenTypeIds()))));
+        int[][] types = batch.tokenTypeIds(), attention = batch.attentionMask();
+        INDArray x = word.forward(Nd4j.createFromArray(Batch.flat(batch.inputIds())));
+        if (promptLen > 0) {
+            x = VirtualTokens.prepend(prompt.embeddings(), x, b, tokens);
+            types = VirtualTokens.extendMask(types, promptLen);               // ones in front...
+            for (int[] row : types) java.util.Arrays.fill(row, 0, promptLen, 0); // ...made token type 0
+            attention = VirtualTokens.extendMask(attention, promptLen);
+        }
+        x = x.addi(position.forward(Nd4j.createFromArray(pos)))
+                .addi(tokenType.forward(Nd4j.createFromArray(Batch.flat(types))));
         x = embDrop.forward(embLn.forward(x), training);
-        mask = Attention.mask(batch.attentionMask(), false, p, type);
+        mask = Attention.mask(attention, false, p, type);
         for (int i = 0; i < layers.size(); i++) x = layers.get(i).forward(x, b, t, mask, training, prefix, i);
         return x;
     }
@@ -109,10 +126,15 @@ public final class BertModel {
         INDArray d = dHidden;
         for (int i = layers.size() - 1; i >= 0; i--) d = layers.get(i).backward(d);
         d = embLn.backward(embDrop.backward(d));
-        word.backward(d);
         position.backward(d);
         tokenType.backward(d);
-        return d; // gradient w.r.t. the summed input embeddings
+        if (promptLen > 0) {
+            INDArray[] parts = VirtualTokens.split(d, b, promptLen, tokens);
+            prompt.backward(parts[0]);
+            d = parts[1];
+        }
+        word.backward(d);
+        return d; // gradient w.r.t. the word embeddings of the batch
     }
 
     public List<Parameter> parameters() {

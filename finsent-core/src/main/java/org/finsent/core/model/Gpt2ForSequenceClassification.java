@@ -45,7 +45,7 @@ public final class Gpt2ForSequenceClassification implements SequenceClassifier {
     public INDArray forward(Batch batch) {
         INDArray h = transformer.forward(batch);
         rows = h.rows();
-        lastRows = lastTokenRows(batch.attentionMask());
+        lastRows = lastTokenRows(transformer.effectiveMask(batch.attentionMask()));
         return score.forward(Nd4j.pullRows(h, 1, lastRows));
     }
 

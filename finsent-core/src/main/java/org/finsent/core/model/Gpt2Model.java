@@ -6,6 +6,7 @@ import org.finsent.core.nn.Embedding;
 import org.finsent.core.nn.KeyValuePrefix;
 import org.finsent.core.nn.LayerNorm;
 import org.finsent.core.nn.Parameter;
+import org.finsent.core.nn.VirtualTokens;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.rng.Random;
@@ -36,6 +37,9 @@ public final class Gpt2Model {
     private boolean training;
     /** Prefix-tuning key/value rows for every block (null: none). Positions then start at P, as after a cache. */
     public KeyValuePrefix prefix;
+    /** Prompt-tuning rows prepended to the input embeddings (null: none); the mask is extended with ones. */
+    public VirtualTokens prompt;
+    private int promptLen, tokens, batch;
 
     public Gpt2Model(Gpt2Config c, String prefix, DataType type, long seed) {
         this.config = c;
@@ -71,22 +75,31 @@ public final class Gpt2Model {
     }
 
     public INDArray forward(Batch batch) {
-        int[][] pos = positionIds(batch.attentionMask());
+        int[][] pos = positionIds(effectiveMask(batch.attentionMask()));
         int p = prefix == null ? 0 : prefix.length();
         if (p > 0) for (int[] row : pos) for (int i = 0; i < row.length; i++) row[i] += p;
         return forward(batch, pos);
     }
 
-    /** With explicit position ids {@code [B, T]}. */
+    /** The attention mask the blocks see: with prompt tuning, P ones in front of every row. */
+    public int[][] effectiveMask(int[][] mask) {
+        return prompt == null ? mask : VirtualTokens.extendMask(mask, prompt.length());
+    }
+
+    /** With explicit position ids {@code [B, T]} ({@code [B, P+T]} with prompt tuning). */
     public INDArray forward(Batch batch, int[][] positions) {
-        int b = batch.batchSize(), t = batch.seqLen();
+        promptLen = prompt == null ? 0 : prompt.length();
+        tokens = batch.seqLen();
+        this.batch = batch.batchSize();
+        int b = batch.batchSize(), t = tokens + promptLen;
         int p = prefix == null ? 0 : prefix.length();
         if (p + t > config.nPositions()) throw new IllegalArgumentException("sequence length " + t + (p > 0 ? " + prefix " + p : "")
                 + " exceeds n_positions " + config.nPositions());
-        INDArray x = wte.forward(Nd4j.createFromArray(Batch.flat(batch.inputIds())))
-                .addi(wpe.forward(Nd4j.createFromArray(Batch.flat(positions))));
+        INDArray x = wte.forward(Nd4j.createFromArray(Batch.flat(batch.inputIds())));
+        if (promptLen > 0) x = VirtualTokens.prepend(prompt.embeddings(), x, b, tokens);
+        x = x.addi(wpe.forward(Nd4j.createFromArray(Batch.flat(positions))));
         x = drop.forward(x, training);
-        INDArray mask = Attention.mask(batch.attentionMask(), true, p, type);
+        INDArray mask = Attention.mask(effectiveMask(batch.attentionMask()), true, p, type);
         for (int i = 0; i < blocks.size(); i++) x = blocks.get(i).forward(x, b, t, mask, training, prefix, i);
         return lnF.forward(x);
     }
@@ -96,8 +109,13 @@ public final class Gpt2Model {
         INDArray d = lnF.backward(dOut);
         for (int i = blocks.size() - 1; i >= 0; i--) d = blocks.get(i).backward(d);
         d = drop.backward(d);
-        wte.backward(d);
         wpe.backward(d);
+        if (promptLen > 0) {
+            INDArray[] parts = VirtualTokens.split(d, batch, promptLen, tokens);
+            prompt.backward(parts[0]);
+            d = parts[1];
+        }
+        wte.backward(d);
         return d;
     }
 

@@ -96,6 +96,27 @@ class PeftFilesTest {
     }
 
     @Test
+    void prefixAndPromptRoundTrips() throws IOException {
+        for (boolean bert : new boolean[]{true, false}) {
+            for (PeftMethod method : List.<PeftMethod>of(new PrefixTuningConfig(3, true, 8, 1), new PrefixTuningConfig(2, false, 0, 2),
+                    PromptTuningConfig.random(3))) {
+                PeftModel m = Peft.apply(bert ? Tiny.bert(F, 6) : Tiny.gpt2(F, 6), method);
+                pretendTrained(m, 7);
+                var batch = Tiny.batch(bert ? 0 : 39);
+                INDArray expected = m.forward(batch);
+                Path dir = tmp.resolve("pl-" + bert + "-" + method.hashCode());
+                PromptLearningFiles.save(m, dir, "tiny");
+                StateDict sd = SafeTensors.read(dir.resolve("adapter_model.safetensors"));
+                long width = method instanceof PrefixTuningConfig ? 2 * 2 * 16 : 16;
+                assertEquals(width, sd.get("prompt_embeddings").shape()[1], "L·2·C for a prefix, C for a prompt");
+                PeftModel loaded = PromptLearningFiles.load(bert ? Tiny.bert(F, 6) : Tiny.gpt2(F, 6), dir);
+                double diff = expected.sub(loaded.forward(batch)).amaxNumber().doubleValue();
+                assertTrue(diff == 0, method + ": logits differ by " + diff);
+            }
+        }
+    }
+
+    @Test
     void bertBaseLoraFileIsSmall() throws IOException {
         var base = new BertForSequenceClassification(BertConfig.base(3), F, 1);
         var m = Peft.apply(base, LoraConfig.bert(8, 8));

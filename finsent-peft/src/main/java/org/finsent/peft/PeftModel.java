@@ -7,7 +7,6 @@ import org.finsent.core.nn.ProjectionSlot;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.List;
-import java.util.Map;
 
 /**
  * A classifier with PEFT modules inserted (by {@link Peft#apply}). Forward and backward are the base model's —
@@ -83,13 +82,6 @@ public final class PeftModel implements SequenceClassifier {
         if (prefix != null) all.addAll(prefix.parameters());
         if (prompt != null) all.add(prompt.embedding);
         return all;
-    }
-
-    @Override
-    public Map<String, Parameter> namedParameters() {
-        Map<String, Parameter> m = new java.util.LinkedHashMap<>();
-        for (Parameter p : parameters()) m.put(p.name(), p);
-        return m;
     }
 
     public List<Parameter> trainableParameters() {

@@ -8,9 +8,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /** {@code logits = classifier(Drop(pooler(BERT(x))))}, Hugging Face names {@code bert.*} and {@code classifier.*}. */
 public final class BertForSequenceClassification implements SequenceClassifier {
@@ -74,12 +72,5 @@ public final class BertForSequenceClassification implements SequenceClassifier {
         List<Parameter> p = new ArrayList<>(bert.parameters());
         p.addAll(classifier.parameters());
         return p;
-    }
-
-    @Override
-    public Map<String, Parameter> namedParameters() {
-        Map<String, Parameter> m = new LinkedHashMap<>();
-        for (Parameter p : parameters()) m.put(p.name(), p);
-        return m;
     }
 }

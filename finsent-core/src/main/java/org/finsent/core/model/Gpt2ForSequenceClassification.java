@@ -7,9 +7,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * {@code logits = score(h[last real token])}: GPT-2 with a bias-free {@code score} head read at each row's last
@@ -94,12 +92,5 @@ public final class Gpt2ForSequenceClassification implements SequenceClassifier {
         List<Parameter> p = new ArrayList<>(transformer.parameters());
         p.addAll(score.parameters());
         return p;
-    }
-
-    @Override
-    public Map<String, Parameter> namedParameters() {
-        Map<String, Parameter> m = new LinkedHashMap<>();
-        for (Parameter p : parameters()) m.put(p.name(), p);
-        return m;
     }
 }

@@ -18,7 +18,12 @@ public interface SequenceClassifier {
 
     List<Parameter> parameters();
 
-    Map<String, Parameter> namedParameters();
+    /** Parameters by Hugging Face name, in {@link #parameters()} order. */
+    default Map<String, Parameter> namedParameters() {
+        Map<String, Parameter> m = new java.util.LinkedHashMap<>();
+        for (Parameter p : parameters()) m.put(p.name(), p);
+        return m;
+    }
 
     /** Every projection of the encoder/decoder (not the head), by Hugging Face module name. */
     List<org.finsent.core.nn.ProjectionSlot> projectionSlots();

@@ -11,8 +11,6 @@ import org.finsent.core.nn.Projection;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.rng.Random;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +32,6 @@ public final class BertLayer {
     /** Optional hook applied to the feed-forward output before the residual and LayerNorm (Pfeiffer adapters). */
     public OutputHook outputHook;
 
-    private static final org.nd4j.linalg.indexing.INDArrayIndex ALL = NDArrayIndex.all();
     private Attention.Cache attnCache;
     private KeyValuePrefix kvPrefix;
     private int index;
@@ -80,8 +77,8 @@ public final class BertLayer {
         INDArray k = Attention.splitHeads(key.forward(x), b, t, heads);
         INDArray v = Attention.splitHeads(value.forward(x), b, t, heads);
         if (prefix != null) {                                                // prefix tuning: [B,H,P+T,D]
-            k = Nd4j.concat(2, Attention.prefixHeads(prefix.key(index), b, heads), k);
-            v = Nd4j.concat(2, Attention.prefixHeads(prefix.value(index), b, heads), v);
+            k = Attention.withPrefix(prefix.key(index), k, heads);
+            v = Attention.withPrefix(prefix.value(index), v, heads);
         }
         Attention.Cache[] cache = new Attention.Cache[1];
         INDArray ctx = Attention.mergeHeads(Attention.forward(q, k, v, mask, attnProbsDrop, training, cache));
@@ -109,12 +106,11 @@ public final class BertLayer {
         INDArray dctx = attnOut.backward(attnOutDrop.backward(ds));
         Attention.Grads g = Attention.backward(Attention.splitHeads(dctx, b, t, heads), attnCache, attnProbsDrop);
         INDArray dk = g.dk(), dv = g.dv();
-        if (kvPrefix != null) {
-            int p = kvPrefix.length();
-            kvPrefix.backward(index, Attention.prefixRows(dk.get(ALL, ALL, NDArrayIndex.interval(0, p), ALL)),
-                    Attention.prefixRows(dv.get(ALL, ALL, NDArrayIndex.interval(0, p), ALL)));
-            dk = dk.get(ALL, ALL, NDArrayIndex.interval(p, p + t), ALL);
-            dv = dv.get(ALL, ALL, NDArrayIndex.interval(p, p + t), ALL);
+        if (kvPrefix != null) {                                              // the prefix rows' share goes to the encoder
+            INDArray[] sk = Attention.splitPrefix(dk, kvPrefix.length()), sv = Attention.splitPrefix(dv, kvPrefix.length());
+            kvPrefix.backward(index, sk[0], sv[0]);
+            dk = sk[1];
+            dv = sv[1];
         }
         dx.addi(query.backward(Attention.mergeHeads(g.dq())));
         dx.addi(key.backward(Attention.mergeHeads(dk)));

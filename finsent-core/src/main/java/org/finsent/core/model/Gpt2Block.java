@@ -78,8 +78,8 @@ public final class Gpt2Block {
         INDArray k = Attention.splitHeads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(c, 2 * c)), b, t, heads);
         INDArray v = Attention.splitHeads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(2 * c, 3 * c)), b, t, heads);
         if (prefix != null) {                                                // prefix tuning: [B,H,P+T,D]
-            k = Nd4j.concat(2, Attention.prefixHeads(prefix.key(index), b, heads), k);
-            v = Nd4j.concat(2, Attention.prefixHeads(prefix.value(index), b, heads), v);
+            k = Attention.withPrefix(prefix.key(index), k, heads);
+            v = Attention.withPrefix(prefix.value(index), v, heads);
         }
         Attention.Cache[] cache = new Attention.Cache[1];
         INDArray ctx = Attention.mergeHeads(Attention.forward(q, k, v, mask, attnDrop, training, cache));
@@ -106,13 +106,11 @@ public final class Gpt2Block {
         INDArray dctx = cProj.backward(residDrop1.backward(dx1));
         Attention.Grads g = Attention.backward(Attention.splitHeads(dctx, b, t, heads), attnCache, attnDrop);
         INDArray dk = g.dk(), dv = g.dv();
-        if (kvPrefix != null) {
-            int p = kvPrefix.length();
-            var all = NDArrayIndex.all();
-            kvPrefix.backward(index, Attention.prefixRows(dk.get(all, all, NDArrayIndex.interval(0, p), all)),
-                    Attention.prefixRows(dv.get(all, all, NDArrayIndex.interval(0, p), all)));
-            dk = dk.get(all, all, NDArrayIndex.interval(p, p + t), all);
-            dv = dv.get(all, all, NDArrayIndex.interval(p, p + t), all);
+        if (kvPrefix != null) {                                              // the prefix rows' share goes to the encoder
+            INDArray[] sk = Attention.splitPrefix(dk, kvPrefix.length()), sv = Attention.splitPrefix(dv, kvPrefix.length());
+            kvPrefix.backward(index, sk[0], sv[0]);
+            dk = sk[1];
+            dv = sv[1];
         }
         INDArray dqkv = Nd4j.hstack(Attention.mergeHeads(g.dq()), Attention.mergeHeads(dk), Attention.mergeHeads(dv));
         dx.addi(ln1.backward(cAttn.backward(dqkv)));

@@ -98,6 +98,19 @@ public final class Attention {
         return Nd4j.create(m, new long[]{b, 1, t, tk}, type);
     }
 
+    /** K or V {@code [B,H,T,D]} with prefix rows {@code [P, H·D]} in front: {@code [B,H,P+T,D]}. */
+    public static INDArray withPrefix(INDArray rows, INDArray x, long heads) {
+        return Nd4j.concat(2, prefixHeads(rows, x.size(0), heads), x);
+    }
+
+    /** Gradient of {@link #withPrefix}: {prefix rows' gradient {@code [P, H·D]} (summed over B), the rest {@code [B,H,T,D]}}. */
+    public static INDArray[] splitPrefix(INDArray grad, int p) {
+        var all = org.nd4j.linalg.indexing.NDArrayIndex.all();
+        long tk = grad.size(2);
+        return new INDArray[]{prefixRows(grad.get(all, all, org.nd4j.linalg.indexing.NDArrayIndex.interval(0, p), all)),
+                grad.get(all, all, org.nd4j.linalg.indexing.NDArrayIndex.interval(p, tk), all)};
+    }
+
     /** Prefix rows {@code [P, H·D]} as {@code [B, H, P, D]} (the same rows for every example). */
     public static INDArray prefixHeads(INDArray rows, long b, long heads) {
         long p = rows.size(0), d = rows.size(1) / heads;

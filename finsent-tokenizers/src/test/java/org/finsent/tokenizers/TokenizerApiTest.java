@@ -172,8 +172,8 @@ class TokenizerApiTest {
             if (e.specialTokensMask()[i] == 0) pieces.add(text.substring(e.startOffsets()[i], e.endOffsets()[i]));
         }
         // every piece is the original (un-normalised) text of its token
-        assertTrue(pieces.contains("STOCKS") || pieces.contains("STO"), pieces.toString());
-        assertTrue(pieces.contains("café") || pieces.contains("caf"), pieces.toString());
+        assertTrue(pieces.contains("STOCKS"), pieces.toString());   // lower-cased "stocks" is one vocabulary token
+        assertTrue(pieces.contains("café"), pieces.toString());     // accent-stripped "cafe" is one token; the span keeps the é
         assertTrue(pieces.contains("“"), pieces.toString());
     }
 

@@ -104,17 +104,11 @@ public final class BertLayer {
         INDArray ds = attnLn.backward(da);                                   // d(attn_out + x)
         INDArray dx = ds.dup();                                              // residual branch
         INDArray dctx = attnOut.backward(attnOutDrop.backward(ds));
-        Attention.Grads g = Attention.backward(Attention.splitHeads(dctx, b, t, heads), attnCache, attnProbsDrop);
-        INDArray dk = g.dk(), dv = g.dv();
-        if (kvPrefix != null) {                                              // the prefix rows' share goes to the encoder
-            INDArray[] sk = Attention.splitPrefix(dk, kvPrefix.length()), sv = Attention.splitPrefix(dv, kvPrefix.length());
-            kvPrefix.backward(index, sk[0], sv[0]);
-            dk = sk[1];
-            dv = sv[1];
-        }
+        Attention.Grads g = Attention.backward(Attention.splitHeads(dctx, b, t, heads), attnCache, attnProbsDrop)
+                .routePrefix(kvPrefix, index);
         dx.addi(query.backward(Attention.mergeHeads(g.dq())));
-        dx.addi(key.backward(Attention.mergeHeads(dk)));
-        dx.addi(value.backward(Attention.mergeHeads(dv)));
+        dx.addi(key.backward(Attention.mergeHeads(g.dk())));
+        dx.addi(value.backward(Attention.mergeHeads(g.dv())));
         return dx;
     }
 

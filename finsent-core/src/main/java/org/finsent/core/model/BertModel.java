@@ -128,11 +128,7 @@ public final class BertModel {
         d = embLn.backward(embDrop.backward(d));
         position.backward(d);
         tokenType.backward(d);
-        if (promptLen > 0) {
-            INDArray[] parts = VirtualTokens.split(d, b, promptLen, tokens);
-            prompt.backward(parts[0]);
-            d = parts[1];
-        }
+        if (promptLen > 0) d = prompt.backwardThrough(d, b, tokens);
         word.backward(d);
         return d; // gradient w.r.t. the word embeddings of the batch
     }

@@ -104,15 +104,9 @@ public final class Gpt2Block {
         dx1.addi(ln2.backward(cFc.backward(dFc)));
         INDArray dx = dx1.dup();                                                       // residual branch
         INDArray dctx = cProj.backward(residDrop1.backward(dx1));
-        Attention.Grads g = Attention.backward(Attention.splitHeads(dctx, b, t, heads), attnCache, attnDrop);
-        INDArray dk = g.dk(), dv = g.dv();
-        if (kvPrefix != null) {                                              // the prefix rows' share goes to the encoder
-            INDArray[] sk = Attention.splitPrefix(dk, kvPrefix.length()), sv = Attention.splitPrefix(dv, kvPrefix.length());
-            kvPrefix.backward(index, sk[0], sv[0]);
-            dk = sk[1];
-            dv = sv[1];
-        }
-        INDArray dqkv = Nd4j.hstack(Attention.mergeHeads(g.dq()), Attention.mergeHeads(dk), Attention.mergeHeads(dv));
+        Attention.Grads g = Attention.backward(Attention.splitHeads(dctx, b, t, heads), attnCache, attnDrop)
+                .routePrefix(kvPrefix, index);
+        INDArray dqkv = Nd4j.hstack(Attention.mergeHeads(g.dq()), Attention.mergeHeads(g.dk()), Attention.mergeHeads(g.dv()));
         dx.addi(ln1.backward(cAttn.backward(dqkv)));
         return dx;
     }

@@ -110,11 +110,7 @@ public final class Gpt2Model {
         for (int i = blocks.size() - 1; i >= 0; i--) d = blocks.get(i).backward(d);
         d = drop.backward(d);
         wpe.backward(d);
-        if (promptLen > 0) {
-            INDArray[] parts = VirtualTokens.split(d, batch, promptLen, tokens);
-            prompt.backward(parts[0]);
-            d = parts[1];
-        }
+        if (promptLen > 0) d = prompt.backwardThrough(d, batch, tokens);
         wte.backward(d);
         return d;
     }

@@ -25,6 +25,16 @@ public final class Attention {
 
     /** The gradients of Q, K, V. */
     public record Grads(INDArray dq, INDArray dk, INDArray dv) {
+        /**
+         * Hands the prefix rows' share of dK and dV to {@code prefix} (layer {@code layer}) and returns the tokens'
+         * part; the identity when there is no prefix.
+         */
+        public Grads routePrefix(KeyValuePrefix prefix, int layer) {
+            if (prefix == null) return this;
+            INDArray[] sk = splitPrefix(dk, prefix.length()), sv = splitPrefix(dv, prefix.length());
+            prefix.backward(layer, sk[0], sv[0]);
+            return new Grads(dq, sk[1], sv[1]);
+        }
     }
 
     public static INDArray forward(INDArray q, INDArray k, INDArray v, INDArray mask, Dropout dropout, boolean training,

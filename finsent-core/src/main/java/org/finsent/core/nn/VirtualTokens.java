@@ -16,6 +16,16 @@ public interface VirtualTokens {
     /** Receives their gradient, summed over the batch ({@code [P, C]}). */
     void backward(INDArray dEmbeddings);
 
+    /**
+     * Backward of {@link #prepend}: gives the virtual rows their gradient (summed over the batch) and returns the
+     * tokens' part {@code [B·T, C]} of {@code d [B·(P+T), C]}.
+     */
+    default INDArray backwardThrough(INDArray d, long b, long t) {
+        INDArray[] parts = split(d, b, length(), t);
+        backward(parts[0]);
+        return parts[1];
+    }
+
     /** Prepends {@code p} ones to every row of a {@code [B, T]} 0/1 mask. */
     static int[][] extendMask(int[][] mask, int p) {
         int[][] out = new int[mask.length][];

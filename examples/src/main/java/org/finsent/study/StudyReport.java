@@ -1,0 +1,311 @@
+package org.finsent.study;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import org.finsent.report.Plots;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Writes a study directory's {@code results.json}, {@code REPORT.md} and {@code charts/} from its cells'
+ * {@code cell.json} files, so the report can be rebuilt at any time (also while a grid is still running) and always
+ * shows every finished cell. Cells listed in {@code grid.json} (every grid ever run into the directory) without a
+ * finished result are listed as missing or failed.
+ *
+ * <p>Tables per data set, as the study has them: accuracy / precision / recall / F1 (weighted) per technique, with
+ * the study's FinBERT accuracy beside each row and whether we reach it; training time, average and maximum CPU and
+ * memory, GPU memory; trainable parameters, weights file size and inference latency; links to each run's
+ * confusion matrix, loss curve and learning-rate curve. Grouped bar charts compare the techniques.
+ */
+public final class StudyReport {
+    public static final String REPORT = "REPORT.md", RESULTS = "results.json", GRID = "grid.json", CHARTS = "charts";
+    /** Per-run plot files drawn by the run reporter (linked when present). */
+    static final String LOSS_PNG = "loss.png", LR_PNG = "learning_rate.png";
+
+    /** The study's FinBERT accuracies (its table), by data set then technique. */
+    public static final Map<String, Map<String, Double>> STUDY_FINBERT = Map.of(
+            "fpb", Map.of("full", 0.8377, "lora", 0.8453, "adapter", 0.8418, "prefix", 0.8260),
+            "tweets", Map.of("full", 0.8526, "lora", 0.8338, "adapter", 0.8555, "prefix", 0.8317));
+    private static final Map<String, String> DATA_TITLES = Map.of("fpb", "FinancialPhraseBank (50 % agreement, dev file)",
+            "tweets", "Twitter Financial News (sent_train.csv)");
+
+    private StudyReport() {
+    }
+
+    /** One cell of a grid: its directory relative to the study root. */
+    public record CellKey(String data, String model, String technique) {
+        String dir() {
+            return CellResult.slug(data) + "/" + CellResult.slug(model) + "/" + CellResult.slug(technique);
+        }
+    }
+
+    /** Adds a grid's cells to {@code grid.json} (kept as the union of every grid run into {@code root}). */
+    public static void recordGrid(Path root, StudyRunner.Grid grid) throws IOException {
+        Set<CellKey> cells = new LinkedHashSet<>(readGrid(root));
+        for (String d : grid.data()) for (String m : grid.models()) for (String t : grid.techniques()) cells.add(new CellKey(StudyData.kind(d), m, t));
+        Files.createDirectories(root);
+        CellResult.JSON.writeValue(root.resolve(GRID).toFile(), List.copyOf(cells));
+    }
+
+    static List<CellKey> readGrid(Path root) throws IOException {
+        Path f = root.resolve(GRID);
+        return Files.isRegularFile(f) ? CellResult.JSON.readValue(f.toFile(), new TypeReference<List<CellKey>>() { }) : List.of();
+    }
+
+    /** Every {@code cell.json} under {@code root} ({@code <data>/<model>/<technique>/cell.json}), sorted by path. */
+    public static List<CellResult> readCells(Path root) throws IOException {
+        if (!Files.isDirectory(root)) return List.of();
+        List<CellResult> out = new ArrayList<>();
+        try (Stream<Path> s = Files.find(root, 4, (p, a) -> a.isRegularFile() && p.getFileName().toString().equals(CellResult.FILE))) {
+            for (Path p : s.sorted().toList()) out.add(CellResult.read(p.getParent()));
+        }
+        return out;
+    }
+
+    /** Writes results.json, charts and REPORT.md; returns the report's path. */
+    public static Path write(Path root) throws IOException {
+        List<CellResult> all = readCells(root);
+        List<CellResult> ok = all.stream().filter(CellResult::ok).toList();
+        for (CellResult c : ok) testConfusionMatrix(root, c);
+
+        Map<String, Object> results = new LinkedHashMap<>();
+        results.put("generated_at", Instant.now().toString());
+        results.put("split", "stratified " + (int) (100 * StudyData.TRAIN_FRACTION) + "/" + (int) (100 * StudyData.VALIDATION_FRACTION)
+                + "/" + (int) Math.round(100 * (1 - StudyData.TRAIN_FRACTION - StudyData.VALIDATION_FRACTION))
+                + " train/validation/test, seed " + StudyPresets.SEED + "; metrics are the test split's");
+        results.put("assumptions", StudyPresets.assumptions());
+        results.put("study_finbert_accuracy", STUDY_FINBERT);
+        results.put("cells", all);
+        results.put("missing", missing(root, all));
+        CellResult.JSON.writeValue(root.resolve(RESULTS).toFile(), results);
+
+        StringBuilder md = new StringBuilder();
+        md.append("# FinSent comparative study\n\n");
+        md.append("Generated ").append(Instant.now().toString(), 0, 19).append("Z by `finsent compare` from the `cell.json` of each run ")
+                .append("(all numbers also in [`results.json`](").append(RESULTS).append(")). Metrics are on a held-out test split: ")
+                .append(results.get("split")).append(". Precision, recall and F1 are weighted by class support (scikit-learn's ")
+                .append("`average=\"weighted\"`). The *study* column is the comparative study's FinBERT accuracy; ")
+                .append("*≥ study* says whether this run reaches it.\n\n");
+        settings(md, ok);
+        List<String> dataSets = ok.stream().map(CellResult::data).distinct().sorted(Comparator.comparing(StudyReport::dataOrder)).toList();
+        for (String data : dataSets) dataSection(root, md, data, ok.stream().filter(c -> c.data().equals(data)).toList());
+        missingSection(md, all, missing(root, all));
+        Path report = root.resolve(REPORT);
+        Files.writeString(report, md.toString(), StandardCharsets.UTF_8);
+        return report;
+    }
+
+    private static int dataOrder(String d) {
+        return d.equals("fpb") ? 0 : d.equals("tweets") ? 1 : 2;
+    }
+
+    // ------------------------------------------------------------------------------------------ sections
+
+    private static void settings(StringBuilder md, List<CellResult> ok) {
+        md.append("## Settings\n\n");
+        md.append("The study's presets (`StudyPresets`): BERT-family models 5 epochs, batch 8, learning rate 2e-4 for PEFT ")
+                .append("and 2e-5 for full fine-tuning, weight decay 0.01, 300 warm-up steps, gradient accumulation 2, ")
+                .append("evaluation and logging every 100 steps, best model by validation accuracy; LoRA r=8, α=16, dropout 0.1 ")
+                .append("on query/key/value; Pfeiffer adapter reduction factor 16; prefix tuning 10 virtual tokens with a ")
+                .append("768-wide projection. GPT-2: 3 epochs, batch 8, learning rate 2e-5, 100 warm-up steps, gradient ")
+                .append("accumulation 2; LoRA r=32, α=64, dropout 0.1 on c_attn; adapter and prefix as for BERT.\n\n");
+        md.append("Where the study is silent or contradicts itself:\n\n");
+        for (String a : StudyPresets.assumptions()) md.append("- ").append(a).append('\n');
+        Set<Object> overrides = new LinkedHashSet<>();
+        for (CellResult c : ok) overrides.add(c.settings().get("overrides"));
+        overrides.remove(Map.of());
+        md.append('\n');
+        if (!overrides.isEmpty()) {
+            md.append("**Quick-run overrides in effect** (these cells do not use the study's full settings): ");
+            for (CellResult c : ok) {
+                Object o = c.settings().get("overrides");
+                if (o instanceof Map<?, ?> m && !m.isEmpty()) md.append("`").append(c.data()).append('/').append(c.model()).append('/')
+                        .append(c.technique()).append("` ").append(m).append("; ");
+            }
+            md.setLength(md.length() - 2);
+            md.append(".\n\n");
+        }
+        if (ok.stream().anyMatch(CellResult::randomInit)) {
+            md.append("Models marked *(random init)* start from random weights (no pretrained weights are reachable here): ")
+                    .append("they show that the path runs end to end; their numbers are not the study's.\n\n");
+        }
+    }
+
+    private static void dataSection(Path root, StringBuilder md, String data, List<CellResult> cells) throws IOException {
+        CellResult.Sizes sizes = cells.get(0).sizes();
+        md.append("## ").append(DATA_TITLES.getOrDefault(data, data)).append("\n\n");
+        md.append(String.format(Locale.ROOT, "Split: %d train, %d validation, %d test examples.%n%n", sizes.train(), sizes.validation(), sizes.test()));
+        Map<String, Double> study = STUDY_FINBERT.getOrDefault(data, Map.of());
+
+        md.append("### Classification (test split)\n\n");
+        md.append("| model | technique | accuracy | precision | recall | F1 | F1 (macro) | study | ≥ study |\n");
+        md.append("|---|---|---:|---:|---:|---:|---:|---:|:---:|\n");
+        for (CellResult c : cells) {
+            CellResult.Metrics m = c.test();
+            Double s = study.get(c.technique());
+            md.append(String.format(Locale.ROOT, "| %s | %s | %.4f | %.4f | %.4f | %.4f | %.4f | %s | %s |%n", modelName(c), c.technique(),
+                    m.accuracy(), m.precisionWeighted(), m.recallWeighted(), m.f1Weighted(), m.f1Macro(),
+                    s == null ? "–" : String.format(Locale.ROOT, "%.4f", s),
+                    s == null ? "–" : m.accuracy() >= s ? "yes" : "no"));
+        }
+        md.append("\n### Training resources\n\n");
+        md.append("CPU: percent of one core, averaged over time (the process's own use; 100 % × cores is the machine). ")
+                .append("Memory: the process's resident set. GPU memory: n/a on the CPU backend.\n\n");
+        md.append("| model | technique | training time | steps | epochs | avg CPU | max CPU | avg memory | max memory | GPU memory |\n");
+        md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for (CellResult c : cells) {
+            CellResult.Resources r = c.resources();
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s%s | %d | %.2f | %.0f %% | %.0f %% | %s | %s | %s |%n", modelName(c),
+                    c.technique(), duration(c.trainRuntimeSeconds()), c.resumed() ? " (resumed part)" : "", c.globalSteps(), c.epochs(),
+                    r.cpuAvgPercent(), r.cpuMaxPercent(), bytes(r.rssAvgBytes()), bytes(r.rssMaxBytes()),
+                    r.gpuMemoryMaxBytes() == null ? "n/a" : bytes(r.gpuMemoryMaxBytes())));
+        }
+        md.append("\n### Size and inference speed\n\n");
+        md.append("Weights file: the trained parameters as safetensors (adapter + classification head for PEFT methods; the whole ")
+                .append("model for full fine-tuning; prefix tuning's trainable form, projection MLP included). Latency: median over ")
+                .append("test sentences predicted one at a time (batch 1); throughput: sentences per second at batch 32 ")
+                .append("(`Predictor`, after a warm-up).\n\n");
+        md.append("| model | technique | trainable parameters | % of all | weights file | latency (batch 1) | throughput (batch 32) |\n");
+        md.append("|---|---|---:|---:|---:|---:|---:|\n");
+        for (CellResult c : cells) {
+            md.append(String.format(Locale.ROOT, "| %s | %s | %,d | %.2f %% | %s | %.1f ms | %.1f /s |%n", modelName(c), c.technique(),
+                    c.trainableParameters(), 100.0 * c.trainableParameters() / c.totalParameters(), bytes(c.weightsFileBytes()),
+                    c.latencyMsMedianBatch1(), c.throughputPerSecondBatch32()));
+        }
+        md.append("\n### Charts\n\n");
+        for (Path chart : charts(root, data, cells)) {
+            String rel = root.relativize(chart).toString().replace('\\', '/');
+            md.append("![").append(chart.getFileName()).append("](").append(rel).append(")\n");
+        }
+        md.append("\n### Per run\n\n");
+        md.append("| model | technique | confusion matrix (test) | loss | learning rate | best validation accuracy (step) | result |\n");
+        md.append("|---|---|---|---|---|---|---|\n");
+        for (CellResult c : cells) {
+            String dir = new CellKey(c.data(), c.model(), c.technique()).dir();
+            md.append("| ").append(modelName(c)).append(" | ").append(c.technique()).append(" | ")
+                    .append(link(root, dir, StudyRunner.TEST_CONFUSION_PNG)).append(" | ").append(link(root, dir, LOSS_PNG)).append(" | ")
+                    .append(link(root, dir, LR_PNG)).append(" | ")
+                    .append(c.validationBestAccuracy() == null ? "–" : String.format(Locale.ROOT, "%.4f (%d)", c.validationBestAccuracy(), c.validationBestStep()))
+                    .append(" | [cell.json](").append(dir).append('/').append(CellResult.FILE).append(") |\n");
+        }
+        md.append('\n');
+    }
+
+    private static void missingSection(StringBuilder md, List<CellResult> all, List<Map<String, String>> missing) {
+        md.append("## Missing and failed cells\n\n");
+        if (missing.isEmpty()) {
+            md.append("None: every cell of the grid has finished.\n");
+            return;
+        }
+        md.append("| data | model | technique | state |\n|---|---|---|---|\n");
+        for (Map<String, String> m : missing) {
+            md.append("| ").append(m.get("data")).append(" | ").append(m.get("model")).append(" | ").append(m.get("technique"))
+                    .append(" | ").append(m.get("state").replace("|", "\\|").replace("\n", " ")).append(" |\n");
+        }
+    }
+
+    /** Grid cells without an {@code ok} result: failed ones with their error, others "not run yet" or "in progress". */
+    static List<Map<String, String>> missing(Path root, List<CellResult> all) throws IOException {
+        Map<String, CellResult> byDir = new LinkedHashMap<>();
+        for (CellResult c : all) byDir.put(new CellKey(c.data(), c.model(), c.technique()).dir(), c);
+        List<Map<String, String>> out = new ArrayList<>();
+        for (CellKey k : readGrid(root)) {
+            CellResult c = byDir.get(k.dir());
+            if (c != null && c.ok()) continue;
+            String state = c != null ? "failed: " + c.error()
+                    : Files.isDirectory(root.resolve(k.dir())) ? "started, not finished (resumes from its checkpoint)" : "not run yet";
+            out.add(Map.of("data", k.data(), "model", k.model(), "technique", k.technique(), "state", state));
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------------ charts
+
+    private static List<Path> charts(Path root, String data, List<CellResult> cells) throws IOException {
+        List<String> techniques = cells.stream().map(CellResult::technique).distinct().sorted(Comparator.comparing(StudyReport::techniqueOrder)).toList();
+        List<String> models = cells.stream().map(StudyReport::modelName).distinct().toList();
+        Path dir = root.resolve(CHARTS);
+        List<Path> out = new ArrayList<>();
+        Map<String, Double> study = STUDY_FINBERT.getOrDefault(data, Map.of());
+        double[] studyAcc = techniques.stream().mapToDouble(t -> study.getOrDefault(t, Double.NaN)).toArray();
+        var ref = study.isEmpty() ? null : Map.entry("study (FinBERT)", studyAcc);
+        out.add(StudyCharts.bars(dir.resolve(data + "_accuracy.png"), "Test accuracy — " + data, "accuracy", techniques,
+                series(cells, models, techniques, c -> c.test().accuracy()), ref, "0.000", null, 1.0, false, v -> v));
+        out.add(StudyCharts.bars(dir.resolve(data + "_f1.png"), "Test F1 (weighted) — " + data, "F1 (weighted)", techniques,
+                series(cells, models, techniques, c -> c.test().f1Weighted()), null, "0.000", null, 1.0, false, v -> v));
+        out.add(StudyCharts.bars(dir.resolve(data + "_training_time.png"), "Training time — " + data, "minutes", techniques,
+                series(cells, models, techniques, CellResult::trainRuntimeSeconds), null, "0.0", 0.0, null, false, v -> v / 60));
+        out.add(StudyCharts.bars(dir.resolve(data + "_memory.png"), "Peak memory (process RSS) — " + data, "MiB", techniques,
+                series(cells, models, techniques, c -> c.resources().rssMaxBytes()), null, "0", 0.0, null, false, v -> v / (1 << 20)));
+        out.add(StudyCharts.bars(dir.resolve(data + "_trainable_parameters.png"), "Trainable parameters — " + data,
+                "parameters (log scale)", techniques, series(cells, models, techniques, c -> (double) c.trainableParameters()), null,
+                "0.00E0", null, null, true, v -> v));
+        out.add(StudyCharts.bars(dir.resolve(data + "_latency.png"), "Inference latency, batch 1 (median) — " + data, "ms per sentence",
+                techniques, series(cells, models, techniques, CellResult::latencyMsMedianBatch1), null, "0.0", 0.0, null, false, v -> v));
+        return out;
+    }
+
+    private static Map<String, double[]> series(List<CellResult> cells, List<String> models, List<String> techniques,
+                                                java.util.function.ToDoubleFunction<CellResult> f) {
+        Map<String, double[]> out = new LinkedHashMap<>();
+        for (String m : models) {
+            double[] v = new double[techniques.size()];
+            for (int i = 0; i < v.length; i++) {
+                String t = techniques.get(i);
+                v[i] = cells.stream().filter(c -> modelName(c).equals(m) && c.technique().equals(t)).mapToDouble(f).findFirst().orElse(Double.NaN);
+            }
+            out.put(m, v);
+        }
+        return out;
+    }
+
+    private static int techniqueOrder(String t) {
+        int i = List.of("full", "lora", "adapter", "prefix", "prompt").indexOf(t);
+        return i < 0 ? 99 : i;
+    }
+
+    // ------------------------------------------------------------------------------------------ helpers
+
+    /** The test confusion matrix of a cell as a PNG in its directory (drawn once). */
+    private static void testConfusionMatrix(Path root, CellResult c) {
+        Path png = root.resolve(new CellKey(c.data(), c.model(), c.technique()).dir()).resolve(StudyRunner.TEST_CONFUSION_PNG);
+        if (Files.isRegularFile(png)) return;
+        Plots.confusionMatrix(png, Plots.Style.confusionMatrix(false).withTitle("Test confusion matrix — " + c.data() + " / "
+                + modelName(c) + " / " + c.technique()), c.test().confusionMatrix(), c.test().labels().toArray(String[]::new), false);
+    }
+
+    private static String modelName(CellResult c) {
+        return c.model() + (c.randomInit() ? " (random init)" : "");
+    }
+
+    private static String link(Path root, String dir, String file) {
+        return Files.isRegularFile(root.resolve(dir).resolve(file)) ? "[" + file + "](" + dir + "/" + file + ")" : "–";
+    }
+
+    static String duration(Double seconds) {
+        if (seconds == null) return "–";
+        long s = Math.round(seconds);
+        return s < 60 ? s + " s" : s < 3600 ? String.format(Locale.ROOT, "%d min %02d s", s / 60, s % 60)
+                : String.format(Locale.ROOT, "%d h %02d min", s / 3600, (s % 3600) / 60);
+    }
+
+    static String bytes(Number n) {
+        if (n == null) return "–";
+        double b = n.doubleValue();
+        if (b < 1 << 20) return String.format(Locale.ROOT, "%.1f KiB", b / 1024);
+        if (b < 1L << 30) return String.format(Locale.ROOT, "%.1f MiB", b / (1 << 20));
+        return String.format(Locale.ROOT, "%.2f GiB", b / (1L << 30));
+    }
+}

@@ -74,6 +74,31 @@ public final class HfHub {
         }
     }
 
+    /** A repository at a revision as users write it: {@code hf:org/name[@revision]} (the {@code hf:} is optional). */
+    public record Source(String repoId, String revision) {
+        public static Source parse(String spec) {
+            if (spec == null || spec.isBlank()) throw new IllegalArgumentException("empty hub source");
+            String s = spec.strip();
+            if (s.startsWith("hf:")) s = s.substring(3);
+            int at = s.lastIndexOf('@');
+            String repo = at < 0 ? s : s.substring(0, at);
+            String rev = at < 0 ? DEFAULT_REVISION : s.substring(at + 1);
+            if (rev.isBlank()) throw new IllegalArgumentException("empty revision after '@' in '" + spec + "'");
+            try {
+                checkRepoId(repo);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("not a hub source: '" + spec
+                        + "' (expected hf:org/name or hf:org/name@revision, e.g. hf:ProsusAI/finbert)");
+            }
+            return new Source(repo, rev);
+        }
+
+        @Override
+        public String toString() {
+            return "hf:" + repoId + (DEFAULT_REVISION.equals(revision) ? "" : "@" + revision);
+        }
+    }
+
     public static final URI DEFAULT_ENDPOINT = URI.create("https://huggingface.co");
     public static final String DEFAULT_REVISION = "main";
 
@@ -213,6 +238,16 @@ public final class HfHub {
         return cacheDir;
     }
 
+    /** The same client (offline flag, token) against another hub root, e.g. a mirror. */
+    public HfHub withEndpoint(URI newEndpoint) {
+        return new HfHub(newEndpoint, cacheDir, offline, token);
+    }
+
+    /** The same client (endpoint, offline flag, token) with another cache folder. */
+    public HfHub withCacheDir(Path newCacheDir) {
+        return new HfHub(endpoint, newCacheDir, offline, token);
+    }
+
     public URI endpoint() {
         return endpoint;
     }
@@ -263,7 +298,8 @@ public final class HfHub {
                                     IOException cause) {
         String why = cause == null
                 ? "HF_HUB_OFFLINE is set"
-                : "the hub at " + endpoint + " could not be reached (" + cause.getMessage() + ")";
+                : "the hub at " + endpoint + " could not be reached (" + cause.getMessage()
+                + "; on a machine without a network set HF_HUB_OFFLINE=1 to use the cache only)";
         String revOpt = DEFAULT_REVISION.equals(rev) ? "" : " --revision " + rev;
         String typeOpt = type == RepoType.DATASET ? " --repo-type dataset" : "";
         return String.format(Locale.ROOT,

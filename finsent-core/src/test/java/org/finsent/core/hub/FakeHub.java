@@ -51,6 +51,7 @@ public final class FakeHub implements AutoCloseable {
     private final Map<String, String> privateRepos = new HashMap<>();
     private final Set<String> truncateOnce = new HashSet<>();
     private final Set<String> corrupt = new HashSet<>();
+    private boolean ignoreRange;
 
     public FakeHub() throws IOException {
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -110,6 +111,12 @@ public final class FakeHub implements AutoCloseable {
     /** The next CDN GET of this blob sends half of the bytes it announced, then hangs up. */
     public synchronized FakeHub truncateOnce(String sha256) {
         truncateOnce.add(sha256);
+        return this;
+    }
+
+    /** The CDN answers every GET with the whole file (200), as servers without range support do. */
+    public synchronized FakeHub ignoreRange() {
+        ignoreRange = true;
         return this;
     }
 
@@ -225,7 +232,7 @@ public final class FakeHub implements AutoCloseable {
         String range = ex.getRequestHeaders().getFirst("Range");
         int from = 0;
         int status = 200;
-        if (range != null) {
+        if (range != null && !ignoreRange) {
             Matcher r = Pattern.compile("bytes=(\\d+)-").matcher(range);
             if (!r.matches()) throw new IllegalStateException("unexpected Range " + range);
             from = Integer.parseInt(r.group(1));

@@ -165,6 +165,17 @@ class HfHubTest {
     }
 
     @Test
+    void aServerIgnoringRangeGetsThePartialFileReplacedNotAppended() throws IOException {
+        hub.ignoreRange();
+        String sha = FakeHub.sha256(WEIGHTS);
+        Path incomplete = cache.resolve("models--org--model/blobs/" + sha + ".incomplete");
+        Files.createDirectories(incomplete.getParent());
+        Files.write(incomplete, java.util.Arrays.copyOf(WEIGHTS, 40_000));
+        Path weights = online(null).download(RepoType.MODEL, "org/model", "main", "model.safetensors");
+        assertArrayEquals(WEIGHTS, read(weights));
+    }
+
+    @Test
     void aCorruptDownloadFailsTheSha256CheckAndLeavesNoBlob() throws IOException {
         String sha = FakeHub.sha256(WEIGHTS);
         hub.corrupt(sha);
@@ -341,6 +352,18 @@ class HfHubTest {
         assertThrows(IllegalArgumentException.class, () -> h.download(RepoType.MODEL, "org/model", "../../x", "f"));
         assertThrows(IllegalArgumentException.class, () -> h.download(RepoType.MODEL, "org/model", null, "/etc/x"));
         assertEquals(List.of(), hub.seen());
+    }
+
+    @Test
+    void sourcesParseAsUsersWriteThem() {
+        assertEquals(new HfHub.Source("ProsusAI/finbert", "main"), HfHub.Source.parse("hf:ProsusAI/finbert"));
+        assertEquals(new HfHub.Source("openai-community/gpt2", "v1.0"),
+                HfHub.Source.parse("openai-community/gpt2@v1.0"));
+        assertEquals(new HfHub.Source("gpt2", C1), HfHub.Source.parse("hf:gpt2@" + C1)); // legacy id, no org
+        assertEquals("hf:org/model@v1", HfHub.Source.parse("hf:org/model@v1").toString());
+        assertThrows(IllegalArgumentException.class, () -> HfHub.Source.parse("hf:org/model@"));
+        assertThrows(IllegalArgumentException.class, () -> HfHub.Source.parse("hf:a/b/c"));
+        assertThrows(IllegalArgumentException.class, () -> HfHub.Source.parse("hf:org--x/y"));
     }
 
     @Test

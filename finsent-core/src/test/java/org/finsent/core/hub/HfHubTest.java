@@ -152,27 +152,27 @@ class HfHubTest {
         assertEquals("bytes=" + have + "-", get.range());
     }
 
+    /** Leaves the first n bytes of the weights in blobs/&lt;sha256&gt;.incomplete, as an interrupted client does. */
+    Path downloadOverAPartialFile(int n) throws IOException {
+        Path incomplete = cache.resolve("models--org--model/blobs/" + FakeHub.sha256(WEIGHTS) + ".incomplete");
+        Files.createDirectories(incomplete.getParent());
+        Files.write(incomplete, java.util.Arrays.copyOf(WEIGHTS, n));
+        Path weights = online(null).download(RepoType.MODEL, "org/model", "main", "model.safetensors");
+        assertFalse(Files.exists(incomplete));
+        return weights;
+    }
+
     @Test
     void aPartialFileLeftByAnotherClientIsResumed() throws IOException {
         // Python leaves blobs/<etag>.incomplete behind when interrupted; its bytes are kept and completed.
-        String sha = FakeHub.sha256(WEIGHTS);
-        Path incomplete = cache.resolve("models--org--model/blobs/" + sha + ".incomplete");
-        Files.createDirectories(incomplete.getParent());
-        Files.write(incomplete, java.util.Arrays.copyOf(WEIGHTS, 40_000));
-        Path weights = online(null).download(RepoType.MODEL, "org/model", "main", "model.safetensors");
-        assertArrayEquals(WEIGHTS, read(weights));
+        assertArrayEquals(WEIGHTS, read(downloadOverAPartialFile(40_000)));
         assertTrue(hub.seen().stream().anyMatch(s -> "bytes=40000-".equals(s.range())), hub.seen().toString());
     }
 
     @Test
     void aServerIgnoringRangeGetsThePartialFileReplacedNotAppended() throws IOException {
-        hub.ignoreRange();
-        String sha = FakeHub.sha256(WEIGHTS);
-        Path incomplete = cache.resolve("models--org--model/blobs/" + sha + ".incomplete");
-        Files.createDirectories(incomplete.getParent());
-        Files.write(incomplete, java.util.Arrays.copyOf(WEIGHTS, 40_000));
-        Path weights = online(null).download(RepoType.MODEL, "org/model", "main", "model.safetensors");
-        assertArrayEquals(WEIGHTS, read(weights));
+        hub.ignoreRange(); // answers the Range request with 200 and the whole file
+        assertArrayEquals(WEIGHTS, read(downloadOverAPartialFile(40_000)));
     }
 
     @Test

@@ -220,17 +220,16 @@ public final class HfHub {
         writeRef(storage, rev, meta.commit);
         if (!COMMIT_HASH.matcher(rev).matches()) resolvedRevisions.put(key, meta.commit);
         if (Files.exists(pointer)) return pointer;
-        if (!Files.exists(blob)) {
-            Path lockPath = cacheDir.resolve(".locks").resolve(repoFolderName(type, repoId)).resolve(meta.etag + ".lock");
-            Files.createDirectories(lockPath.getParent());
-            synchronized (JVM_LOCKS.computeIfAbsent(lockPath, p -> new Object())) {
-                try (FileChannel ch = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                     FileLock ignored = ch.lock()) {
-                    if (!Files.exists(blob)) fetch(meta, blob, type, repoId, rev, filename);
-                }
+        // Python's .locks/<repo folder>/<etag>.lock: one writer per blob (and its links) at a time.
+        Path lockPath = cacheDir.resolve(".locks").resolve(repoFolderName(type, repoId)).resolve(meta.etag + ".lock");
+        Files.createDirectories(lockPath.getParent());
+        synchronized (JVM_LOCKS.computeIfAbsent(lockPath, p -> new Object())) {
+            try (FileChannel ch = FileChannel.open(lockPath, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock ignored = ch.lock()) {
+                if (!Files.exists(blob)) fetch(meta, blob, type, repoId, rev, filename);
+                if (!Files.exists(pointer)) link(blob, pointer);
             }
         }
-        link(blob, pointer);
         return pointer;
     }
 

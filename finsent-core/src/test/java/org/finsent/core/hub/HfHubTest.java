@@ -133,6 +133,24 @@ class HfHubTest {
     }
 
     @Test
+    void concurrentCallsForOneFileDownloadItOnce() throws Exception {
+        HfHub h = online(null);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<Path>> calls = new java.util.ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                // A fresh client each time, as separate processes would be (no shared in-memory state).
+                HfHub client = i == 0 ? h : online(null);
+                calls.add(pool.submit(() -> client.download(RepoType.MODEL, "org/model", "main", "model.safetensors")));
+            }
+            for (var c : calls) assertArrayEquals(WEIGHTS, read(c.get()));
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(1, hub.seen().stream().filter(s -> s.method().equals("GET")).count(), hub.seen().toString());
+    }
+
+    @Test
     void aBrokenDownloadResumesWithRange() throws IOException {
         String sha = FakeHub.sha256(WEIGHTS);
         hub.truncateOnce(sha);

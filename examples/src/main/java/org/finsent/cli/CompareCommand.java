@@ -5,6 +5,7 @@ import org.finsent.study.StudyModels;
 import org.finsent.study.StudyPresets;
 import org.finsent.study.StudyReport;
 import org.finsent.study.StudyRunner;
+import org.finsent.train.ModelSources;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,7 +25,7 @@ import java.util.concurrent.Callable;
                 "Re-running skips finished cells, so a long grid can be completed over several invocations."})
 public final class CompareCommand implements Callable<Integer> {
 
-    @Option(names = {"-m", "--models"}, split = ",", paramLabel = "SPEC", defaultValue = StudyModels.MINILM,
+    @Option(names = {"-m", "--models"}, split = ",", paramLabel = "SPEC", defaultValue = ModelSources.MINILM,
             description = "Model specs, comma-separated (default: ${DEFAULT-VALUE}).")
     List<String> models;
 
@@ -74,7 +75,7 @@ public final class CompareCommand implements Callable<Integer> {
         var grid = new StudyRunner.Grid(models, techniques, data, output, lr, overrides);
         int failed = 0;
         if (!reportOnly) {
-            for (StudyRunner.Outcome o : new StudyRunner(StudyModels.builtIn(), StudyData::read).run(grid)) {
+            for (StudyRunner.Outcome o : new StudyRunner(StudyModels.sources(), StudyData::read).run(grid)) {
                 System.out.printf(Locale.ROOT, "%-8s %s%s%n", o.action(), o.dir(),
                         o.result().ok() ? String.format(Locale.ROOT, "  accuracy %.4f", o.result().test().accuracy())
                                 : "  " + o.result().error());

@@ -1,14 +1,10 @@
 package org.finsent.study;
 
-import org.finsent.core.data.BadRowPolicy;
 import org.finsent.core.data.Example;
-import org.finsent.core.data.FinancialPhraseBank;
 import org.finsent.core.data.Splits;
-import org.finsent.core.data.TwitterFinancialNews;
+import org.finsent.train.DataSources;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -22,8 +18,6 @@ import java.util.List;
  */
 public record StudyData(String name, String spec, Splits.Result split) {
     public static final double TRAIN_FRACTION = 0.8, VALIDATION_FRACTION = 0.1;
-    static final String FPB_DEV = "data/financial_phrasebank/Sentences_50Agree.dev.txt";
-    static final String TWEETS_TRAIN = "data/twitter_financial_news/sent_train.csv";
 
     /** Reads examples for a spec; {@link StudyRunner} uses this seam so tests can feed data without files. */
     @FunctionalInterface
@@ -31,25 +25,25 @@ public record StudyData(String name, String spec, Splits.Result split) {
         List<Example> read(String spec) throws IOException;
     }
 
-    /**
-     * {@code fpb[:PATH]} (FinancialPhraseBank {@code sentence@label} file; default the shared 50 %-agreement
-     * development file) or {@code tweets[:PATH]} (Twitter Financial News CSV; default the shared {@code sent_train.csv}).
-     */
+    /** Any {@link DataSources} spec: {@code fpb[:PATH]}, {@code tweets[:PATH]}, {@code hf:takala/financial_phrasebank}, ... */
     public static List<Example> read(String spec) throws IOException {
-        String kind = kind(spec);
-        String path = spec.contains(":") ? spec.substring(spec.indexOf(':') + 1) : null;
-        return switch (kind) {
-            case "fpb" -> FinancialPhraseBank.read(file(path, FPB_DEV), FinancialPhraseBank.Charset.AUTO, BadRowPolicy.FAIL).examples();
-            case "tweets" -> TwitterFinancialNews.read(file(path, TWEETS_TRAIN)).examples();
-            default -> throw new IllegalArgumentException("unknown data set '" + spec + "': use fpb[:PATH] or tweets[:PATH]");
-        };
+        return DataSources.load(spec, DataSources.Options.defaults()).dataset().examples();
     }
 
-    /** The name a spec gets in directories and tables: the part before ':'. */
+    /**
+     * The name a spec gets in directories and tables: {@code fpb} or {@code tweets} for those data sets (local or
+     * from the hub), else the file name without extension.
+     */
     public static String kind(String spec) {
         String s = spec.strip();
+        if (s.equals("hf:" + DataSources.FPB_HUB)) return "fpb";
+        if (s.equals("hf:" + DataSources.TWEETS_HUB)) return "tweets";
         int colon = s.indexOf(':');
-        return (colon < 0 ? s : s.substring(0, colon)).toLowerCase(java.util.Locale.ROOT);
+        String kind = (colon < 0 ? s : s.substring(0, colon)).toLowerCase(java.util.Locale.ROOT);
+        if (kind.equals("fpb") || kind.equals("tweets")) return kind;
+        if (colon < 0) throw new IllegalArgumentException("unknown data '" + spec + "': use fpb[:PATH], tweets[:PATH], csv:PATH, jsonl:PATH or hf:...");
+        String file = Path.of(s.substring(colon + 1)).getFileName().toString();
+        return CellResult.slug(file.contains(".") ? file.substring(0, file.lastIndexOf('.')) : file);
     }
 
     /** Reads, optionally takes a stratified sample of {@code sampleSize} examples, and splits 80/10/10. */
@@ -60,23 +54,5 @@ public record StudyData(String name, String spec, Splits.Result split) {
             all = Splits.stratified(all, (double) sampleSize / all.size(), 0, seed).train();
         }
         return new StudyData(kind(spec), spec, Splits.stratified(all, TRAIN_FRACTION, VALIDATION_FRACTION, seed));
-    }
-
-    private static Path file(String path, String sharedRelative) throws NoSuchFileException {
-        Path p = path != null && !path.isBlank() ? Path.of(path) : sharedDir().resolve(sharedRelative);
-        if (!Files.isRegularFile(p)) {
-            throw new NoSuchFileException(p.toString(), null, "data file not found (give fpb:PATH / tweets:PATH, or set "
-                    + "FINSENT_SHARED to the folder holding " + sharedRelative + ")");
-        }
-        return p;
-    }
-
-    /** {@code $FINSENT_SHARED}, else {@code shared} beside the repository root ({@code finsent.repo.root}), else {@code ../shared}. */
-    static Path sharedDir() {
-        String env = System.getenv("FINSENT_SHARED");
-        if (env != null && !env.isBlank()) return Path.of(env);
-        String root = System.getProperty("finsent.repo.root");
-        if (root != null) return Path.of(root).toAbsolutePath().normalize().resolveSibling("shared");
-        return Path.of("").toAbsolutePath().resolveSibling("shared");
     }
 }

@@ -2,6 +2,7 @@ package org.finsent.study;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import org.finsent.report.Plots;
+import org.finsent.report.RunReporter;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -31,8 +32,6 @@ import java.util.stream.Stream;
  */
 public final class StudyReport {
     public static final String REPORT = "REPORT.md", RESULTS = "results.json", GRID = "grid.json", CHARTS = "charts";
-    /** Per-run plot files drawn by the run reporter (linked when present). */
-    static final String LOSS_PNG = "loss.png", LR_PNG = "learning_rate.png";
 
     /** The study's FinBERT accuracies (its table), by data set then technique. */
     public static final Map<String, Map<String, Double>> STUDY_FINBERT = Map.of(
@@ -78,7 +77,11 @@ public final class StudyReport {
     public static Path write(Path root) throws IOException {
         List<CellResult> all = readCells(root);
         List<CellResult> ok = all.stream().filter(CellResult::ok).toList();
-        for (CellResult c : ok) testConfusionMatrix(root, c);
+        for (CellResult c : ok) {
+            testConfusionMatrix(root, c);
+            Path dir = root.resolve(new CellKey(c.data(), c.model(), c.technique()).dir());
+            if (!Files.isRegularFile(dir.resolve(RunReporter.LOSS_PNG))) RunReporter.writePlots(dir, c.test().labels());
+        }
 
         Map<String, Object> results = new LinkedHashMap<>();
         results.put("generated_at", Instant.now().toString());
@@ -195,8 +198,8 @@ public final class StudyReport {
         for (CellResult c : cells) {
             String dir = new CellKey(c.data(), c.model(), c.technique()).dir();
             md.append("| ").append(modelName(c)).append(" | ").append(c.technique()).append(" | ")
-                    .append(link(root, dir, StudyRunner.TEST_CONFUSION_PNG)).append(" | ").append(link(root, dir, LOSS_PNG)).append(" | ")
-                    .append(link(root, dir, LR_PNG)).append(" | ")
+                    .append(link(root, dir, StudyRunner.TEST_CONFUSION_PNG)).append(" | ").append(link(root, dir, RunReporter.LOSS_PNG)).append(" | ")
+                    .append(link(root, dir, RunReporter.LR_PNG)).append(" | ")
                     .append(c.validationBestAccuracy() == null ? "–" : String.format(Locale.ROOT, "%.4f (%d)", c.validationBestAccuracy(), c.validationBestStep()))
                     .append(" | [cell.json](").append(dir).append('/').append(CellResult.FILE).append(") |\n");
         }

@@ -3,15 +3,18 @@ package org.finsent.study;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.finsent.core.data.Example;
 import org.finsent.core.data.Sentiment;
-import org.finsent.core.io.SafeTensors;
 import org.finsent.core.metrics.ClassificationMetrics;
 import org.finsent.core.nn.Parameter;
 import org.finsent.peft.Peft;
 import org.finsent.peft.PeftMethod;
 import org.finsent.peft.PeftModel;
+import org.finsent.tokenizers.Tokenizer;
 import org.finsent.report.ResourceMonitor;
+import org.finsent.report.RunReporter;
 import org.finsent.train.Checkpoint;
 import org.finsent.train.EvalResult;
+import org.finsent.train.FineTunedModel;
+import org.finsent.train.ModelSources;
 import org.finsent.train.Predictor;
 import org.finsent.train.TrainResult;
 import org.finsent.train.Trainer;
@@ -45,15 +48,16 @@ import java.util.stream.Stream;
  * says so): its numbers stay, labelled with their own settings.
  *
  * <p>Per cell it trains with the study's presets ({@link StudyPresets}), evaluates the best model on the held-out
- * test split, writes {@code resources.json} (training only), the trained weights ({@code trained.safetensors}: the
- * trainable parameters, i.e. the adapter plus head for PEFT methods, everything for full fine-tuning), and
+ * test split, writes {@code resources.json} and the plots of the run ({@link RunReporter}), the trained model as
+ * {@code finsent train} saves it ({@code model/}: PEFT files for PEFT methods, the whole model for full
+ * fine-tuning; {@link FineTunedModel}), and
  * measures inference latency with {@link Predictor}: the median milliseconds per sentence at batch 1 and the
  * sentences per second at batch 32, on test sentences, after a warm-up.
  */
 public final class StudyRunner {
     private static final Logger LOG = LoggerFactory.getLogger(StudyRunner.class);
-    public static final String WEIGHTS_FILE = "trained.safetensors";
-    public static final String RESOURCES_FILE = "resources.json";
+    /** The trained model as {@code finsent train} writes it ({@link FineTunedModel}). */
+    public static final String MODEL_DIR = "model";
     public static final String TEST_CONFUSION_PNG = "test_confusion_matrix.png";
     static final String SETTINGS_FILE = "settings.json";
     static final int LATENCY_SENTENCES = 100, THROUGHPUT_SENTENCES = 320, WARMUP = 5;
@@ -145,7 +149,7 @@ public final class StudyRunner {
 
     private Outcome runCell(Grid grid, StudyData data, String modelSpec, String technique, Path dir) throws IOException {
         List<String> labels = List.of(Sentiment.labels());
-        StudyModels.Loaded loaded = models.load(modelSpec, labels.size(), StudyPresets.SEED);
+        ModelSources.Source loaded = models.load(modelSpec, labels.size(), StudyPresets.SEED);
         StudyPresets.Family family = StudyPresets.Family.of(loaded.architecture());
         List<StudyPresets.Technique> techniques = StudyPresets.Technique.parseCombination(technique);
         PeftMethod[] methods = StudyPresets.methods(family, techniques);
@@ -171,19 +175,24 @@ public final class StudyRunner {
                 .addListener(extraListener);
         TrainResult train;
         ResourceMonitor.Summary resources;
-        try (ResourceMonitor monitor = ResourceMonitor.start()) {
-            train = trainer.train(data.split().train(), data.split().validation());
-            monitor.close();
-            monitor.writeJson(dir.resolve(RESOURCES_FILE));
-            resources = monitor.summary();
+        try (RunReporter reporter = new RunReporter(dir, labels)) { // resources.json and the run's plots
+            train = trainer.addListener(reporter).train(data.split().train(), data.split().validation());
+            resources = reporter.resources();
         }
         EvalResult test = trainer.evaluate(data.split().test());
 
-        Path weights = dir.resolve(WEIGHTS_FILE);
-        SafeTensors.write(weights, Trainer.trainableStateDict(model), Map.of("format", "pt"));
+        // what `finsent train` writes: PEFT files (adapter + head) or the whole model for full fine-tuning
+        Path saved = dir.resolve(MODEL_DIR);
+        Map<String, Object> testMetrics = new LinkedHashMap<>();
+        test.toMap().forEach((k, v) -> testMetrics.put(k.replaceFirst("^eval_", "test_"), v));
+        FineTunedModel.of(loaded, model, labels, args.maxSeqLength(), testMetrics).save(saved);
+        long weightBytes;
+        try (Stream<Path> files = Files.walk(saved)) {
+            weightBytes = files.filter(f -> f.getFileName().toString().endsWith(".safetensors")).mapToLong(f -> f.toFile().length()).sum();
+        }
         List<String> texts = data.split().test().stream().map(Example::text).toList();
-        double latency = medianLatencyMs(model, loaded, labels, args.maxSeqLength(), texts);
-        double throughput = throughput(model, loaded, labels, args.maxSeqLength(), texts);
+        double latency = medianLatencyMs(model, loaded.tokenizer(), labels, args.maxSeqLength(), texts);
+        double throughput = throughput(model, loaded.tokenizer(), labels, args.maxSeqLength(), texts);
         deleteCheckpoints(dir);
 
         long trainable = 0, total = 0;
@@ -199,15 +208,15 @@ public final class StudyRunner {
                 resources.gpuMemoryUsedBytes() == null ? null : resources.gpuMemoryUsedBytes().max(), resources.logicalCores());
         var sizes = new CellResult.Sizes(data.split().train().size(), data.split().validation().size(), data.split().test().size());
         CellResult result = new CellResult(CellResult.OK, null, data.name(), modelSpec, technique, loaded.architecture(),
-                loaded.randomInit(), settings, sizes, metrics, train.bestStep() >= 0 ? train.bestMetric() : null,
+                StudyModels.randomInit(modelSpec), settings, sizes, metrics, train.bestStep() >= 0 ? train.bestMetric() : null,
                 train.bestStep() >= 0 ? train.bestStep() : null, train.trainRuntimeSeconds(), train.globalStep(), train.epoch(),
-                resume, res, trainable, total, Files.size(weights), latency, throughput, Instant.now().toString());
+                resume, res, trainable, total, weightBytes, latency, throughput, Instant.now().toString());
         result.write(dir);
         return new Outcome(dir, resume ? Action.RESUMED : Action.TRAINED, result);
     }
 
     /** Everything that determines a cell's numbers; a checkpoint is resumed only under equal settings. */
-    static Map<String, Object> settings(StudyData data, StudyModels.Loaded loaded, String technique, PeftMethod[] methods,
+    static Map<String, Object> settings(StudyData data, ModelSources.Source loaded, String technique, PeftMethod[] methods,
                                         TrainingArguments a, StudyPresets.Overrides overrides) {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("model", loaded.spec());
@@ -240,8 +249,8 @@ public final class StudyRunner {
         return CellResult.JSON.readTree(CellResult.JSON.writeValueAsString(o)); // same number node types as a file read
     }
 
-    static double medianLatencyMs(PeftModel model, StudyModels.Loaded loaded, List<String> labels, int maxLen, List<String> texts) {
-        Predictor p = new Predictor(model, loaded.tokenizer(), labels, maxLen, 1);
+    static double medianLatencyMs(PeftModel model, Tokenizer tokenizer, List<String> labels, int maxLen, List<String> texts) {
+        Predictor p = new Predictor(model, tokenizer, labels, maxLen, 1);
         int n = Math.min(LATENCY_SENTENCES, texts.size());
         for (int i = 0; i < Math.min(WARMUP, n); i++) p.predict(texts.get(i));
         double[] ms = new double[n];
@@ -254,8 +263,8 @@ public final class StudyRunner {
         return n % 2 == 1 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
     }
 
-    static double throughput(PeftModel model, StudyModels.Loaded loaded, List<String> labels, int maxLen, List<String> texts) {
-        Predictor p = new Predictor(model, loaded.tokenizer(), labels, maxLen, 32);
+    static double throughput(PeftModel model, Tokenizer tokenizer, List<String> labels, int maxLen, List<String> texts) {
+        Predictor p = new Predictor(model, tokenizer, labels, maxLen, 32);
         List<String> sample = texts.subList(0, Math.min(THROUGHPUT_SENTENCES, texts.size()));
         p.predict(sample.subList(0, Math.min(32, sample.size()))); // warm-up
         long t0 = System.nanoTime();

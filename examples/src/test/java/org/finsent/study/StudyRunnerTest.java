@@ -6,6 +6,7 @@ import org.finsent.core.model.BertForSequenceClassification;
 import org.finsent.tokenizers.Tokenizer;
 import org.finsent.tokenizers.TokenizerLoader;
 import org.finsent.train.Checkpoint;
+import org.finsent.train.ModelSources;
 import org.finsent.train.TrainingListener;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -45,7 +47,8 @@ class StudyRunnerTest {
     static final StudyModels TINY = (spec, numLabels, seed) -> {
         if (!spec.equals("tiny")) throw new java.nio.file.NoSuchFileException(spec, null, "no such model");
         var cfg = new BertConfig(30522, 16, 2, 2, 32, 64, 2, 1e-12, "gelu", 0, 0, numLabels);
-        return new StudyModels.Loaded(spec, "bert", new BertForSequenceClassification(cfg, DataType.FLOAT, seed), tokenizer(), true);
+        return new ModelSources.Source(spec, "bert", new BertForSequenceClassification(cfg, DataType.FLOAT, seed), tokenizer(),
+                Map.of("tokenizer.json", () -> StudyRunnerTest.class.getClassLoader().getResourceAsStream("all-minilm-l6-v2-tokenizer.json")));
     };
 
     /** Learnable sentences: "rose" positive, "fell" negative, neither neutral. */
@@ -84,7 +87,13 @@ class StudyRunnerTest {
         assertEquals(new CellResult.Sizes(96, 12, 12), lora.sizes(), "stratified 80/10/10 of 120");
         assertEquals(12, java.util.Arrays.stream(lora.test().confusionMatrix()).flatMapToLong(java.util.Arrays::stream).sum());
         assertTrue(lora.trainableParameters() < lora.totalParameters());
-        assertEquals(Files.size(CellResult.cellDir(root, "fpb", "tiny", "lora").resolve(StudyRunner.WEIGHTS_FILE)), lora.weightsFileBytes());
+        Path model = CellResult.cellDir(root, "fpb", "tiny", "lora").resolve(StudyRunner.MODEL_DIR);
+        assertEquals(Files.size(model.resolve("adapter_model.safetensors")), lora.weightsFileBytes(), "PEFT's adapter file");
+        assertTrue(Files.isRegularFile(model.resolve(org.finsent.train.FineTunedModel.INFO_FILE)));
+        for (String f : List.of(org.finsent.report.RunReporter.RESOURCES_FILE, org.finsent.report.RunReporter.LOSS_PNG,
+                org.finsent.report.RunReporter.LR_PNG, org.finsent.report.RunReporter.CONFUSION_PNG)) {
+            assertTrue(Files.isRegularFile(CellResult.cellDir(root, "fpb", "tiny", "lora").resolve(f)), f);
+        }
         assertTrue(lora.latencyMsMedianBatch1() > 0 && lora.throughputPerSecondBatch32() > 0);
         assertNotNull(lora.resources());
         assertNull(lora.resources().gpuMemoryMaxBytes(), "CPU backend: no GPU memory");

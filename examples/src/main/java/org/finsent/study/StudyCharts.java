@@ -59,9 +59,8 @@ final class StudyCharts {
         st.setAvailableSpaceFill(0.8);
         st.setLabelsVisible(true);
         st.setLabelsFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        st.setLabelsFontColorAutomaticEnabled(false);
-        st.setLabelsFontColor(Color.BLACK);
-        st.setLabelsPosition(1.0); // on top of the bar
+        st.setLabelsFontColorAutomaticEnabled(true); // white on dark bars, black on light ones
+        st.setLabelsPosition(0.97); // just inside the bar's top
         st.setDecimalPattern(valueFormat); // the bar labels' format
         st.setYAxisLogarithmic(logY);
         if (logY && yMin == null) yMin = logFloor(values); // bars grow from the axis' lower end, which must be > 0

@@ -165,13 +165,15 @@ public final class StudyReport {
         }
         md.append("\n### Training resources\n\n");
         md.append("CPU: percent of one core, averaged over time (the process's own use; 100 % × cores is the machine). ")
-                .append("Memory: the process's resident set. GPU memory: n/a on the CPU backend.\n\n");
-        md.append("| model | technique | training time | steps | epochs | avg CPU | max CPU | avg memory | max memory | GPU memory |\n");
-        md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+                .append("CPU time = average CPU × training time: the work done, which unlike the wall time does not depend on how busy ")
+                .append("the machine was. Memory: the process's resident set. GPU memory: n/a on the CPU backend.\n\n");
+        md.append("| model | technique | training time | CPU time | steps | epochs | avg CPU | max CPU | avg memory | max memory | GPU memory |\n");
+        md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (CellResult c : cells) {
             CellResult.Resources r = c.resources();
-            md.append(String.format(Locale.ROOT, "| %s | %s | %s%s | %d | %.2f | %.0f %% | %.0f %% | %s | %s | %s |%n", modelName(c),
-                    c.technique(), duration(c.trainRuntimeSeconds()), c.resumed() ? " (resumed part)" : "", c.globalSteps(), c.epochs(),
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s%s | %s | %d | %.2f | %.0f %% | %.0f %% | %s | %s | %s |%n", modelName(c),
+                    c.technique(), duration(c.trainRuntimeSeconds()), c.resumed() ? " (resumed part)" : "",
+                    duration(c.trainRuntimeSeconds() * r.cpuAvgPercent() / 100), c.globalSteps(), c.epochs(),
                     r.cpuAvgPercent(), r.cpuMaxPercent(), bytes(r.rssAvgBytes()), bytes(r.rssMaxBytes()),
                     r.gpuMemoryMaxBytes() == null ? "n/a" : bytes(r.gpuMemoryMaxBytes())));
         }

@@ -229,11 +229,39 @@ public final class StudyReport {
         for (CellKey k : readGrid(root)) {
             CellResult c = byDir.get(k.dir());
             if (c != null && c.ok()) continue;
-            String state = c != null ? "failed: " + c.error()
-                    : Files.isDirectory(root.resolve(k.dir())) ? "started, not finished (resumes from its checkpoint)" : "not run yet";
+            Path dir = root.resolve(k.dir());
+            String state = c != null ? "failed: " + c.error() + progress(dir)
+                    : Files.isDirectory(dir) ? "started, not finished" + progress(dir) : "not run yet";
             out.add(Map.of("data", k.data(), "model", k.model(), "technique", k.technique(), "state", state));
         }
         return out;
+    }
+
+    /** How far an unfinished cell got, from its training log and newest checkpoint ("" when it logged nothing yet). */
+    static String progress(Path dir) throws IOException {
+        Path log = dir.resolve(org.finsent.train.Trainer.LOG_FILE);
+        long step = 0, bestStep = -1;
+        double best = Double.NaN;
+        if (Files.isRegularFile(log)) {
+            for (String line : Files.readAllLines(log, StandardCharsets.UTF_8)) {
+                if (line.isBlank()) continue;
+                var j = CellResult.JSON.readTree(line);
+                step = Math.max(step, j.path("step").asLong());
+                if (j.has("eval_accuracy") && !(j.get("eval_accuracy").asDouble() <= best)) {
+                    best = j.get("eval_accuracy").asDouble();
+                    bestStep = j.path("step").asLong();
+                }
+            }
+        }
+        Path checkpoint = org.finsent.train.Checkpoint.latest(dir);
+        long total = checkpoint == null ? -1
+                : CellResult.JSON.readTree(checkpoint.resolve(org.finsent.train.Checkpoint.STATE).toFile()).path("total_steps").asLong(-1);
+        if (step == 0 && checkpoint == null) return "";
+        StringBuilder b = new StringBuilder(": logged up to step ").append(step);
+        if (total > 0) b.append(" of ").append(total);
+        if (bestStep >= 0) b.append(String.format(Locale.ROOT, ", best validation accuracy so far %.4f (step %d)", best, bestStep));
+        b.append(checkpoint != null ? "; the next run resumes from " + checkpoint.getFileName() : "; no checkpoint yet: the next run restarts it");
+        return b.toString();
     }
 
     // ------------------------------------------------------------------------------------------ charts

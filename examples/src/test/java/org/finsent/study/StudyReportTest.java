@@ -40,6 +40,12 @@ class StudyReportTest {
         new CellResult(CellResult.FAILED, "java.lang.OutOfMemoryError: Java heap space", "fpb", "bert-base-uncased", "full", null,
                 false, null, null, null, null, null, null, null, null, false, null, null, null, null, null, null, "2026-01-01T00:00:00Z")
                 .write(CellResult.cellDir(root, "fpb", "bert-base-uncased", "full"));
+        // an interrupted cell: two log lines (one evaluation) and a checkpoint
+        Path partial = CellResult.cellDir(root, "tweets", "bert-base-uncased", "lora");
+        Files.createDirectories(partial.resolve("checkpoint-200"));
+        Files.writeString(partial.resolve("checkpoint-200/trainer_state.json"), "{\"global_step\":200,\"total_steps\":5970}");
+        Files.writeString(partial.resolve("training_log.jsonl"), "{\"step\":100,\"eval_accuracy\":0.71}\n{\"step\":200,\"eval_accuracy\":0.69}\n"
+                + "{\"step\":200,\"train_loss\":0.5}\n");
         StudyReport.recordGrid(root, new StudyRunner.Grid(List.of("all-MiniLM-L6-v2", "bert-base-uncased"), List.of("full", "lora"),
                 List.of("fpb", "tweets"), root, StudyPresets.Gpt2LearningRate.TABLE, StudyPresets.Overrides.NONE));
 
@@ -63,6 +69,8 @@ class StudyReportTest {
         assertTrue(md.contains("| fpb | bert-base-uncased | full | failed: java.lang.OutOfMemoryError: Java heap space |"), md);
         assertTrue(md.contains("| fpb | bert-base-uncased | lora | not run yet |"), md);
         assertTrue(md.contains("| tweets | all-MiniLM-L6-v2 | full | not run yet |"), md);
+        assertTrue(md.contains("| tweets | bert-base-uncased | lora | started, not finished: logged up to step 200 of 5970, best "
+                + "validation accuracy so far 0.7100 (step 100); the next run resumes from checkpoint-200 |"), md);
         assertFalse(md.contains("| fpb | all-MiniLM-L6-v2 | lora | not run"), "finished cells are not missing");
         assertFalse(md.contains("Quick-run overrides"), "no overrides were used");
 

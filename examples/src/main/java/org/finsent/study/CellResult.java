@@ -39,7 +39,7 @@ public record CellResult(String status, String error, String data, String model,
                           double f1Macro, double loss, List<String> labels, long[][] confusionMatrix) {
     }
 
-    /** Training-time process resources from the resource monitor (CPU 100 % = one core). */
+    /** Training-time process resources from the resource monitor (CPU: 100 % = every logical core busy). */
     public record Resources(double cpuAvgPercent, double cpuMaxPercent, double rssAvgBytes, double rssMaxBytes,
                             Double gpuMemoryMaxBytes, int logicalCores) {
     }

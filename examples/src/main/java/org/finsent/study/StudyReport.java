@@ -164,8 +164,9 @@ public final class StudyReport {
                     s == null ? "–" : m.accuracy() >= s ? "yes" : "no"));
         }
         md.append("\n### Training resources\n\n");
-        md.append("CPU: percent of one core, averaged over time (the process's own use; 100 % × cores is the machine). ")
-                .append("CPU time = average CPU × training time: the work done, which unlike the wall time does not depend on how busy ")
+        md.append("CPU: the process's share of the whole machine (100 % = all ").append(cells.get(0).resources().logicalCores())
+                .append(" cores busy), averaged over time, and its maximum over 500 ms samples. ")
+                .append("CPU time = average CPU × cores × training time: the work done, which unlike the wall time does not depend on how busy ")
                 .append("the machine was. Memory: the process's resident set. GPU memory: n/a on the CPU backend.\n\n");
         md.append("| model | technique | training time | CPU time | steps | epochs | avg CPU | max CPU | avg memory | max memory | GPU memory |\n");
         md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -173,7 +174,7 @@ public final class StudyReport {
             CellResult.Resources r = c.resources();
             md.append(String.format(Locale.ROOT, "| %s | %s | %s%s | %s | %d | %.2f | %.0f %% | %.0f %% | %s | %s | %s |%n", modelName(c),
                     c.technique(), duration(c.trainRuntimeSeconds()), c.resumed() ? " (resumed part)" : "",
-                    duration(c.trainRuntimeSeconds() * r.cpuAvgPercent() / 100), c.globalSteps(), c.epochs(),
+                    duration(c.trainRuntimeSeconds() * r.cpuAvgPercent() / 100 * r.logicalCores()), c.globalSteps(), c.epochs(),
                     r.cpuAvgPercent(), r.cpuMaxPercent(), bytes(r.rssAvgBytes()), bytes(r.rssMaxBytes()),
                     r.gpuMemoryMaxBytes() == null ? "n/a" : bytes(r.gpuMemoryMaxBytes())));
         }

@@ -26,7 +26,7 @@ class StudyReportTest {
     static CellResult fake(String data, String model, String technique, double acc, double trainSeconds, long trainable) {
         var metrics = new CellResult.Metrics(acc, acc - 0.01, acc, acc - 0.02, acc - 0.05, 0.4, LABELS,
                 new long[][]{{50, 5, 5}, {4, 270, 10}, {3, 12, 121}});
-        var res = new CellResult.Resources(150.0, 199.0, 1.5 * (1L << 30), 2.0 * (1L << 30), null, 2);
+        var res = new CellResult.Resources(75.0, 99.0, 1.5 * (1L << 30), 2.0 * (1L << 30), null, 2);
         return new CellResult(CellResult.OK, null, data, model, technique, "bert", false,
                 Map.of("overrides", Map.of()), new CellResult.Sizes(3876, 485, 485), metrics, acc + 0.01, 900L, trainSeconds,
                 1215L, 5.0, false, res, trainable, 22_713_987L, trainable * 4 + 1024, 12.5, 240.0, "2026-01-01T00:00:00Z");
@@ -57,8 +57,8 @@ class StudyReportTest {
         assertTrue(md.contains("| all-MiniLM-L6-v2 | full | 0.8400 | 0.8300 | 0.8400 | 0.8200 | 0.7900 | 0.8377 | yes |"), md);
         assertTrue(md.contains("| all-MiniLM-L6-v2 | lora | 0.8000 | 0.7900 | 0.8000 | 0.7800 | 0.7500 | 0.8453 | no |"), md);
         assertTrue(md.contains("| all-MiniLM-L6-v2 | lora | 0.8338 | 0.8238 | 0.8338 | 0.8138 | 0.7838 | 0.8338 | yes |"), md);
-        // resources: 3725 s = 1 h 02 min; CPU time 1.5 x 3725 s = 5587.5 s = 1 h 33 min; CPU %, memory in GiB, GPU n/a
-        assertTrue(md.contains("| all-MiniLM-L6-v2 | full | 1 h 02 min | 1 h 33 min | 1215 | 5.00 | 150 % | 199 % | 1.50 GiB | 2.00 GiB | n/a |"), md);
+        // resources: 3725 s = 1 h 02 min; CPU time 0.75 x 2 cores x 3725 s = 5587.5 s = 1 h 33 min; CPU %, memory in GiB, GPU n/a
+        assertTrue(md.contains("| all-MiniLM-L6-v2 | full | 1 h 02 min | 1 h 33 min | 1215 | 5.00 | 75 % | 99 % | 1.50 GiB | 2.00 GiB | n/a |"), md);
         assertTrue(md.contains("| all-MiniLM-L6-v2 | lora | 30 min 00 s | 45 min 00 s |"), md);
         assertTrue(md.contains("| all-MiniLM-L6-v2 | lora | 59 s | 1 min 29 s |"), md); // 88.5 s rounds half up
         // size and speed: 111,747 of 22,713,987 = 0.49 %; file 448,012 bytes = 437.5 KiB

@@ -37,8 +37,7 @@ public final class StudyReport {
     public static final Map<String, Map<String, Double>> STUDY_FINBERT = Map.of(
             "fpb", Map.of("full", 0.8377, "lora", 0.8453, "adapter", 0.8418, "prefix", 0.8260),
             "tweets", Map.of("full", 0.8526, "lora", 0.8338, "adapter", 0.8555, "prefix", 0.8317));
-    private static final Map<String, String> DATA_TITLES = Map.of("fpb", "FinancialPhraseBank (50 % agreement, dev file)",
-            "tweets", "Twitter Financial News (sent_train.csv)");
+    private static final Map<String, String> DATA_TITLES = Map.of("fpb", "FinancialPhraseBank", "tweets", "Twitter Financial News");
 
     private StudyReport() {
     }
@@ -149,6 +148,8 @@ public final class StudyReport {
     private static void dataSection(Path root, StringBuilder md, String data, List<CellResult> cells) throws IOException {
         CellResult.Sizes sizes = cells.get(0).sizes();
         md.append("## ").append(DATA_TITLES.getOrDefault(data, data)).append("\n\n");
+        Object spec = cells.get(0).settings().get("data");
+        if (spec != null) md.append("Data: `").append(spec).append("` (read with `DataSources`). ");
         md.append(String.format(Locale.ROOT, "Split: %d train, %d validation, %d test examples.%n%n", sizes.train(), sizes.validation(), sizes.test()));
         Map<String, Double> study = STUDY_FINBERT.getOrDefault(data, Map.of());
 
@@ -179,8 +180,9 @@ public final class StudyReport {
                     r.gpuMemoryMaxBytes() == null ? "n/a" : bytes(r.gpuMemoryMaxBytes())));
         }
         md.append("\n### Size and inference speed\n\n");
-        md.append("Weights file: the trained parameters as safetensors (adapter + classification head for PEFT methods; the whole ")
-                .append("model for full fine-tuning; prefix tuning's trainable form, projection MLP included). Latency: median over ")
+        md.append("Weights file: the safetensors that `finsent train` saves (`model/` of each run): PEFT's adapter file with ")
+                .append("the classification head for PEFT methods (prefix tuning in PEFT's inference form, without the projection MLP), ")
+                .append("the whole model for full fine-tuning. Latency: median over ")
                 .append("test sentences predicted one at a time (batch 1); throughput: sentences per second at batch 32 ")
                 .append("(`Predictor`, after a warm-up).\n\n");
         md.append("| model | technique | trainable parameters | % of all | weights file | latency (batch 1) | throughput (batch 32) |\n");

@@ -59,11 +59,11 @@ public final class HiddenStatesCommand implements Callable<Integer> {
             Encoding e = tok.encode(lines.get(i));
             if (e.length() == 0) throw new IllegalArgumentException(input + ":" + (i + 1) + ": the line has no tokens (empty line?)");
             Batch batch = Batch.of(List.of(e));
-            INDArray h; // [1, T, H]
+            INDArray h; // [B·T, H] with B = 1
             if (m instanceof BertForSequenceClassification b) h = b.bert.forward(batch);
             else if (m instanceof Gpt2ForSequenceClassification g) h = g.transformer.forward(batch);
             else throw new IllegalStateException("unsupported model " + m.getClass().getSimpleName());
-            long t = h.size(1), hidden = h.size(2);
+            long t = e.length(), hidden = m.hiddenSize();
             float[] values = h.reshape(t, hidden).castTo(DataType.FLOAT).dup('c').data().asFloat();
             out.put(TensorData.of(String.valueOf(i), values, t, hidden));
         }

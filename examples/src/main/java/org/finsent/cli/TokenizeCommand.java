@@ -33,7 +33,8 @@ import java.util.concurrent.Callable;
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
         description = {"Tokenize text with GPT-2 byte-level BPE and BERT WordPiece and print tokens, ids and spans.",
                 "With --input: tokenize each line of a file with --tokenizer and write one {\"ids\":[...]} JSON line per "
-                        + "input line to --output (special tokens included, no padding)."},
+                        + "input line to --output: special tokens, truncation and padding as the tokenizer files configure "
+                        + "them (Hugging Face's Tokenizer.from_file(...).encode(line).ids); --max-length truncates."},
         footer = {"", "Examples:", "  finsent tokenize 'Operating profit rose to EUR 13.1 mn'",
                 "  finsent tokenize --tokenizer models/finbert --input sentences.txt --output ids.jsonl"})
 public final class TokenizeCommand implements Callable<Integer> {
@@ -115,8 +116,8 @@ public final class TokenizeCommand implements Callable<Integer> {
         }
         if (!text.isEmpty()) throw new IllegalArgumentException("give either TEXT arguments or --input, not both");
         Tokenizer t = Tokenizer.load(tokenizer);
-        TokenizerOptions opts = t.options().withPadding(TokenizerOptions.Padding.NONE);
-        t = t.withOptions(maxLength > 0 ? opts.withTruncation(maxLength) : opts);
+        // the file's own truncation/padding apply, as in Hugging Face's Tokenizer.from_file(...).encode(line)
+        if (maxLength > 0) t = t.withOptions(t.options().withTruncation(maxLength));
         List<String> lines = Inputs.lines(input);
         ObjectMapper json = new ObjectMapper();
         boolean stdout = output.toString().equals("-");

@@ -99,7 +99,8 @@ public final class FineTuning {
 
     public static Outcome run(Spec spec, boolean overwrite) throws IOException {
         Path dir = spec.args().outputDir();
-        JsonNode specJson = spec.toJson();
+        // through text, so numbers compare as they read back (a long written is an int read)
+        JsonNode specJson = JSON.readTree(JSON.writeValueAsString(spec.toJson()));
         Path specFile = dir.resolve(SPEC_FILE);
         boolean sameSpec = Files.isRegularFile(specFile) && JSON.readTree(specFile.toFile()).equals(specJson);
         boolean finished = Files.isRegularFile(dir.resolve(FineTunedModel.INFO_FILE));
@@ -120,9 +121,6 @@ public final class FineTuning {
                 args = args.toBuilder().resumeFromCheckpoint(last).build();
             }
         }
-        Files.createDirectories(dir);
-        Files.deleteIfExists(dir.resolve(FineTunedModel.INFO_FILE));
-        JSON.writerWithDefaultPrettyPrinter().writeValue(specFile.toFile(), specJson);
 
         // ---- data and split
         DataSources.Loaded data = DataSources.load(spec.data(), spec.dataOptions());
@@ -139,6 +137,10 @@ public final class FineTuning {
         List<PeftMethod> methods = spec.techniques().methods(model, source.tokenizer());
         model = Peft.apply(model, methods.toArray(PeftMethod[]::new));
         Trainer trainer = new Trainer(model, source.tokenizer(), args, labels);
+        // the spec is recorded once data and model loaded: a run that failed before training blocks nothing
+        Files.createDirectories(dir);
+        Files.deleteIfExists(dir.resolve(FineTunedModel.INFO_FILE));
+        JSON.writerWithDefaultPrettyPrinter().writeValue(specFile.toFile(), specJson);
         TrainResult result;
         ResourceMonitor.Summary resources;
         try (RunReporter reporter = new RunReporter(dir, labels)) {

@@ -101,7 +101,7 @@ public final class RunReporter implements TrainingListener, AutoCloseable {
             Path metrics = runDir.resolve(Trainer.METRICS_FILE);
             if (Files.isRegularFile(metrics)) {
                 long[][] cm = confusion(JSON.readTree(metrics.toFile()).path("eval_confusion_matrix"));
-                if (cm != null) written.addAll(confusionMatrices(runDir, cm, labelNames));
+                if (cm != null) written.addAll(confusionMatrices(runDir, "", cm, labelNames));
             }
         } catch (IOException e) {
             // the model and logs are what matter; a chart that cannot be drawn must not fail the run
@@ -110,14 +110,17 @@ public final class RunReporter implements TrainingListener, AutoCloseable {
         return written;
     }
 
-    /** Writes the counts and row-normalised confusion-matrix heat maps into {@code dir}. */
-    public static List<Path> confusionMatrices(Path dir, long[][] matrix, List<String> labelNames) {
+    /**
+     * Writes the counts and row-normalised confusion-matrix heat maps into {@code dir} as {@code <prefix>confusion_matrix.png}
+     * and {@code <prefix>confusion_matrix_normalized.png} (prefix e.g. {@code ""} for validation, {@code "test_"}).
+     */
+    public static List<Path> confusionMatrices(Path dir, String prefix, long[][] matrix, List<String> labelNames) {
         String[] names = labelNames.toArray(String[]::new);
         if (names.length != matrix.length) {
             throw new IllegalArgumentException(matrix.length + "x" + matrix.length + " confusion matrix but " + names.length + " label names");
         }
-        return List.of(Plots.confusionMatrix(dir.resolve(CONFUSION_PNG), matrix, names, false),
-                Plots.confusionMatrix(dir.resolve(CONFUSION_NORMALISED_PNG), matrix, names, true));
+        return List.of(Plots.confusionMatrix(dir.resolve(prefix + CONFUSION_PNG), matrix, names, false),
+                Plots.confusionMatrix(dir.resolve(prefix + CONFUSION_NORMALISED_PNG), matrix, names, true));
     }
 
     private static List<Path> curves(Path runDir, List<String> lines) throws IOException {

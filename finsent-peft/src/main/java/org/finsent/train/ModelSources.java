@@ -73,6 +73,7 @@ public final class ModelSources {
     public static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json",
             "special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt");
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ModelSources.class);
     private static SoftReference<StateDict> miniLmWeights = new SoftReference<>(null);
 
     private ModelSources() {
@@ -126,6 +127,7 @@ public final class ModelSources {
             }
             default -> throw new IOException(cfgFile + ": model_type '" + type + "' is not supported (bert or gpt2)");
         }
+        dropMismatchedHead(model, weights, dir);
         load(model, weights, dir.toString());
         Map<String, TfTensorBundle.StreamOpener> files = new LinkedHashMap<>();
         for (String f : TOKENIZER_FILES) {
@@ -274,6 +276,18 @@ public final class ModelSources {
         if (!missing.isEmpty()) {
             throw new IOException(source + ": the checkpoint lacks " + missing.size() + " weights of the model, e.g. "
                     + missing.get(0) + " (a different architecture or a bare encoder with other names?)");
+        }
+    }
+
+    /** A checkpoint head for another number of classes (FinBERT's, a 2-class model's) is replaced by a new one. */
+    private static void dropMismatchedHead(SequenceClassifier model, StateDict weights, Path dir) {
+        for (Parameter p : model.headParameters()) {
+            var t = weights.get(p.name());
+            if (t != null && !java.util.Arrays.equals(t.shape(), p.value().shape())) {
+                LOG.info("{}: checkpoint head {} has shape {}, the task needs {}: using a new head", dir, p.name(),
+                        java.util.Arrays.toString(t.shape()), java.util.Arrays.toString(p.value().shape()));
+                weights.remove(p.name());
+            }
         }
     }
 

@@ -1,7 +1,5 @@
 package org.finsent.cli;
 
-import org.finsent.study.StudyData;
-import org.finsent.study.StudyModels;
 import org.finsent.study.StudyPresets;
 import org.finsent.study.StudyReport;
 import org.finsent.study.StudyRunner;
@@ -75,7 +73,7 @@ public final class CompareCommand implements Callable<Integer> {
         var grid = new StudyRunner.Grid(models, techniques, data, output, lr, overrides);
         int failed = 0;
         if (!reportOnly) {
-            for (StudyRunner.Outcome o : new StudyRunner(StudyModels.sources(), StudyData::read).run(grid)) {
+            for (StudyRunner.Outcome o : new StudyRunner().run(grid)) {
                 System.out.printf(Locale.ROOT, "%-8s %s%s%n", o.action(), o.dir(),
                         o.result().ok() ? String.format(Locale.ROOT, "  accuracy %.4f", o.result().test().accuracy())
                                 : "  " + o.result().error());
@@ -84,6 +82,11 @@ public final class CompareCommand implements Callable<Integer> {
         }
         Path report = StudyReport.write(output);
         System.out.println("report: " + report);
-        return failed == 0 ? 0 : 3;
+        if (failed > 0) {
+            System.err.println("finsent compare: " + failed + " cell(s) failed; their errors are in REPORT.md and their cell.json; "
+                    + "run the same command again to retry them");
+            return FinSentCli.USER_ERROR;
+        }
+        return FinSentCli.OK;
     }
 }

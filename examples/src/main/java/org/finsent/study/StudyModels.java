@@ -1,21 +1,44 @@
 package org.finsent.study;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.finsent.core.hub.HfHub;
 import org.finsent.train.ModelSources;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Locale;
 
-/**
- * Turns a model spec into a fresh classifier and its tokenizer; {@link StudyRunner} loads one per cell. The real
- * one is {@link ModelSources#load} (built-ins {@code all-MiniLM-L6-v2}, {@code bert-base-uncased},
- * {@code random:gpt2-tiny}, local Hugging Face directories, {@code hf:org/name}); tests plug in tiny models.
- */
-@FunctionalInterface
-public interface StudyModels {
+/** What the grid needs to know about a model spec ({@link ModelSources}) before training it. */
+final class StudyModels {
+    private StudyModels() {
+    }
 
-    ModelSources.Source load(String spec, int numLabels, long seed) throws IOException;
-
-    static StudyModels sources() {
-        return ModelSources::load;
+    /**
+     * {@code bert} or {@code gpt2}, which picks the study's preset family: built-in names directly, a local directory
+     * or {@code hf:} model from its {@code config.json}'s {@code model_type} (a hub model's config is fetched into the
+     * cache, where training finds it next).
+     */
+    static String architecture(String spec) throws IOException {
+        String s = spec.strip();
+        if (s.equalsIgnoreCase(ModelSources.MINILM) || s.equalsIgnoreCase("sentence-transformers/" + ModelSources.MINILM)
+                || s.equalsIgnoreCase(ModelSources.BERT_BASE)) return "bert";
+        if (s.startsWith("random:")) return s.toLowerCase(Locale.ROOT).contains("gpt2") ? "gpt2" : "bert";
+        Path config;
+        if (s.startsWith(ModelSources.HF_PREFIX)) {
+            String id = s.substring(ModelSources.HF_PREFIX.length());
+            String rev = id.contains("@") ? id.substring(id.indexOf('@') + 1) : null;
+            if (rev != null) id = id.substring(0, id.indexOf('@'));
+            config = HfHub.fromEnvironment().download(HfHub.RepoType.MODEL, id, rev, "config.json");
+        } else {
+            config = Path.of(s).resolve("config.json");
+            if (!Files.isRegularFile(config)) {
+                throw new NoSuchFileException(s, null, "not a model: give " + ModelSources.MINILM + ", " + ModelSources.BERT_BASE
+                        + ", " + ModelSources.RANDOM_GPT2 + ", hf:<org>/<name> or a Hugging Face model directory");
+            }
+        }
+        return new ObjectMapper().readTree(config.toFile()).path("model_type").asText("?");
     }
 
     /** Randomly initialised models (their numbers are not the study's). */

@@ -5,6 +5,7 @@ import org.finsent.peft.LoraConfig;
 import org.finsent.peft.PeftMethod;
 import org.finsent.peft.PrefixTuningConfig;
 import org.finsent.peft.PromptTuningConfig;
+import org.finsent.train.Techniques;
 import org.finsent.train.TrainingArguments;
 
 import java.nio.file.Path;
@@ -185,6 +186,14 @@ public final class StudyPresets {
 
     public static PeftMethod[] methods(Family family, List<Technique> techniques) {
         return techniques.stream().map(t -> method(family, t)).toArray(PeftMethod[]::new);
+    }
+
+    /** The same settings as {@link org.finsent.train.Techniques}, what {@link org.finsent.train.FineTuning} takes. */
+    public static Techniques techniques(Family family, List<Technique> techniques) {
+        boolean bert = family == Family.BERT;
+        return new Techniques(techniques.stream().map(Technique::id).toList(), bert ? BERT_LORA_R : GPT2_LORA_R,
+                bert ? BERT_LORA_ALPHA : GPT2_LORA_ALPHA, LORA_DROPOUT, bert ? BERT_LORA_TARGETS : GPT2_LORA_TARGETS,
+                ADAPTER_REDUCTION_FACTOR, PREFIX_VIRTUAL_TOKENS, true, PREFIX_HIDDEN, PROMPT_VIRTUAL_TOKENS, null, SEED);
     }
 
     /** Where the study is silent or contradicts itself, and what these presets do there (for the report). */

@@ -1,29 +1,23 @@
 package org.finsent.study;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import org.finsent.core.data.Example;
-import org.finsent.core.data.Sentiment;
-import org.finsent.core.metrics.ClassificationMetrics;
-import org.finsent.core.nn.Parameter;
-import org.finsent.peft.Peft;
-import org.finsent.peft.PeftMethod;
-import org.finsent.peft.PeftModel;
-import org.finsent.tokenizers.Tokenizer;
+import org.finsent.core.data.Splits;
+import org.finsent.core.model.SequenceClassifier;
 import org.finsent.report.ResourceMonitor;
 import org.finsent.report.RunReporter;
+import org.finsent.tokenizers.Tokenizer;
 import org.finsent.train.Checkpoint;
-import org.finsent.train.EvalResult;
+import org.finsent.train.DataSources;
 import org.finsent.train.FineTunedModel;
-import org.finsent.train.ModelSources;
+import org.finsent.train.FineTuning;
 import org.finsent.train.Predictor;
-import org.finsent.train.TrainResult;
-import org.finsent.train.Trainer;
 import org.finsent.train.TrainingArguments;
-import org.finsent.train.TrainingListener;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -38,28 +32,24 @@ import java.util.stream.Stream;
 
 /**
  * Runs the study's grid: every model × technique × data set cell in its own directory
- * ({@code <output>/<data>/<model>/<technique>}), one after the other.
+ * ({@code <output>/<data>/<model>/<technique>}), one after the other. Each cell is one {@link FineTuning} run (what
+ * {@code finsent train} runs) with the study's presets ({@link StudyPresets}): it trains, picks the best model by
+ * validation accuracy, evaluates it on the held-out test split and saves it with its log, resources and plots.
+ * On top of that the runner measures inference latency with {@link Predictor} (the median milliseconds per sentence
+ * at batch 1 and the sentences per second at batch 32, on test sentences, after a warm-up) and writes
+ * {@code cell.json}.
  *
- * <p><b>Resumable.</b> A cell whose {@code cell.json} says {@code ok} is skipped. A cell interrupted mid-training
- * continues from its newest {@code checkpoint-<step>} (the trainer restores weights, optimizer, schedule and data
- * position; with dropout on the continuation is statistically, not bitwise, the same run); one without a
- * checkpoint restarts. A cell that fails records the error in its {@code cell.json} and the grid goes on; the next
- * run retries it. A finished cell whose recorded settings differ from the current ones is left alone (a warning
- * says so): its numbers stay, labelled with their own settings.
- *
- * <p>Per cell it trains with the study's presets ({@link StudyPresets}), evaluates the best model on the held-out
- * test split, writes {@code resources.json} and the plots of the run ({@link RunReporter}), the trained model as
- * {@code finsent train} saves it ({@code model/}: PEFT files for PEFT methods, the whole model for full
- * fine-tuning; {@link FineTunedModel}), and
- * measures inference latency with {@link Predictor}: the median milliseconds per sentence at batch 1 and the
- * sentences per second at batch 32, on test sentences, after a warm-up.
+ * <p><b>Resumable.</b> A cell whose {@code cell.json} says {@code ok} is skipped. An interrupted cell continues from
+ * its newest {@code checkpoint-<step>} ({@link FineTuning} resumes an unfinished run of the same spec; with dropout
+ * on the continuation is statistically, not bitwise, the same run). A cell that fails records the error in its
+ * {@code cell.json} and the grid goes on; the next run retries it. A directory holding a run with other settings is
+ * refused (recorded as a failure), never overwritten.
  */
 public final class StudyRunner {
     private static final Logger LOG = LoggerFactory.getLogger(StudyRunner.class);
-    /** The trained model as {@code finsent train} writes it ({@link FineTunedModel}). */
-    public static final String MODEL_DIR = "model";
     public static final String TEST_CONFUSION_PNG = "test_confusion_matrix.png";
-    static final String SETTINGS_FILE = "settings.json";
+    /** Where {@code --sample} writes its stratified samples, under the study directory. */
+    static final String SAMPLES_DIR = "samples";
     static final int LATENCY_SENTENCES = 100, THROUGHPUT_SENTENCES = 320, WARMUP = 5;
 
     /**
@@ -68,7 +58,7 @@ public final class StudyRunner {
      * @param models     model specs (e.g. {@code all-MiniLM-L6-v2})
      * @param techniques technique ids ({@code full}, {@code lora}, {@code adapter}, {@code prefix}, {@code prompt},
      *                   or PEFT ones joined by {@code +})
-     * @param data       data specs ({@code fpb[:PATH]}, {@code tweets[:PATH]})
+     * @param data       data specs ({@code fpb[:PATH]}, {@code tweets[:PATH]}, ...)
      * @param output     the study's root directory
      * @param gpt2Lr     which of the study's two GPT-2 learning rates
      * @param overrides  quick-run overrides (recorded in every cell)
@@ -96,28 +86,12 @@ public final class StudyRunner {
     public record Outcome(Path dir, Action action, CellResult result) {
     }
 
-    private final StudyModels models;
-    private final StudyData.Reader reader;
-    private final TrainingListener extraListener;
-
-    public StudyRunner(StudyModels models, StudyData.Reader reader) {
-        this(models, reader, new TrainingListener() { });
-    }
-
-    /** With a listener added to every cell's trainer (tests use it to interrupt a run). */
-    StudyRunner(StudyModels models, StudyData.Reader reader, TrainingListener extraListener) {
-        this.models = Objects.requireNonNull(models, "models");
-        this.reader = Objects.requireNonNull(reader, "reader");
-        this.extraListener = Objects.requireNonNull(extraListener, "extraListener");
-    }
-
-    /** Runs every cell not yet finished, data set by data set (each is read and split once). */
+    /** Runs every cell not yet finished. */
     public List<Outcome> run(Grid grid) throws IOException {
         Files.createDirectories(grid.output());
         StudyReport.recordGrid(grid.output(), grid);
         List<Outcome> out = new ArrayList<>();
         for (String dataSpec : grid.data()) {
-            StudyData data = null;
             for (String model : grid.models()) {
                 for (String technique : grid.techniques()) {
                     Path dir = CellResult.cellDir(grid.output(), StudyData.kind(dataSpec), model, technique);
@@ -129,8 +103,7 @@ public final class StudyRunner {
                     }
                     long t0 = System.nanoTime();
                     try {
-                        if (data == null) data = StudyData.load(reader, dataSpec, grid.overrides().sampleSize(), StudyPresets.SEED);
-                        out.add(runCell(grid, data, model, technique, dir));
+                        out.add(runCell(grid, dataSpec, model, technique, dir));
                     } catch (Exception | OutOfMemoryError e) {
                         LOG.error("{} failed: {}", dir, e.toString(), e);
                         CellResult failed = new CellResult(CellResult.FAILED, e.toString(), StudyData.kind(dataSpec), model,
@@ -147,109 +120,96 @@ public final class StudyRunner {
         return out;
     }
 
-    private Outcome runCell(Grid grid, StudyData data, String modelSpec, String technique, Path dir) throws IOException {
-        List<String> labels = List.of(Sentiment.labels());
-        ModelSources.Source loaded = models.load(modelSpec, labels.size(), StudyPresets.SEED);
-        StudyPresets.Family family = StudyPresets.Family.of(loaded.architecture());
+    private Outcome runCell(Grid grid, String dataSpec, String modelSpec, String technique, Path dir) throws IOException {
         List<StudyPresets.Technique> techniques = StudyPresets.Technique.parseCombination(technique);
-        PeftMethod[] methods = StudyPresets.methods(family, techniques);
+        StudyPresets.Family family = StudyPresets.Family.of(StudyModels.architecture(modelSpec));
         TrainingArguments args = StudyPresets.arguments(family, techniques, dir, grid.gpt2Lr(), grid.overrides());
-        Map<String, Object> settings = settings(data, loaded, technique, methods, args, grid.overrides());
+        String data = grid.overrides().sampleSize() == null ? dataSpec : sample(grid.output(), dataSpec, grid.overrides().sampleSize());
+        var spec = new FineTuning.Spec(modelSpec, data, DataSources.Options.defaults(), StudyPresets.techniques(family, techniques),
+                args, StudyData.TRAIN_FRACTION, StudyData.VALIDATION_FRACTION);
+        boolean resume = Checkpoint.latest(dir) != null;
 
-        // resume only a checkpoint written with these very settings; anything else in the directory is stale
-        Files.createDirectories(dir);
-        Path settingsFile = dir.resolve(SETTINGS_FILE);
-        Path checkpoint = Checkpoint.latest(dir);
-        boolean resume = checkpoint != null && Files.isRegularFile(settingsFile)
-                && CellResult.JSON.readTree(settingsFile.toFile()).equals(asTree(settings));
-        if (!resume) {
-            deleteContents(dir);
-            CellResult.JSON.writeValue(settingsFile.toFile(), settings);
-        } else {
-            LOG.info("{}: resuming from {}", dir, checkpoint.getFileName());
-            args = args.toBuilder().resumeFromCheckpoint(checkpoint).build();
-        }
+        // FineTuning trains (resuming an unfinished run of the same spec), tests on the held-out split and saves
+        FineTuning.Outcome run = FineTuning.run(spec, false);
+        FineTunedModel fine = run.model() != null ? run.model() : FineTunedModel.load(dir);
+        deleteCheckpoints(dir); // the model is saved; full fine-tuning checkpoints are large
 
-        PeftModel model = Peft.apply(loaded.model(), methods);
-        Trainer trainer = new Trainer(model, loaded.tokenizer(), args, labels).addListener(new KeepNewestCheckpoint(dir))
-                .addListener(extraListener);
-        TrainResult train;
-        ResourceMonitor.Summary resources;
-        try (RunReporter reporter = new RunReporter(dir, labels)) { // resources.json and the run's plots
-            train = trainer.addListener(reporter).train(data.split().train(), data.split().validation());
-            resources = reporter.resources();
-        }
-        EvalResult test = trainer.evaluate(data.split().test());
-
-        // what `finsent train` writes: PEFT files (adapter + head) or the whole model for full fine-tuning
-        Path saved = dir.resolve(MODEL_DIR);
-        Map<String, Object> testMetrics = new LinkedHashMap<>();
-        test.toMap().forEach((k, v) -> testMetrics.put(k.replaceFirst("^eval_", "test_"), v));
-        FineTunedModel.of(loaded, model, labels, args.maxSeqLength(), testMetrics).save(saved);
         long weightBytes;
-        try (Stream<Path> files = Files.walk(saved)) {
+        try (Stream<Path> files = Files.walk(dir)) {
             weightBytes = files.filter(f -> f.getFileName().toString().endsWith(".safetensors")).mapToLong(f -> f.toFile().length()).sum();
         }
-        List<String> texts = data.split().test().stream().map(Example::text).toList();
-        double latency = medianLatencyMs(model, loaded.tokenizer(), labels, args.maxSeqLength(), texts);
-        double throughput = throughput(model, loaded.tokenizer(), labels, args.maxSeqLength(), texts);
-        deleteCheckpoints(dir);
+        // the same split FineTuning made (same data, fractions and seed)
+        Splits.Result split = Splits.stratified(DataSources.load(data, spec.dataOptions()).dataset().examples(),
+                spec.trainFraction(), spec.validationFraction(), args.seed());
+        List<String> labels = fine.labels(), texts = split.test().stream().map(Example::text).toList();
+        double latency = medianLatencyMs(fine.model(), fine.tokenizer(), labels, args.maxSeqLength(), texts);
+        double throughput = throughput(fine.model(), fine.tokenizer(), labels, args.maxSeqLength(), texts);
 
-        long trainable = 0, total = 0;
-        for (Parameter p : model.parameters()) {
-            total += p.numel();
-            if (p.trainable()) trainable += p.numel();
-        }
-        ClassificationMetrics m = test.metrics();
-        var metrics = new CellResult.Metrics(m.accuracy(), m.weightedPrecision(), m.weightedRecall(), m.weightedF1(),
-                m.macroF1(), test.loss(), labels, m.confusionMatrix().toArray());
-        var res = new CellResult.Resources(resources.processCpuPercent().avg(), resources.processCpuPercent().max(),
-                resources.processRssBytes().avg(), resources.processRssBytes().max(),
-                resources.gpuMemoryUsedBytes() == null ? null : resources.gpuMemoryUsedBytes().max(), resources.logicalCores());
-        var sizes = new CellResult.Sizes(data.split().train().size(), data.split().validation().size(), data.split().test().size());
-        CellResult result = new CellResult(CellResult.OK, null, data.name(), modelSpec, technique, loaded.architecture(),
-                StudyModels.randomInit(modelSpec), settings, sizes, metrics, train.bestStep() >= 0 ? train.bestMetric() : null,
-                train.bestStep() >= 0 ? train.bestStep() : null, train.trainRuntimeSeconds(), train.globalStep(), train.epoch(),
-                resume, res, trainable, total, weightBytes, latency, throughput, Instant.now().toString());
+        Map<String, Object> m = run.metrics(), t = run.testMetrics();
+        var metrics = new CellResult.Metrics(num(t, "test_accuracy"), num(t, "test_precision_weighted"), num(t, "test_recall_weighted"),
+                num(t, "test_f1_weighted"), num(t, "test_f1_macro"), num(t, "test_loss"), labels, matrix(t.get("test_confusion_matrix")));
+        ResourceMonitor.Summary r = run.resources() != null ? run.resources()
+                : ResourceMonitor.readJson(dir.resolve(RunReporter.RESOURCES_FILE)).summary();
+        var res = new CellResult.Resources(r.processCpuPercent().avg(), r.processCpuPercent().max(), r.processRssBytes().avg(),
+                r.processRssBytes().max(), r.gpuMemoryUsedBytes() == null ? null : r.gpuMemoryUsedBytes().max(), r.logicalCores());
+        long bestStep = ((Number) m.getOrDefault("best_step", -1)).longValue();
+        Map<String, Object> settings = new LinkedHashMap<>();
+        settings.put("data", dataSpec);
+        if (!data.equals(dataSpec)) settings.put("sample", data);
+        settings.put("overrides", grid.overrides().asMap());
+        settings.put("run_spec", CellResult.JSON.treeToValue(CellResult.JSON.readTree(dir.resolve(FineTuning.SPEC_FILE).toFile()), Map.class));
+        CellResult result = new CellResult(CellResult.OK, null, StudyData.kind(dataSpec), modelSpec, technique,
+                fine.info().architecture(), StudyModels.randomInit(modelSpec), settings,
+                new CellResult.Sizes(split.train().size(), split.validation().size(), split.test().size()), metrics,
+                bestStep >= 0 ? num(m, "best_metric") : null, bestStep >= 0 ? bestStep : null, num(m, "train_runtime_s"),
+                ((Number) m.get("global_step")).longValue(), num(m, "epoch"), resume, res, fine.info().trainableParameters(),
+                fine.info().totalParameters(), weightBytes, latency, throughput, Instant.now().toString());
         result.write(dir);
         return new Outcome(dir, resume ? Action.RESUMED : Action.TRAINED, result);
     }
 
-    /** Everything that determines a cell's numbers; a checkpoint is resumed only under equal settings. */
-    static Map<String, Object> settings(StudyData data, ModelSources.Source loaded, String technique, PeftMethod[] methods,
-                                        TrainingArguments a, StudyPresets.Overrides overrides) {
-        Map<String, Object> s = new LinkedHashMap<>();
-        s.put("model", loaded.spec());
-        s.put("data", data.spec());
-        s.put("split", Map.of("train", StudyData.TRAIN_FRACTION, "validation", StudyData.VALIDATION_FRACTION,
-                "seed", StudyPresets.SEED, "sizes", List.of(data.split().train().size(), data.split().validation().size(),
-                        data.split().test().size())));
-        s.put("technique", technique);
-        s.put("peft", Arrays.stream(methods).map(String::valueOf).toList());
-        s.put("num_train_epochs", a.numTrainEpochs());
-        s.put("max_steps", a.maxSteps());
-        s.put("per_device_train_batch_size", a.perDeviceTrainBatchSize());
-        s.put("gradient_accumulation_steps", a.gradientAccumulationSteps());
-        s.put("learning_rate", a.learningRate());
-        s.put("lr_scheduler_type", a.lrSchedulerType());
-        s.put("warmup_steps", a.warmupSteps());
-        s.put("weight_decay", a.weightDecay());
-        s.put("max_grad_norm", a.maxGradNorm());
-        s.put("eval_steps", a.evalStepsResolved());
-        s.put("logging_steps", a.loggingSteps());
-        s.put("metric_for_best_model", a.metricForBestModel());
-        s.put("load_best_model_at_end", a.loadBestModelAtEnd());
-        s.put("max_seq_length", a.maxSeqLength());
-        s.put("seed", a.seed());
-        s.put("overrides", overrides.asMap());
-        return s;
+    /**
+     * {@code --sample N}: a stratified sample of N examples of a data set (seed {@link StudyPresets#SEED}), written once
+     * as JSON lines under the study directory, so every cell reads the same file; returns its {@code jsonl:} spec.
+     */
+    static String sample(Path root, String dataSpec, int n) throws IOException {
+        Path file = root.resolve(SAMPLES_DIR).resolve(StudyData.kind(dataSpec) + "-" + n + ".jsonl").toAbsolutePath();
+        if (!Files.isRegularFile(file)) {
+            DataSources.Loaded all = DataSources.load(dataSpec, DataSources.Options.defaults());
+            List<Example> ex = all.dataset().examples();
+            List<Example> picked = n >= ex.size() ? ex : Splits.stratified(ex, (double) n / ex.size(), 0, StudyPresets.SEED).train();
+            Files.createDirectories(file.getParent());
+            Path tmp = Files.createTempFile(file.getParent(), ".sample", ".jsonl");
+            try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                for (Example e : picked) {
+                    w.write(CellResult.JSON.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                            .writeValueAsString(Map.of("text", e.text(), "label", all.labelNames().get(e.label()))));
+                    w.write('\n');
+                }
+            }
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        }
+        return "jsonl:" + file;
     }
 
-    private static JsonNode asTree(Object o) throws IOException {
-        return CellResult.JSON.readTree(CellResult.JSON.writeValueAsString(o)); // same number node types as a file read
+    private static double num(Map<String, Object> m, String key) {
+        Object v = m.get(key);
+        return v instanceof Number n ? n.doubleValue() : Double.NaN;
     }
 
-    static double medianLatencyMs(PeftModel model, Tokenizer tokenizer, List<String> labels, int maxLen, List<String> texts) {
+    /** The confusion matrix as FineTuning returns it: {@code long[][]} from a run, nested lists from a skipped run's file. */
+    private static long[][] matrix(Object o) {
+        if (o instanceof long[][] m) return m;
+        if (!(o instanceof List<?> rows)) throw new IllegalStateException("no test confusion matrix in the run's results: " + o);
+        long[][] out = new long[rows.size()][];
+        for (int i = 0; i < out.length; i++) {
+            List<?> row = (List<?>) rows.get(i);
+            out[i] = row.stream().mapToLong(x -> ((Number) x).longValue()).toArray();
+        }
+        return out;
+    }
+
+    static double medianLatencyMs(SequenceClassifier model, Tokenizer tokenizer, List<String> labels, int maxLen, List<String> texts) {
         Predictor p = new Predictor(model, tokenizer, labels, maxLen, 1);
         int n = Math.min(LATENCY_SENTENCES, texts.size());
         for (int i = 0; i < Math.min(WARMUP, n); i++) p.predict(texts.get(i));
@@ -263,7 +223,7 @@ public final class StudyRunner {
         return n % 2 == 1 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
     }
 
-    static double throughput(PeftModel model, Tokenizer tokenizer, List<String> labels, int maxLen, List<String> texts) {
+    static double throughput(SequenceClassifier model, Tokenizer tokenizer, List<String> labels, int maxLen, List<String> texts) {
         Predictor p = new Predictor(model, tokenizer, labels, maxLen, 32);
         List<String> sample = texts.subList(0, Math.min(THROUGHPUT_SENTENCES, texts.size()));
         p.predict(sample.subList(0, Math.min(32, sample.size()))); // warm-up
@@ -272,36 +232,13 @@ public final class StudyRunner {
         return sample.size() / ((System.nanoTime() - t0) / 1e9);
     }
 
-    /** The trainer keeps every checkpoint; a grid keeps only the newest per cell (full fine-tuning ones are large). */
-    private record KeepNewestCheckpoint(Path dir) implements TrainingListener {
-        @Override
-        public void onSave(long step, Path checkpoint) {
-            try (Stream<Path> s = Files.list(dir)) {
-                for (Path p : s.filter(p -> p.getFileName().toString().startsWith(Checkpoint.PREFIX) && !p.equals(checkpoint)).toList()) {
-                    deleteRecursively(p);
-                }
-            } catch (IOException e) {
-                LOG.warn("could not delete old checkpoints in {}: {}", dir, e.toString());
-            }
-        }
-    }
-
     private static void deleteCheckpoints(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
-            for (Path p : s.filter(p -> p.getFileName().toString().startsWith(Checkpoint.PREFIX)).toList()) deleteRecursively(p);
-        }
-    }
-
-    private static void deleteContents(Path dir) throws IOException {
-        try (Stream<Path> s = Files.list(dir)) {
-            for (Path p : s.toList()) deleteRecursively(p);
-        }
-    }
-
-    static void deleteRecursively(Path p) throws IOException {
-        if (!Files.exists(p)) return;
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
+            for (Path p : s.filter(p -> p.getFileName().toString().startsWith(Checkpoint.PREFIX)).toList()) {
+                try (Stream<Path> walk = Files.walk(p)) {
+                    for (Path q : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(q);
+                }
+            }
         }
     }
 }

@@ -50,7 +50,7 @@ class CompareCommandTest {
             assertEquals(3, r.globalSteps());
             assertEquals("gpt2", r.architecture());
             assertTrue(r.randomInit());
-            for (String f : List.of("loss.png", "learning_rate.png", "resources.json", "model/finsent.json", "model/config.json")) {
+            for (String f : List.of("loss.png", "learning_rate.png", "resources.json", "finsent.json", "config.json", "test_confusion_matrix.png")) {
                 assertTrue(Files.isRegularFile(cell.resolve(f)), t + ": " + f);
             }
         }

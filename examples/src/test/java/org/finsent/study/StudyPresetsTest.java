@@ -105,6 +105,18 @@ class StudyPresetsTest {
         assertTrue(g.stream().allMatch(m -> m.endsWith(".attn.c_attn")), g.toString());
     }
 
+    /** What FineTuning is given (Techniques) resolves to exactly the presets' PEFT methods, for both families. */
+    @Test
+    void techniquesForFineTuningEqualThePresets() {
+        var bert = new BertForSequenceClassification(new BertConfig(100, 16, 1, 2, 24, 32, 2, 1e-12, "gelu", 0, 0, 3), DataType.FLOAT, 1);
+        var gpt2 = new Gpt2ForSequenceClassification(new Gpt2Config(100, 32, 16, 1, 2, 64, "gelu_new", 0, 0, 0, 1e-5, 3, 99), DataType.FLOAT, 1);
+        List<Technique> all = List.of(Technique.LORA, Technique.ADAPTER, Technique.PREFIX);
+        assertEquals(List.of(StudyPresets.methods(Family.BERT, all)), StudyPresets.techniques(Family.BERT, all).methods(bert, null));
+        assertEquals(List.of(StudyPresets.methods(Family.GPT2, all)), StudyPresets.techniques(Family.GPT2, all).methods(gpt2, null));
+        assertEquals(List.of(PeftMethod.Baseline.FULL_FINE_TUNING),
+                StudyPresets.techniques(Family.BERT, List.of(Technique.FULL)).methods(bert, null));
+    }
+
     @Test
     void overridesApplyAndAreRecorded() {
         var o = new Overrides(1, 7L, 300, 64, 5L);

@@ -1,144 +1,135 @@
 package org.finsent.study;
 
-import org.finsent.core.data.Example;
 import org.finsent.core.model.BertConfig;
 import org.finsent.core.model.BertForSequenceClassification;
-import org.finsent.tokenizers.Tokenizer;
-import org.finsent.tokenizers.TokenizerLoader;
+import org.finsent.core.model.Pretrained;
+import org.finsent.report.RunReporter;
 import org.finsent.train.Checkpoint;
-import org.finsent.train.ModelSources;
-import org.finsent.train.TrainingListener;
+import org.finsent.train.FineTunedModel;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 
-import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The grid runner on a tiny BERT and synthetic sentences: cells, skipping, resuming, failures. */
+/**
+ * The grid runner on a tiny BERT (a local Hugging Face directory: 2 layers, 16 wide, the MiniLM vocabulary) and a
+ * FinancialPhraseBank-format file of learnable sentences: cells, skipping, resuming, failures.
+ */
 class StudyRunnerTest {
     @TempDir
-    Path root;
+    Path tmp;
+    Path root, model, data;
 
-    private static Tokenizer tokenizer;
-
-    static synchronized Tokenizer tokenizer() throws IOException {
-        if (tokenizer == null) {
-            try (InputStream in = StudyRunnerTest.class.getClassLoader().getResourceAsStream("all-minilm-l6-v2-tokenizer.json")) {
-                tokenizer = TokenizerLoader.fromTokenizerJson(in, Path.of("all-minilm-l6-v2-tokenizer.json"));
-            }
+    @BeforeEach
+    void fixtures() throws Exception {
+        root = tmp.resolve("study");
+        model = tmp.resolve("tiny-bert");
+        var cfg = new BertConfig(30522, 16, 2, 2, 32, 64, 2, 1e-12, "gelu", 0, 0, 3);
+        Pretrained.save(new BertForSequenceClassification(cfg, DataType.FLOAT, 3), model);
+        try (InputStream in = getClass().getClassLoader().getResourceAsStream("all-minilm-l6-v2-tokenizer.json")) {
+            Files.copy(in, model.resolve("tokenizer.json"));
         }
-        return tokenizer;
-    }
-
-    /** "tiny": a 2-layer, 16-wide BERT over the MiniLM vocabulary (dropout 0); anything else fails to load. */
-    static final StudyModels TINY = (spec, numLabels, seed) -> {
-        if (!spec.equals("tiny")) throw new java.nio.file.NoSuchFileException(spec, null, "no such model");
-        var cfg = new BertConfig(30522, 16, 2, 2, 32, 64, 2, 1e-12, "gelu", 0, 0, numLabels);
-        return new ModelSources.Source(spec, "bert", new BertForSequenceClassification(cfg, DataType.FLOAT, seed), tokenizer(),
-                Map.of("tokenizer.json", () -> StudyRunnerTest.class.getClassLoader().getResourceAsStream("all-minilm-l6-v2-tokenizer.json")));
-    };
-
-    /** Learnable sentences: "rose" positive, "fell" negative, neither neutral. */
-    static List<Example> synthetic(int n) {
+        data = tmp.resolve("Sentences_50Agree.txt");
+        List<String> lines = new ArrayList<>();
         Random r = new Random(7);
-        List<Example> out = new ArrayList<>();
-        String[] co = {"Nokia", "Kone", "Elisa", "Fiskars"};
-        for (int i = 0; i < n; i++) {
-            int label = i % 3;
-            String verb = label == 2 ? "rose" : label == 0 ? "fell" : "was reported";
-            out.add(new Example(co[r.nextInt(co.length)] + " net sales " + verb + " in quarter " + (i + 1) + " .", label, "syn:" + i));
+        String[] co = {"Nokia", "Kone", "Elisa", "Fiskars"}, verbs = {"fell", "was reported", "rose"}, labels = {"negative", "neutral", "positive"};
+        for (int i = 0; i < 120; i++) {
+            lines.add(co[r.nextInt(co.length)] + " net sales " + verbs[i % 3] + " in quarter " + (i + 1) + " .@" + labels[i % 3]);
         }
-        return out;
+        Files.write(data, lines, StandardCharsets.ISO_8859_1);
     }
 
-    private StudyRunner.Grid grid(List<String> models, List<String> techniques) {
-        return new StudyRunner.Grid(models, techniques, List.of("fpb"), root, StudyPresets.Gpt2LearningRate.TABLE,
-                new StudyPresets.Overrides(null, 6L, null, 32, 3L));
+    private StudyRunner.Grid grid(List<String> models, List<String> techniques, StudyPresets.Overrides o) {
+        return new StudyRunner.Grid(models, techniques, List.of("fpb:" + data), root, StudyPresets.Gpt2LearningRate.TABLE, o);
     }
+
+    private static final StudyPresets.Overrides QUICK = new StudyPresets.Overrides(null, 6L, null, 32, 3L);
 
     @Test
     void secondRunSkipsFinishedCellsAndFailuresDoNotStopTheGrid() throws Exception {
-        AtomicInteger reads = new AtomicInteger();
-        StudyData.Reader reader = spec -> {
-            reads.incrementAndGet();
-            return synthetic(120);
-        };
-        var g = grid(List.of("tiny", "missing-model"), List.of("lora", "adapter"));
-        List<StudyRunner.Outcome> first = new StudyRunner(TINY, reader).run(g);
+        String missing = tmp.resolve("no-such-model").toString();
+        var g = grid(List.of(model.toString(), missing), List.of("lora", "adapter"), QUICK);
+        List<StudyRunner.Outcome> first = new StudyRunner().run(g);
         assertEquals(List.of(StudyRunner.Action.TRAINED, StudyRunner.Action.TRAINED, StudyRunner.Action.FAILED, StudyRunner.Action.FAILED),
                 first.stream().map(StudyRunner.Outcome::action).toList());
-        assertEquals(1, reads.get(), "a data set is read once per run");
-        CellResult lora = CellResult.read(CellResult.cellDir(root, "fpb", "tiny", "lora"));
+        Path cell = CellResult.cellDir(root, "fpb", model.toString(), "lora");
+        CellResult lora = CellResult.read(cell);
         assertTrue(lora.ok());
         assertEquals(6, lora.globalSteps());
         assertEquals(new CellResult.Sizes(96, 12, 12), lora.sizes(), "stratified 80/10/10 of 120");
         assertEquals(12, java.util.Arrays.stream(lora.test().confusionMatrix()).flatMapToLong(java.util.Arrays::stream).sum());
         assertTrue(lora.trainableParameters() < lora.totalParameters());
-        Path model = CellResult.cellDir(root, "fpb", "tiny", "lora").resolve(StudyRunner.MODEL_DIR);
-        assertEquals(Files.size(model.resolve("adapter_model.safetensors")), lora.weightsFileBytes(), "PEFT's adapter file");
-        assertTrue(Files.isRegularFile(model.resolve(org.finsent.train.FineTunedModel.INFO_FILE)));
-        for (String f : List.of(org.finsent.report.RunReporter.RESOURCES_FILE, org.finsent.report.RunReporter.LOSS_PNG,
-                org.finsent.report.RunReporter.LR_PNG, org.finsent.report.RunReporter.CONFUSION_PNG)) {
-            assertTrue(Files.isRegularFile(CellResult.cellDir(root, "fpb", "tiny", "lora").resolve(f)), f);
-        }
+        assertEquals(Files.size(cell.resolve("adapter_model.safetensors")), lora.weightsFileBytes(), "PEFT's adapter file");
         assertTrue(lora.latencyMsMedianBatch1() > 0 && lora.throughputPerSecondBatch32() > 0);
         assertNotNull(lora.resources());
         assertNull(lora.resources().gpuMemoryMaxBytes(), "CPU backend: no GPU memory");
-        assertNull(Checkpoint.latest(CellResult.cellDir(root, "fpb", "tiny", "lora")), "checkpoints are removed once a cell is done");
-        CellResult failed = CellResult.read(CellResult.cellDir(root, "fpb", "missing-model", "lora"));
+        assertNull(Checkpoint.latest(cell), "checkpoints are removed once a cell is done");
+        for (String f : List.of(FineTunedModel.INFO_FILE, RunReporter.RESOURCES_FILE, RunReporter.LOSS_PNG, RunReporter.LR_PNG,
+                StudyRunner.TEST_CONFUSION_PNG)) {
+            assertTrue(Files.isRegularFile(cell.resolve(f)), f);
+        }
+        CellResult failed = CellResult.read(CellResult.cellDir(root, "fpb", missing, "lora"));
         assertEquals(CellResult.FAILED, failed.status());
-        assertTrue(failed.error().contains("missing-model"), failed.error());
+        assertTrue(failed.error().contains("no-such-model"), failed.error());
 
         String finishedAt = lora.finishedAt();
-        List<StudyRunner.Outcome> second = new StudyRunner(TINY, reader).run(g);
+        List<StudyRunner.Outcome> second = new StudyRunner().run(g);
         assertEquals(List.of(StudyRunner.Action.SKIPPED, StudyRunner.Action.SKIPPED, StudyRunner.Action.FAILED, StudyRunner.Action.FAILED),
                 second.stream().map(StudyRunner.Outcome::action).toList(), "finished cells skipped, failed ones retried");
-        assertEquals(finishedAt, CellResult.read(CellResult.cellDir(root, "fpb", "tiny", "lora")).finishedAt(), "left untouched");
-        assertEquals(2, reads.get(), "retrying the failed cells needed the data again");
+        assertEquals(finishedAt, CellResult.read(cell).finishedAt(), "left untouched");
     }
 
+    /**
+     * A cell interrupted after its checkpoint at step 6 (here: saving the model fails, because a directory stands where
+     * the adapter file goes) resumes from that checkpoint on the next run and finishes the planned 9 steps.
+     */
     @Test
     void anInterruptedCellResumesFromItsCheckpoint() throws Exception {
-        var g = grid(List.of("tiny"), List.of("lora"));
-        // eval/log every 3 steps, so a checkpoint every 6; a listener throwing at the step-9 log leaves checkpoint-6
-        g = new StudyRunner.Grid(g.models(), g.techniques(), g.data(), root, g.gpt2Lr(), new StudyPresets.Overrides(null, 9L, null, 32, 3L));
-        TrainingListener crash = new TrainingListener() {
-            @Override
-            public void onStep(org.finsent.train.LogEntry e) {
-                if (e.step() >= 7) throw new IllegalStateException("simulated crash at step " + e.step());
-            }
-        };
-        Path dir = CellResult.cellDir(root, "fpb", "tiny", "lora");
-        List<StudyRunner.Outcome> first = new StudyRunner(TINY, s -> synthetic(120), crash).run(g);
-        assertEquals(StudyRunner.Action.FAILED, first.get(0).action());
-        assertTrue(first.get(0).result().error().contains("simulated crash"));
-        assertEquals(dir.resolve("checkpoint-6"), Checkpoint.latest(dir));
+        var g = grid(List.of(model.toString()), List.of("lora"), new StudyPresets.Overrides(null, 9L, null, 32, 3L)); // saves every 6
+        Path cell = CellResult.cellDir(root, "fpb", model.toString(), "lora");
+        Files.createDirectories(cell.resolve("adapter_model.safetensors").resolve("blocker"));
+        List<StudyRunner.Outcome> first = new StudyRunner().run(g);
+        assertEquals(StudyRunner.Action.FAILED, first.get(0).action(), first.get(0).result().error());
+        assertEquals(cell.resolve("checkpoint-6"), Checkpoint.latest(cell));
 
-        List<StudyRunner.Outcome> second = new StudyRunner(TINY, s -> synthetic(120)).run(g);
+        Files.delete(cell.resolve("adapter_model.safetensors/blocker"));
+        Files.delete(cell.resolve("adapter_model.safetensors"));
+        List<StudyRunner.Outcome> second = new StudyRunner().run(g);
         assertEquals(StudyRunner.Action.RESUMED, second.get(0).action());
-        CellResult r = CellResult.read(dir);
+        CellResult r = CellResult.read(cell);
         assertTrue(r.ok() && r.resumed());
         assertEquals(9, r.globalSteps(), "continued to the planned total");
 
-        // a checkpoint written under other settings is not resumed: the cell restarts
-        Files.delete(dir.resolve(CellResult.FILE));
-        var other = new StudyRunner.Grid(g.models(), g.techniques(), g.data(), root, g.gpt2Lr(), new StudyPresets.Overrides(null, 9L, null, 24, 3L));
-        new StudyRunner(TINY, s -> synthetic(120), crash).run(other);
-        assertEquals(dir.resolve("checkpoint-6"), Checkpoint.latest(dir));
-        assertEquals(StudyRunner.Action.TRAINED, new StudyRunner(TINY, s -> synthetic(120)).run(g).get(0).action(),
-                "max length 24's checkpoint is not resumed under max length 32");
+        // other settings in a directory holding an unfinished run: refused (recorded), never overwritten
+        Files.delete(cell.resolve(CellResult.FILE));
+        Files.delete(cell.resolve(FineTunedModel.INFO_FILE));
+        var other = grid(List.of(model.toString()), List.of("lora"), new StudyPresets.Overrides(null, 9L, null, 24, 3L));
+        StudyRunner.Outcome refused = new StudyRunner().run(other).get(0);
+        assertEquals(StudyRunner.Action.FAILED, refused.action());
+        assertTrue(refused.result().error().contains("other settings"), refused.result().error());
+    }
+
+    @Test
+    void sampleOverrideTrainsOnAStratifiedSampleFile() throws Exception {
+        var g = grid(List.of(model.toString()), List.of("lora"), new StudyPresets.Overrides(null, 2L, 60, 32, 2L));
+        CellResult r = new StudyRunner().run(g).get(0).result();
+        assertTrue(r.ok(), r.error());
+        assertEquals(new CellResult.Sizes(48, 6, 6), r.sizes());
+        Path sample = root.resolve(StudyRunner.SAMPLES_DIR).resolve("fpb-60.jsonl");
+        assertEquals(60, Files.readAllLines(sample).size());
+        assertEquals("jsonl:" + sample.toAbsolutePath(), r.settings().get("sample"));
     }
 }

@@ -102,7 +102,12 @@ public final class StudyReport {
                 .append("*≥ study* says whether this run reaches it.\n\n");
         settings(md, ok);
         List<String> dataSets = ok.stream().map(CellResult::data).distinct().sorted(Comparator.comparing(StudyReport::dataOrder)).toList();
-        for (String data : dataSets) dataSection(root, md, data, ok.stream().filter(c -> c.data().equals(data)).toList());
+        for (String data : dataSets) {
+            List<String> models = ok.stream().map(CellResult::model).distinct().toList();
+            dataSection(root, md, data, ok.stream().filter(c -> c.data().equals(data))
+                    .sorted(Comparator.comparing((CellResult c) -> models.indexOf(c.model())).thenComparing(c -> techniqueOrder(c.technique())))
+                    .toList());
+        }
         missingSection(md, all, missing(root, all));
         Path report = root.resolve(REPORT);
         Files.writeString(report, md.toString(), StandardCharsets.UTF_8);
@@ -158,7 +163,7 @@ public final class StudyReport {
         md.append("|---|---|---:|---:|---:|---:|---:|---:|:---:|\n");
         for (CellResult c : cells) {
             CellResult.Metrics m = c.test();
-            Double s = study.get(c.technique());
+            Double s = c.randomInit() ? null : study.get(c.technique()); // a random model is no attempt at the study's numbers
             md.append(String.format(Locale.ROOT, "| %s | %s | %.4f | %.4f | %.4f | %.4f | %.4f | %s | %s |%n", modelName(c), c.technique(),
                     m.accuracy(), m.precisionWeighted(), m.recallWeighted(), m.f1Weighted(), m.f1Macro(),
                     s == null ? "–" : String.format(Locale.ROOT, "%.4f", s),
@@ -259,6 +264,10 @@ public final class StudyReport {
         Path checkpoint = org.finsent.train.Checkpoint.latest(dir);
         long total = checkpoint == null ? -1
                 : CellResult.JSON.readTree(checkpoint.resolve(org.finsent.train.Checkpoint.STATE).toFile()).path("total_steps").asLong(-1);
+        if (Files.isRegularFile(dir.resolve(org.finsent.train.FineTunedModel.INFO_FILE))) {
+            return ": trained and saved (" + step + " steps); the latency measurement and cell.json were not written yet — "
+                    + "the next run completes them without training";
+        }
         if (step == 0 && checkpoint == null) return "";
         StringBuilder b = new StringBuilder(": logged up to step ").append(step);
         if (total > 0) b.append(" of ").append(total);

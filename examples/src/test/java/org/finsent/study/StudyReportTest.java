@@ -101,7 +101,7 @@ class StudyReportTest {
                 c.totalParameters(), c.weightsFileBytes(), c.latencyMsMedianBatch1(), c.throughputPerSecondBatch32(), c.finishedAt());
         c.write(CellResult.cellDir(root, "fpb", "random-gpt2", "lora"));
         String md = Files.readString(StudyReport.write(root));
-        assertTrue(md.contains("| random-gpt2 (random init) | lora | 0.6000 |"), md);
+        assertTrue(md.contains("| random-gpt2 (random init) | lora | 0.6000 | 0.5900 | 0.6000 | 0.5800 | 0.5500 | – | – |"), md);
         assertTrue(md.contains("not the study's"), md);
         assertTrue(md.contains("**Quick-run overrides in effect**"), md);
         assertTrue(md.contains("`fpb/random-gpt2/lora` {max_steps=4}"), md);

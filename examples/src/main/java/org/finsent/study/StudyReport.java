@@ -185,7 +185,7 @@ public final class StudyReport {
                     r.gpuMemoryMaxBytes() == null ? "n/a" : bytes(r.gpuMemoryMaxBytes())));
         }
         md.append("\n### Size and inference speed\n\n");
-        md.append("Weights file: the safetensors that `finsent train` saves (`model/` of each run): PEFT's adapter file with ")
+        md.append("Weights file: the safetensors that `finsent train` saves in each run's directory: PEFT's adapter file with ")
                 .append("the classification head for PEFT methods (prefix tuning in PEFT's inference form, without the projection MLP), ")
                 .append("the whole model for full fine-tuning. Latency: median over ")
                 .append("test sentences predicted one at a time (batch 1); throughput: sentences per second at batch 32 ")

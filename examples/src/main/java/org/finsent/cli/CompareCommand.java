@@ -32,8 +32,8 @@ public final class CompareCommand implements Callable<Integer> {
     List<String> techniques;
 
     @Option(names = {"-d", "--data"}, split = ",", paramLabel = "SPEC", defaultValue = "fpb,tweets",
-            description = "fpb[:PATH] (FinancialPhraseBank sentence@label file), tweets[:PATH] (Twitter Financial News CSV); "
-                    + "default: ${DEFAULT-VALUE} from $FINSENT_SHARED/data.")
+            description = "fpb[:PATH] (FinancialPhraseBank), tweets[:PATH] (Twitter Financial News), hf:takala/financial_phrasebank, "
+                    + "csv:PATH, jsonl:PATH (default: ${DEFAULT-VALUE}, from $FINSENT_DATA or ../shared/data).")
     List<String> data;
 
     @Option(names = {"-o", "--output"}, paramLabel = "DIR", defaultValue = "study",

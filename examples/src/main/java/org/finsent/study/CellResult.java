@@ -39,8 +39,8 @@ public record CellResult(String status, String error, String data, String model,
                           double f1Macro, double loss, List<String> labels, long[][] confusionMatrix) {
     }
 
-    /** Training-time process resources from the resource monitor (CPU: 100 % = every logical core busy). */
-    public record Resources(double cpuAvgPercent, double cpuMaxPercent, double rssAvgBytes, double rssMaxBytes,
+    /** Training-time process resources from the resource monitor (CPU: 100 % = every logical core busy); null = not sampled (a run shorter than one tick). */
+    public record Resources(Double cpuAvgPercent, Double cpuMaxPercent, Double rssAvgBytes, Double rssMaxBytes,
                             Double gpuMemoryMaxBytes, int logicalCores) {
     }
 

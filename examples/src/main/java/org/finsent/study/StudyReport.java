@@ -178,10 +178,10 @@ public final class StudyReport {
         md.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (CellResult c : cells) {
             CellResult.Resources r = c.resources();
-            md.append(String.format(Locale.ROOT, "| %s | %s | %s%s | %s | %d | %.2f | %.0f %% | %.0f %% | %s | %s | %s |%n", modelName(c),
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s%s | %s | %d | %.2f | %s | %s | %s | %s | %s |%n", modelName(c),
                     c.technique(), duration(c.trainRuntimeSeconds()), c.resumed() ? " (resumed part)" : "",
-                    duration(c.trainRuntimeSeconds() * r.cpuAvgPercent() / 100 * r.logicalCores()), c.globalSteps(), c.epochs(),
-                    r.cpuAvgPercent(), r.cpuMaxPercent(), bytes(r.rssAvgBytes()), bytes(r.rssMaxBytes()),
+                    r.cpuAvgPercent() == null ? "–" : duration(c.trainRuntimeSeconds() * r.cpuAvgPercent() / 100 * r.logicalCores()),
+                    c.globalSteps(), c.epochs(), percent(r.cpuAvgPercent()), percent(r.cpuMaxPercent()), bytes(r.rssAvgBytes()), bytes(r.rssMaxBytes()),
                     r.gpuMemoryMaxBytes() == null ? "n/a" : bytes(r.gpuMemoryMaxBytes())));
         }
         md.append("\n### Size and inference speed\n\n");
@@ -293,7 +293,8 @@ public final class StudyReport {
         out.add(StudyCharts.bars(dir.resolve(data + "_training_time.png"), "Training time — " + data, "minutes", techniques,
                 series(cells, models, techniques, CellResult::trainRuntimeSeconds), null, "0.0", 0.0, null, false, v -> v / 60));
         out.add(StudyCharts.bars(dir.resolve(data + "_memory.png"), "Peak memory (process RSS) — " + data, "MiB", techniques,
-                series(cells, models, techniques, c -> c.resources().rssMaxBytes()), null, "0", 0.0, null, false, v -> v / (1 << 20)));
+                series(cells, models, techniques, c -> c.resources().rssMaxBytes() == null ? Double.NaN : c.resources().rssMaxBytes()),
+                null, "0", 0.0, null, false, v -> v / (1 << 20)));
         out.add(StudyCharts.bars(dir.resolve(data + "_trainable_parameters.png"), "Trainable parameters — " + data,
                 "parameters (log scale)", techniques, series(cells, models, techniques, c -> (double) c.trainableParameters()), null,
                 "0.00E0", null, null, true, v -> v));
@@ -344,6 +345,10 @@ public final class StudyReport {
         long s = Math.round(seconds);
         return s < 60 ? s + " s" : s < 3600 ? String.format(Locale.ROOT, "%d min %02d s", s / 60, s % 60)
                 : String.format(Locale.ROOT, "%d h %02d min", s / 3600, (s % 3600) / 60);
+    }
+
+    static String percent(Double p) {
+        return p == null ? "–" : String.format(Locale.ROOT, "%.0f %%", p);
     }
 
     static String bytes(Number n) {

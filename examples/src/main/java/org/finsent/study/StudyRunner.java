@@ -150,8 +150,8 @@ public final class StudyRunner {
                 num(t, "test_f1_weighted"), num(t, "test_f1_macro"), num(t, "test_loss"), labels, matrix(t.get("test_confusion_matrix")));
         ResourceMonitor.Summary r = run.resources() != null ? run.resources()
                 : ResourceMonitor.readJson(dir.resolve(RunReporter.RESOURCES_FILE)).summary();
-        var res = new CellResult.Resources(r.processCpuPercent().avg(), r.processCpuPercent().max(), r.processRssBytes().avg(),
-                r.processRssBytes().max(), r.gpuMemoryUsedBytes() == null ? null : r.gpuMemoryUsedBytes().max(), r.logicalCores());
+        var res = new CellResult.Resources(avg(r.processCpuPercent()), max(r.processCpuPercent()), avg(r.processRssBytes()),
+                max(r.processRssBytes()), max(r.gpuMemoryUsedBytes()), r.logicalCores());
         long bestStep = ((Number) m.getOrDefault("best_step", -1)).longValue();
         Map<String, Object> settings = new LinkedHashMap<>();
         settings.put("data", dataSpec);
@@ -190,6 +190,15 @@ public final class StudyRunner {
             Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         }
         return "jsonl:" + file;
+    }
+
+    /** A monitor statistic, or null when it was not sampled (CPU/RSS before the first tick; GPU memory on CPU). */
+    private static Double avg(ResourceMonitor.Stat s) {
+        return s == null ? null : s.avg();
+    }
+
+    private static Double max(ResourceMonitor.Stat s) {
+        return s == null ? null : s.max();
     }
 
     private static double num(Map<String, Object> m, String key) {

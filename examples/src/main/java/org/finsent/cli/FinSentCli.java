@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "finsent", mixinStandardHelpOptions = true, version = "FinSent 0.1.0-SNAPSHOT",
         description = "Fine-tune GPT-2 and BERT for financial sentiment, in Java.",
-        subcommands = {TokenizeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TokenizeCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
 public final class FinSentCli implements Runnable {
 
     @CommandLine.Spec

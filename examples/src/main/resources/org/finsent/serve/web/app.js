@@ -14,6 +14,7 @@
   function showError(message) {
     errorBox.textContent = message;
     errorBox.hidden = false;
+    result.hidden = true; // an old result next to a new error would read as the answer to the new text
   }
 
   function el(tag, className, content) {

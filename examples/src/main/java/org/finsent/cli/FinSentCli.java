@@ -1,20 +1,44 @@
 package org.finsent.cli;
 
+import org.finsent.train.TrainingDivergedException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
 
 /**
- * The {@code finsent} command line. Subcommands arrive with their issues; today: {@code tokenize}.
+ * The {@code finsent} command line: {@code train}, {@code evaluate}, {@code predict}, {@code tokenize},
+ * {@code hidden-states}.
  *
- * <pre>mvn -q -pl examples -am -DskipTests package exec:java -Dexec.args="tokenize 'Operating profit rose'"</pre>
+ * <p>Exit codes: {@value #OK} success; {@value #USER_ERROR} a problem with the inputs (a missing or malformed file,
+ * a bad value, data that do not fit the model) — the message says what to fix; {@value #USAGE} a command-line
+ * syntax error (unknown option, missing argument); {@value #DIVERGED} training diverged (NaN/Inf);
+ * {@value #INTERNAL} an internal error (a bug: the stack trace is printed). {@code --verbose} prints the stack trace
+ * for every error and debug-level logs.
  */
 @Command(name = "finsent", mixinStandardHelpOptions = true, version = "FinSent 0.1.0-SNAPSHOT",
-        description = "Fine-tune GPT-2 and BERT for financial sentiment, in Java.",
-        subcommands = {TokenizeCommand.class, ServeCommand.class, CommandLine.HelpCommand.class})
+        description = "Fine-tune BERT/MiniLM and GPT-2 for financial sentiment, in Java.",
+        subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class, TokenizeCommand.class,
+                HiddenStatesCommand.class, DownloadCommand.class, ServeCommand.class, CommandLine.HelpCommand.class},
+        footer = {"", "Exit codes: 0 ok, 1 bad input (message says what to fix), 2 bad command line, 3 training diverged, "
+                + "70 internal error."})
 public final class FinSentCli implements Runnable {
+    public static final int OK = 0, USER_ERROR = 1, USAGE = 2, DIVERGED = 3, INTERNAL = 70;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    /** Shared by every subcommand (picocli inherits it). */
+    @Option(names = "--verbose", scope = CommandLine.ScopeType.INHERIT,
+            description = "Debug logs, and the stack trace of any error.")
+    void verbose(boolean on) {
+        verbose = on;
+        if (on) System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "debug");
+    }
+
+    static boolean verbose;
 
     @Override
     public void run() {
@@ -25,17 +49,43 @@ public final class FinSentCli implements Runnable {
         System.exit(run(args));
     }
 
-    /** Runs the command line and returns its exit code (for tests). */
+    /** Runs the command line and returns its exit code (for tests and for callers embedding the tool). */
     public static int run(String... args) {
+        // before the first logger is created: timestamps off, short names; logs go to stderr (stdout is for results)
+        System.setProperty("org.slf4j.simpleLogger.showDateTime", "false");
+        System.setProperty("org.slf4j.simpleLogger.showThreadName", "false");
+        System.setProperty("org.slf4j.simpleLogger.showShortLogName", "true");
+        System.setProperty("org.slf4j.simpleLogger.log.org.nd4j", "warn");
+        System.setProperty("org.slf4j.simpleLogger.log.oshi", "warn");
+        verbose = false;
+        for (String a : args) if (a.equals("--verbose")) verbose = true;
         return new CommandLine(new FinSentCli())
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
-                    // A user error (bad file, bad option value) gets one clear line, not a stack trace.
-                    boolean expected = e instanceof java.io.IOException || e instanceof IllegalArgumentException
-                            || e instanceof IllegalStateException;
-                    cmd.getErr().println("finsent " + cmd.getCommandName() + ": " + e.getMessage());
-                    if (!expected) e.printStackTrace(cmd.getErr());
-                    return 1;
+                    int code = exitCode(e);
+                    cmd.getErr().println("finsent " + cmd.getCommandName() + ": " + message(e));
+                    if (verbose || code == INTERNAL) e.printStackTrace(cmd.getErr());
+                    else cmd.getErr().println("(run with --verbose for details)");
+                    return code;
                 })
                 .execute(args);
+    }
+
+    /** A user error is anything the user can fix by changing inputs; everything else is a bug. */
+    static int exitCode(Throwable e) {
+        if (e instanceof TrainingDivergedException) return DIVERGED;
+        // DatasetException, WeightFormatException, TokenizerLoadException are IOExceptions; the hub client throws
+        // UnsupportedOperationException until it is implemented
+        if (e instanceof IOException || e instanceof UncheckedIOException || e instanceof IllegalArgumentException
+                || e instanceof IllegalStateException || e instanceof UnsupportedOperationException) {
+            return USER_ERROR;
+        }
+        return INTERNAL;
+    }
+
+    private static String message(Throwable e) {
+        String m = e.getMessage();
+        if (e instanceof java.nio.file.NoSuchFileException && (m == null || !m.contains(":"))) return "file not found: " + m;
+        if (e instanceof java.nio.file.FileSystemException && m != null && !m.contains(" ")) return "cannot access " + m;
+        return m == null ? e.getClass().getSimpleName() : m;
     }
 }

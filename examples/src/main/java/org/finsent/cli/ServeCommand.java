@@ -1,14 +1,15 @@
 package org.finsent.cli;
 
+import org.finsent.serve.ModelInfo;
 import org.finsent.serve.SentimentServer;
 import org.finsent.serve.SentimentService;
 import org.finsent.serve.ServedModel;
+import org.finsent.train.FineTunedModel;
+import org.finsent.train.Predictor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,8 +21,8 @@ import java.util.concurrent.Callable;
  * requests in flight finish, then the process exits.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Serve a fine-tuned model: POST /analyze, GET /analyze?text=, POST /analyze/batch, GET /health,",
-                "GET /model, and a web page at /. See docs/SERVE.md."})
+        description = "Serve a fine-tuned model over HTTP: POST /analyze, GET /analyze?text=, POST /analyze/batch, "
+                + "GET /health, GET /model, and a web page at /. See docs/SERVE.md.")
 public final class ServeCommand implements Callable<Integer> {
     private static final SentimentService.Limits D = SentimentService.Limits.DEFAULTS;
 
@@ -62,12 +63,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!Files.isDirectory(model)) throw new IOException("model directory not found: " + model);
-        var limits = new SentimentService.Limits(maxChars, maxBatchTexts, microBatch, batchWaitMs, queue);
-        var options = new SentimentServer.Options(host, port, maxBodyBytes, corsOrigins, Duration.ofSeconds(stopTimeoutS));
-        ServedModel served = loadModel(model, microBatch);
-        SentimentServer server = new SentimentServer(new SentimentService(served, limits), options);
-        URI uri = server.start();
+        SentimentServer server = start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             System.out.println("finsent serve: stopping (finishing requests in flight)");
             try {
@@ -76,26 +72,33 @@ public final class ServeCommand implements Callable<Integer> {
                 System.err.println("finsent serve: error while stopping: " + e);
             }
         }, "finsent-serve-shutdown"));
-        System.out.printf("finsent serve: listening on %s (model %s: %s, max %d tokens)%n", uri, served.info().name(),
-                served.info().labels(), served.info().maxSeqLength());
+        ModelInfo info = server.service().info();
+        System.out.printf("finsent serve: listening on %s (model %s: %s, max %d tokens; Ctrl+C stops)%n", server.uri(),
+                info.name(), info.labels(), info.maxSeqLength());
         server.join();
-        return 0;
+        return FinSentCli.OK;
     }
 
-    /**
-     * THE place where a model directory becomes a {@link ServedModel}.
-     *
-     * <p>PLUG-IN POINT (issue 7 / the training CLI issue): {@code org.finsent.train.FineTunedModel} is being written in
-     * parallel and has not landed yet. When it does, this becomes:
-     * <pre>
-     * FineTunedModel m = FineTunedModel.load(dir);
-     * return ServedModel.of(new Predictor(m.model(), m.tokenizer(), m.labels(), m.maxSeqLength(), microBatch),
-     *         m.tokenizer(), new ModelInfo(dir.getFileName().toString(), m.card().baseModel(), m.card().technique(),
-     *         m.labels(), m.maxSeqLength(), m.card().metrics()));
-     * </pre>
-     */
-    static ServedModel loadModel(Path dir, int microBatch) {
-        throw new IllegalStateException("cannot load " + dir + ": loading fine-tuned model directories (FineTunedModel) "
-                + "is not in this build yet; embed the service with org.finsent.serve.SentimentServer meanwhile");
+    /** Loads the model and starts the server (what {@link #call} does before it waits; tests stop it with close). */
+    SentimentServer start() throws Exception {
+        // Jetty logs its start-up at INFO; the command prints its own line, so only Jetty's warnings remain.
+        System.setProperty("org.slf4j.simpleLogger.log.org.eclipse.jetty", "warn");
+        var limits = new SentimentService.Limits(maxChars, maxBatchTexts, microBatch, batchWaitMs, queue);
+        var options = new SentimentServer.Options(host, port, maxBodyBytes, corsOrigins, Duration.ofSeconds(stopTimeoutS));
+        SentimentServer server = new SentimentServer(new SentimentService(loadModel(model, microBatch), limits), options);
+        server.start();
+        return server;
+    }
+
+    /** A directory written by {@code finsent train} (FineTunedModel) as the service's model. */
+    static ServedModel loadModel(Path dir, int microBatch) throws IOException {
+        FineTunedModel m = FineTunedModel.load(dir);
+        FineTunedModel.Info i = m.info();
+        // its own Predictor: batches of the micro-batch size (the shared m.predictor() uses 32)
+        Predictor predictor = new Predictor(m.model(), m.tokenizer(), m.labels(), m.maxSeqLength(), microBatch);
+        Path name = dir.toAbsolutePath().normalize().getFileName();
+        ModelInfo info = new ModelInfo(name == null ? dir.toString() : name.toString(), i.baseModel(),
+                String.join("+", i.techniques()), m.labels(), m.maxSeqLength(), i.metrics());
+        return ServedModel.of(predictor, m.tokenizer(), info);
     }
 }

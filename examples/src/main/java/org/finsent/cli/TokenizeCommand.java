@@ -8,7 +8,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import java.io.IOException;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
 import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -26,7 +31,12 @@ import java.util.concurrent.Callable;
  * MiniLM {@code tokenizer.json} on the classpath).
  */
 @Command(name = "tokenize", mixinStandardHelpOptions = true,
-        description = "Tokenize text with GPT-2 byte-level BPE and BERT WordPiece and print tokens, ids and spans.")
+        description = {"Tokenize text with GPT-2 byte-level BPE and BERT WordPiece and print tokens, ids and spans.",
+                "With --input: tokenize each line of a file with --tokenizer and write one {\"ids\":[...]} JSON line per "
+                        + "input line to --output: special tokens, truncation and padding as the tokenizer files configure "
+                        + "them (Hugging Face's Tokenizer.from_file(...).encode(line).ids); --max-length truncates."},
+        footer = {"", "Examples:", "  finsent tokenize 'Operating profit rose to EUR 13.1 mn'",
+                "  finsent tokenize --tokenizer models/finbert --input sentences.txt --output ids.jsonl"})
 public final class TokenizeCommand implements Callable<Integer> {
     static final String DEFAULT_TEXT = "Operating profit rose to EUR 13.1 mn from EUR 8.7 mn — Nokia's outlook: “positive”.";
     static final String MINILM_RESOURCE = "all-minilm-l6-v2-tokenizer.json";
@@ -46,8 +56,19 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--max-length", paramLabel = "N", description = "Truncate to N tokens (special tokens included).")
     int maxLength;
 
+    @Option(names = "--tokenizer", paramLabel = "DIR", description = "With --input: tokenizer directory (tokenizer.json, vocab.txt, "
+            + "or vocab.json + merges.txt) or tokenizer.json file.")
+    Path tokenizer;
+
+    @Option(names = "--input", paramLabel = "FILE", description = "Tokenize every line of FILE ('-' = stdin); needs --tokenizer and --output.")
+    Path input;
+
+    @Option(names = "--output", paramLabel = "FILE.jsonl", description = "With --input: where the JSON lines go ('-' = stdout).")
+    Path output;
+
     @Override
     public Integer call() throws IOException {
+        if (this.input != null || tokenizer != null || output != null) return tokenizeFile();
         String input = text.isEmpty() ? DEFAULT_TEXT : String.join(" ", text);
         PrintStream out = System.out;
         out.println("text: " + input + (pair == null ? "" : "\npair: " + pair));
@@ -86,6 +107,35 @@ public final class TokenizeCommand implements Callable<Integer> {
             out.println("  decoded: " + t.decode(enc.ids(), true));
         }
         return 0;
+    }
+
+    /** {@code --input}: one {"ids":[...]} line per input line. */
+    private int tokenizeFile() throws IOException {
+        if (input == null || tokenizer == null || output == null) {
+            throw new IllegalArgumentException("--tokenizer, --input and --output go together");
+        }
+        if (!text.isEmpty()) throw new IllegalArgumentException("give either TEXT arguments or --input, not both");
+        Tokenizer t = Tokenizer.load(tokenizer);
+        // the file's own truncation/padding apply, as in Hugging Face's Tokenizer.from_file(...).encode(line)
+        if (maxLength > 0) t = t.withOptions(t.options().withTruncation(maxLength));
+        List<String> lines = Inputs.lines(input);
+        ObjectMapper json = new ObjectMapper();
+        boolean stdout = output.toString().equals("-");
+        // stdout is flushed, not closed, at the end
+        try (Writer w = stdout ? new OutputStreamWriter(new java.io.FilterOutputStream(System.out) {
+            @Override
+            public void close() throws IOException {
+                flush();
+            }
+        }, StandardCharsets.UTF_8)
+                : Files.newBufferedWriter(output, StandardCharsets.UTF_8)) {
+            for (String line : lines) {
+                w.write(json.writeValueAsString(Map.of("ids", t.encode(line).ids())));
+                w.write('\n');
+            }
+        }
+        if (!stdout) System.err.println("wrote " + lines.size() + " lines to " + output);
+        return FinSentCli.OK;
     }
 
     /** {@code $FINSENT_SHARED}, else {@code ../shared} relative to the working directory's repository root. */

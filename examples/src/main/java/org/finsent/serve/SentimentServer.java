@@ -148,6 +148,10 @@ public final class SentimentServer implements AutoCloseable {
         return URI.create("http://" + host + ":" + connector.getLocalPort() + "/");
     }
 
+    public SentimentService service() {
+        return service;
+    }
+
     public void join() throws InterruptedException {
         server.join();
     }

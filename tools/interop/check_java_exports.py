@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Loads what FinSent (Java) wrote with PythonInteropExport — Hugging Face model directories and PEFT adapters —
+with transformers + PEFT, runs the same inputs, and compares the logits with FinSent's own.
+
+    python3 check_java_exports.py EXPORT_DIR [RESULT.json]
+
+Exit status 1 if any case fails to load, loads with missing/unexpected keys, or disagrees beyond its tolerance
+(FP64 cases 1e-9; the F32-saved case 1e-4, the rounding of F32 weights)."""
+import json, os, sys, traceback
+import torch
+from safetensors.torch import load_file
+import transformers
+from transformers import AutoModelForSequenceClassification
+
+root = sys.argv[1]
+res = {"versions": {"torch": torch.__version__, "transformers": transformers.__version__}, "cases": {}}
+try:
+    import peft
+    res["versions"]["peft"] = peft.__version__
+except Exception:
+    peft = None
+ok = True
+for name in sorted(os.listdir(root)):
+    d = os.path.join(root, name)
+    if not os.path.isfile(os.path.join(d, "case.json")):
+        continue
+    case = json.load(open(os.path.join(d, "case.json")))
+    r = {"kind": case["kind"], "extra": case.get("extra")}
+    try:
+        io = load_file(os.path.join(d, "io.safetensors"))
+        f64 = case["kind"] != "full_f32"
+        dtype = torch.float64 if f64 else torch.float32
+        # PEFT builds its prompt/prefix modules in torch's default dtype: without this an FP64 adapter is cast to FP32
+        torch.set_default_dtype(dtype)
+        base_dir = d if case["kind"].startswith("full") else os.path.join(d, "base")
+        model, info = AutoModelForSequenceClassification.from_pretrained(base_dir, dtype=dtype, output_loading_info=True)
+        r["loading_info"] = {k: sorted(v) if isinstance(v, (list, set)) else str(v) for k, v in info.items()}
+        bad = [k for k in ("missing_keys", "unexpected_keys", "mismatched_keys") if info.get(k)]
+        if case["kind"] == "peft":
+            model = peft.PeftModel.from_pretrained(model, os.path.join(d, "adapter"))
+        model.eval()
+        with torch.no_grad():
+            logits = model(input_ids=io["input_ids"], attention_mask=io["attention_mask"]).logits.double()
+        diff = (logits - io["logits"]).abs().max().item()
+        tol = 1e-9 if f64 else 1e-4
+        r.update(max_abs_diff=diff, tol=tol, python_logits=logits.tolist(), ok=(diff <= tol and not bad))
+    except Exception:
+        r.update(ok=False, error=traceback.format_exc())
+    ok &= r["ok"]
+    res["cases"][name] = r
+    print(f"{name:22s} ok={r['ok']} max_abs_diff={r.get('max_abs_diff')} {r.get('error', '')[-400:]}")
+res["ok"] = ok
+if len(sys.argv) > 2:
+    json.dump(res, open(sys.argv[2], "w"), indent=1)
+sys.exit(0 if ok else 1)

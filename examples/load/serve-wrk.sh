@@ -37,7 +37,9 @@ load() { # load NAME SCRIPT CONNECTIONS
   wrk -t"$threads" -c"$3" -d3s -s "$LUA/$2" "$URL" > /dev/null   # warm-up (JIT, first batches)
   local before; before=$(rss_mb "$SERVER")
   for run in 1 2 3; do
-    wrk -t"$threads" -c"$3" -d"${SECS}s" --timeout 10s --latency -s "$LUA/$2" "$URL" | grep '^RESULT' | sed "s/^RESULT /$1 run $run: /"
+    local line; line=$(wrk -t"$threads" -c"$3" -d"${SECS}s" --timeout 10s --latency -s "$LUA/$2" "$URL" | grep '^RESULT')
+    echo "${line/RESULT /$1 run $run: }"
+    [[ $line == *'"connect": 0, "read": 0, "write": 0, "timeout": 0, "non_2xx": 0'* ]] || { echo "   ERRORS in this run"; FAILED=1; }
     echo "   RSS MB: before $before, after run $run $(rss_mb "$SERVER")"
   done
   curl -s "$URL/health"; echo
@@ -52,3 +54,4 @@ stop
 serve unbatched --micro-batch 1 --batch-wait-ms 0
 CONNS_DESC="POST /analyze, $CONNS connections, micro-batching off (1 text per forward pass)"; load single-unbatched single.lua "$CONNS"
 stop
+exit "${FAILED:-0}"   # non-zero when any run had an error

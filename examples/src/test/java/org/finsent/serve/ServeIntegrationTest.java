@@ -362,6 +362,7 @@ class ServeIntegrationTest {
             }
             pool.shutdown();
             int differentBits = 0;
+            double worst = 0;
             for (int i = 0; i < texts.size(); i++) {
                 JsonNode a = sequential.get(i), b = concurrent[i];
                 assertEquals(a.get("label"), b.get("label"), texts.get(i));
@@ -369,6 +370,7 @@ class ServeIntegrationTest {
                 for (String label : ServeFixtures.LABELS) {
                     double x = a.get("scores").get(label).asDouble(), y = b.get("scores").get(label).asDouble();
                     if (x != y) differentBits++;
+                    worst = Math.max(worst, Math.abs(x - y));
                     // Batched rows are padded to the batch's longest text; masked padding changes no score beyond float
                     // rounding of the differently shaped GEMMs (FP32 logits: ~1e-7 relative).
                     assertEquals(x, y, 1e-6, texts.get(i) + " " + label);
@@ -376,8 +378,9 @@ class ServeIntegrationTest {
             }
             JsonNode health = JSON.readTree(http.send(HttpRequest.newBuilder(uri.resolve("health")).build(),
                     HttpResponse.BodyHandlers.ofString()).body());
-            System.out.printf("concurrent vs sequential: %d texts, %d forward passes (mean batch %.2f), %d of %d scores not bit-identical%n",
-                    texts.size(), health.get("forward_passes").asLong(), health.get("mean_batch_size").asDouble(), differentBits, 3 * texts.size());
+            System.out.printf("concurrent vs sequential: %d texts, %d forward passes (mean batch %.2f), %d of %d scores not bit-identical, max |diff| %.2g%n",
+                    texts.size(), health.get("forward_passes").asLong(), health.get("mean_batch_size").asDouble(), differentBits,
+                    3 * texts.size(), worst);
             assertEquals(texts.size(), health.get("texts_analyzed").asLong());
             assertTrue(health.get("forward_passes").asLong() < texts.size(), "concurrent requests were batched: " + health);
         }

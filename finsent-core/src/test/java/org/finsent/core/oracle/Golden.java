@@ -3,14 +3,22 @@ package org.finsent.core.oracle;
 import org.finsent.core.io.SafeTensors;
 import org.finsent.core.io.StateDict;
 import org.finsent.core.io.TensorData;
+import org.finsent.core.nn.Parameter;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -108,5 +116,39 @@ public final class Golden {
     public static double assertClose(String what, TensorData golden, INDArray ours, double tol) {
         assertEquals(golden.numel(), ours.length(), what + ": element count");
         return assertClose(what, golden.toDoubles(), ours.castTo(org.nd4j.linalg.api.buffer.DataType.DOUBLE).dup('c').data().asDouble(), tol);
+    }
+
+    /**
+     * Every golden gradient has a parameter of that name whose gradient agrees, and every trainable parameter of
+     * ours has a golden gradient ({@code golden} is keyed by our names). Returns the largest error relative to the
+     * tensors' scales. BERT's {@code attention.self.key.bias} gradient is zero in exact arithmetic (adding a
+     * constant to every key adds {@code q·b} to a whole softmax row, which softmax ignores), so both sides hold
+     * round-off (~1e-22) that no relative bound can compare: it must be below {@code tol} of the key weight's
+     * gradient instead.
+     */
+    public static double assertGradients(String what, Collection<Parameter> ours, StateDict golden, double tol) {
+        Map<String, Parameter> byName = new LinkedHashMap<>();
+        for (Parameter p : ours) if (p.trainable()) byName.put(p.name(), p);
+        assertEquals(new TreeSet<>(golden.names()), new TreeSet<>(byName.keySet()),
+                what + ": parameters with a gradient (golden vs ours)");
+        double worst = 0;
+        List<String> zero = new ArrayList<>();
+        for (TensorData g : golden) {
+            Parameter p = byName.get(g.name());
+            assertArrayEquals(g.shape(), p.value().shape(), g.name());
+            if (g.name().endsWith("attention.self.key.bias")) {
+                zero.add(g.name());
+                continue;
+            }
+            worst = Math.max(worst, assertClose(what + " grad " + g.name(), g, p.grad(), tol));
+        }
+        for (String k : zero) { // analytically zero (see above): both sides must be round-off only
+            double scale = maxAbs(golden.require(k.replace(".bias", ".weight")).toDoubles());
+            double gMax = maxAbs(golden.require(k).toDoubles());
+            double ourMax = maxAbs(byName.get(k).grad().dup().data().asDouble());
+            assertTrue(gMax <= tol * scale && ourMax <= tol * scale, what + " " + k + ": golden " + gMax + ", ours " + ourMax
+                    + " should be round-off next to the key weight's gradient " + scale);
+        }
+        return worst;
     }
 }

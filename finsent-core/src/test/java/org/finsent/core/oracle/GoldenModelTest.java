@@ -10,7 +10,6 @@ import org.finsent.core.model.Gpt2LMHeadModel;
 import org.finsent.core.model.Gpt2Model;
 import org.finsent.core.model.Pretrained;
 import org.finsent.core.model.SequenceClassifier;
-import org.finsent.core.nn.Parameter;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,11 +23,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeSet;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -40,10 +35,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * loaded from {@code config.json} + {@code model.safetensors} through {@link Pretrained} as users do, every hidden
  * state, the logits, the loss, and the gradient of every parameter (names matched both ways).
  *
- * <p>FP64 comparisons use {@link Golden#FP64} (1e-10 of each tensor's scale); measured errors are ~1e-15. The one
- * exception is BERT's {@code attention.self.key.bias}: its gradient is zero in exact arithmetic (adding a constant to
- * every key adds {@code q·b} to a whole softmax row, which softmax ignores), so both sides hold round-off (~1e-22)
- * that no relative bound can compare; it must be zero to 1e-10 of the key weight's gradient instead.
+ * <p>FP64 comparisons use {@link Golden#FP64} (1e-10 of each tensor's scale); measured errors are ~1e-15 (BERT's
+ * analytically zero key-bias gradient: see {@link Golden#assertGradients}).
  */
 class GoldenModelTest {
     private static final List<String> CLASSIFIERS = List.of("bert_seqcls", "gpt2_seqcls_rightpad", "gpt2_seqcls_leftpad");
@@ -103,7 +96,7 @@ class GoldenModelTest {
 
         m.zeroGrad();
         m.backward(loss.dLogits());
-        worst = Math.max(worst, assertGradients(name, m.parameters(), c.grads));
+        worst = Math.max(worst, Golden.assertGradients(name, m.parameters(), c.grads, Golden.FP64));
         System.out.printf("golden %s: forward+backward max error %.2e of scale (loss %.17g vs %.17g)%n", name, worst, loss.loss(), goldenLoss);
     }
 
@@ -133,7 +126,7 @@ class GoldenModelTest {
         CrossEntropyLoss.Result loss = new CrossEntropyLoss(null).compute(logits, c.labels);
         m.zeroGrad();
         m.backward(loss.dLogits());
-        assertGradients("gpt2_seqcls_rightpad (FinSent positions)", m.parameters(), c.grads);
+        Golden.assertGradients("gpt2_seqcls_rightpad (FinSent positions)", m.parameters(), c.grads, Golden.FP64);
     }
 
     /**
@@ -164,9 +157,9 @@ class GoldenModelTest {
 
         INDArray dLogits = Nd4j.zeros(DataType.DOUBLE, logits.rows(), logits.columns());
         dLogits.get(NDArrayIndex.interval(0, t - 1), NDArrayIndex.all()).assign(loss.dLogits());
-        for (Parameter p : m.parameters()) p.zeroGrad();
+        for (var p : m.parameters()) p.zeroGrad();
         m.backward(dLogits);
-        double worst = assertGradients("gpt2_lm", m.parameters(), grads, 1e-6);
+        double worst = Golden.assertGradients("gpt2_lm", m.parameters(), grads, 1e-6);
         System.out.printf("golden gpt2_lm: loss %.17g vs FP32 %.9g, gradients max error %.2e of scale%n", loss.loss(), gl, worst);
     }
 
@@ -198,39 +191,5 @@ class GoldenModelTest {
         double u = file.contains("f32") ? 0x1p-24 : file.contains("bf16") ? 0x1p-8 : 0x1p-11;
         double err = Golden.assertClose(name + " " + file, golden, c.forward(c.load(user, DataType.FLOAT)), 16 * u);
         System.out.printf("golden %s %s: logits error %.2e of scale = %.1f u%n", name, file, err, err / u);
-    }
-
-    /**
-     * Every golden gradient has a parameter of that name whose gradient agrees, and every trainable parameter of
-     * ours has a golden gradient. Returns the largest error relative to the tensors' scales.
-     */
-    static double assertGradients(String what, Collection<Parameter> ours, StateDict golden) {
-        return assertGradients(what, ours, golden, Golden.FP64);
-    }
-
-    static double assertGradients(String what, Collection<Parameter> ours, StateDict golden, double tol) {
-        Map<String, Parameter> byName = new java.util.LinkedHashMap<>();
-        for (Parameter p : ours) if (p.trainable()) byName.put(p.name(), p);
-        assertEquals(new TreeSet<>(golden.names()), new TreeSet<>(byName.keySet()),
-                what + ": parameters with a gradient (golden vs ours)");
-        double worst = 0;
-        List<String> zero = new ArrayList<>();
-        for (TensorData g : golden) {
-            Parameter p = byName.get(g.name());
-            assertArrayEquals(g.shape(), p.value().shape(), g.name());
-            if (g.name().endsWith("attention.self.key.bias")) {
-                zero.add(g.name());
-                continue;
-            }
-            worst = Math.max(worst, Golden.assertClose(what + " grad " + g.name(), g, p.grad(), tol));
-        }
-        for (String k : zero) { // analytically zero (see the class comment): both sides must be round-off only
-            double scale = Golden.maxAbs(golden.require(k.replace(".bias", ".weight")).toDoubles());
-            double gMax = Golden.maxAbs(golden.require(k).toDoubles());
-            double ourMax = Golden.maxAbs(byName.get(k).grad().dup().data().asDouble());
-            assertTrue(gMax <= tol * scale && ourMax <= tol * scale, what + " " + k + ": golden " + gMax + ", ours " + ourMax
-                    + " should be round-off next to the key weight's gradient " + scale);
-        }
-        return worst;
     }
 }

@@ -50,7 +50,7 @@ class ModelSourcesHubTest {
             assertTrue(Files.isRegularFile(snapshot.resolve("model.safetensors")), "snapshot in Python's layout");
             assertEquals(COMMIT, Files.readString(tmp.resolve("cache/models--acme--tiny-bert/refs/main")));
             assertEquals("bert", src.architecture());
-            Batch batch = Batch.of(src.tokenizer().withOptions(org.finsent.tokenizers.TokenizerOptions.DEFAULTS.withTruncation(64)).encodeBatch(java.util.List.of("Operating profit rose.", "Sales fell by 5 %.")));
+            Batch batch = Batch.of(src.tokenizer().withOptions(org.finsent.tokenizers.TokenizerOptions.DEFAULTS.withTruncation(64).withPadding(org.finsent.tokenizers.TokenizerOptions.Padding.LONGEST)).encodeBatch(java.util.List.of("Operating profit rose.", "Sales fell by 5 %.")));
             published.train(false);
             src.model().train(false);
             assertArrayEquals(published.forward(batch).dup().data().asFloat(), src.model().forward(batch).dup().data().asFloat(),

@@ -33,6 +33,7 @@ import java.util.Locale;
  *   Compare fpb [ARCH] [TECH,..] [batches]       real FinancialPhraseBank batches: dynamic padding vs 128
  *   Compare infer [reps]                         MiniLM inference batch 1 and 32, ours vs ONNX Runtime
  *   Compare memory ARCH TECH ours|torch [steps]  peak RSS, off-heap, optimizer state (one technique per JVM)
+ *   Compare ours ARCH TECH [steps]               FinSent's step alone (for JFR / async-profiler)
  * </pre>
  * ARCH: BERT_BASE, MINILM, GPT2_SMALL; TECH: FULL, LORA, ADAPTER, PREFIX. {@code -Dquick=true} halves the
  * repetitions.
@@ -62,6 +63,19 @@ public final class Compare {
                 for (Technique t : techs) fpb(a, t, batches);
             }
             case "infer" -> Inference.compare(args.length > 1 ? Integer.parseInt(args[1]) : QUICK ? 10 : 30);
+            case "ours" -> { // for a profiler: FinSent's step alone, as Compare.memory times it
+                Arch a = Arch.valueOf(args[1]);
+                Technique t = Technique.valueOf(args[2]);
+                Workloads.Labeled in = Workloads.synthetic(a, 8, 128, 7);
+                try (OursStep step = new OursStep(a, t, 42)) {
+                    step.setBatch(in.batch(), in.labels());
+                    for (int i = 0; i < (args.length > 3 ? Integer.parseInt(args[3]) : 3); i++) {
+                        long t0 = System.nanoTime();
+                        step.step();
+                        System.out.printf("step %d: %.3f s%n", i, (System.nanoTime() - t0) / 1e9);
+                    }
+                }
+            }
             case "memory" -> memory(Arch.valueOf(args[1]), Technique.valueOf(args[2]), args[3], args.length > 4 ? Integer.parseInt(args[4]) : 3);
             default -> System.out.println("usage: Compare gemm | train [ARCH,..] [TECH,..] [reps] | fpb [ARCH] [TECH,..] [batches]"
                     + " | infer [reps] | memory ARCH TECH ours|torch [steps]");

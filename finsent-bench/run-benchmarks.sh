@@ -16,7 +16,10 @@ cd "$(dirname "$0")/.."
 JAR=finsent-bench/target/benchmarks.jar
 OUT=finsent-bench/target/bench-results/$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$OUT"
-export OMP_NUM_THREADS=2 OPENBLAS_VERBOSE=2
+# OMP_WAIT_POLICY=PASSIVE: on a shared, oversubscribed machine OpenMP threads that spin-wait at every barrier steal
+# each other's time slices; both ND4J (libnd4j) and libtorch use OpenMP. Measured on a loaded 2-vCPU VM: a MiniLM
+# 1 x 17 forward took 5-7 s with the default policy and 0.08-0.5 s with PASSIVE. On an idle machine it matters little.
+export OMP_NUM_THREADS=2 OPENBLAS_VERBOSE=2 OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 QUICKFLAG=()
 [[ -n "${QUICK:-}" ]] && QUICKFLAG=(-Dquick=true)
 JAVA=(java -Xmx10g "${QUICKFLAG[@]}" -Dai.djl.offline=true -DDJL_CACHE_DIR=finsent-bench/target/djl-cache

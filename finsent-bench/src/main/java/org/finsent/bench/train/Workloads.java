@@ -56,7 +56,7 @@ public final class Workloads {
         try {
             return TokenizerLoader.fromTokenizerJson(new ByteArrayInputStream(resource("all-minilm-l6-v2-tokenizer.json")),
                             Path.of("all-minilm-l6-v2-tokenizer.json"))
-                    .withOptions(TokenizerOptions.DEFAULTS.withPadding(padding).withTruncation(128));
+                    .withOptions(TokenizerOptions.DEFAULTS.withTruncation(128).withPadding(padding)); // MAX_LENGTH needs the length first
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -202,7 +202,7 @@ public final class Compare {
     /** One implementation and technique per JVM, so peak RSS belongs to it alone. */
     static void memory(Arch a, Technique t, String impl, int steps) throws Exception {
         Workloads.Labeled in = Workloads.synthetic(a, 8, 128, 7);
-        long rss0 = Machine.rssBytes(), hwm0 = Machine.peakRssBytes(), ph0 = Pointer.physicalBytes(), tot0 = Pointer.totalBytes();
+        long rss0 = Machine.rssBytes(), hwm0 = Machine.peakRssBytes();
         TrainStep step = impl.equals("torch") ? new TorchStep(a, t, 42) : new OursStep(a, t, 42);
         long rssModel = Machine.rssBytes();
         step.setBatch(in.batch(), in.labels());
@@ -215,9 +215,9 @@ public final class Compare {
         long wsBytes = 0;
         for (var ws : Nd4j.getWorkspaceManager().getAllWorkspacesForCurrentThread()) wsBytes += ws.getCurrentSize();
         System.out.printf("MEMORY %s %s %s | RSS before model %,d MB | after model %,d MB | peak RSS (VmHWM) %,d MB | RSS now %,d MB"
-                        + " | JavaCPP off-heap tracked %,d MB (physicalBytes %,d MB) | ND4J workspaces %,d MB | AdamW state %,d B | best step %.3f s%n",
+                        + " | process physical bytes (JavaCPP) %,d MB | ND4J step workspace %,d MB | AdamW state %,d B | best step %.3f s%n",
                 a, t, impl, rss0 >> 20, rssModel >> 20, Machine.peakRssBytes() >> 20, Machine.rssBytes() >> 20,
-                (Pointer.totalBytes() - tot0) >> 20, Pointer.physicalBytes() >> 20, wsBytes >> 20, step.optimizerStateBytes(), best / 1e9);
+                Pointer.physicalBytes() >> 20, wsBytes >> 20, step.optimizerStateBytes(), best / 1e9);
         step.close();
     }
 

@@ -4,6 +4,7 @@ import org.finsent.tokenizers.Encoding;
 import org.finsent.tokenizers.Tokenizer;
 import org.finsent.tokenizers.TokenizerLoader;
 import org.finsent.tokenizers.TokenizerOptions;
+import org.finsent.train.ModelSources;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -138,16 +139,8 @@ public final class TokenizeCommand implements Callable<Integer> {
         return FinSentCli.OK;
     }
 
-    /** {@code $FINSENT_SHARED}, else {@code ../shared} relative to the working directory's repository root. */
+    /** {@code $FINSENT_SHARED}, else {@code shared} beside the repository root (see {@link ModelSources#sharedDir()}). */
     static Path sharedDir() {
-        String env = System.getenv("FINSENT_SHARED");
-        if (env != null && !env.isBlank()) return Path.of(env);
-        Path dir = Path.of("").toAbsolutePath();
-        for (Path p = dir; p != null; p = p.getParent()) {
-            if (Files.isRegularFile(p.resolve("pom.xml")) && Files.isDirectory(p.resolve("finsent-tokenizers"))) {
-                return p.resolveSibling("shared");
-            }
-        }
-        return dir.resolveSibling("shared");
+        return ModelSources.sharedDir();
     }
 }

@@ -197,6 +197,34 @@ class CommandsTest {
                 j.path("accuracy").asDouble(), 1e-12);
     }
 
+    /** An interrupted run (no finsent.json, checkpoint-3 left) resumes and ends exactly where an uninterrupted one does. */
+    @Test
+    void anUnfinishedRunResumesFromItsLastCheckpointToTheSameModel() throws Exception {
+        List<String> texts = List.of("Kone said its net sales fell in quarter 3", "Nokia said its net sales rose in quarter 1");
+        List<List<Predictor.Prediction>> preds = new ArrayList<>();
+        for (String name : List.of("whole", "resumed")) {
+            Path out = tmp.resolve(name);
+            String[] args = {"train", "--model", modelDir.toString(), "--data", "csv:" + csv, "--technique", "lora",
+                    "--lora-dropout", "0", "--max-steps", "6", "--batch-size", "8", "--eval-strategy", "no", "--save-steps", "3",
+                    "--max-seq-length", "32", "--lr", "5e-3", "--output", out.toString()};
+            assertEquals(0, cli(null, args).code());
+            if (name.equals("resumed")) {
+                // what a crash after step 3 leaves: the first checkpoint, no later one, no model files marker
+                Files.delete(out.resolve("finsent.json"));
+                try (var walk = Files.walk(out.resolve("checkpoint-6"))) {
+                    for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+                }
+                Result r = cli(null, args);
+                assertEquals(0, r.code(), r.err());
+                assertTrue(r.err().contains("resuming from checkpoint-3"), r.err());
+            }
+            preds.add(FineTunedModel.load(out).predictor().predict(texts));
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            assertArrayEquals(preds.get(0).get(i).probabilities(), preds.get(1).get(i).probabilities(), 0.0);
+        }
+    }
+
     @Test
     void tokenizeWritesOneIdLinePerInputLine() throws Exception {
         Path in = tmp.resolve("tok.txt"), out = tmp.resolve("tok.jsonl");

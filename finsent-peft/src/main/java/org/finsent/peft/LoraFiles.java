@@ -81,10 +81,10 @@ public final class LoraFiles {
         c.put("init_lora_weights", true);
         c.putNull("layers_pattern");
         c.putNull("layers_to_transform");
-        c.put("lora_alpha", cfg.loraAlpha());
+        if (cfg.loraAlpha() == Math.rint(cfg.loraAlpha())) c.put("lora_alpha", (long) cfg.loraAlpha()); // PEFT's int
+        else c.put("lora_alpha", cfg.loraAlpha());
         c.put("lora_dropout", cfg.loraDropout());
-        ArrayNode save = c.putArray("modules_to_save");
-        save.add(gpt2 ? "score" : "classifier");
+        PromptLearningFiles.putModulesToSave(c);
         c.put("peft_type", "LORA");
         c.put("r", cfg.r());
         c.putObject("rank_pattern");

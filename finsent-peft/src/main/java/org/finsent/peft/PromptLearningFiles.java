@@ -47,6 +47,7 @@ public final class PromptLearningFiles {
         c.putNull("auto_mapping");
         c.put("base_model_name_or_path", baseModelNameOrPath);
         c.put("inference_mode", true);
+        putModulesToSave(c);
         c.put("num_attention_heads", m.numHeads());
         c.put("num_layers", m.numLayers());
         c.put("num_transformer_submodules", 1);
@@ -76,6 +77,14 @@ public final class PromptLearningFiles {
         for (Parameter p : m.headParameters()) head.put(p.name(), p);
         for (TensorData t : ModelWeights.stateDict(head, f64 ? DType.F64 : DType.F32)) sd.put(t.withName(HEAD_PREFIX + t.name()));
         SafeTensors.write(dir.resolve(LoraFiles.WEIGHTS), sd, Map.of("format", "pt"));
+    }
+
+    /**
+     * PEFT's {@code modules_to_save} for SEQ_CLS: both head names, whatever the architecture (PEFT adds
+     * {@code ["classifier", "score"]} to every sequence-classification config and writes them all).
+     */
+    static void putModulesToSave(ObjectNode c) {
+        c.putArray("modules_to_save").add("classifier").add("score");
     }
 
     public static PeftModel load(SequenceClassifier base, Path dir) throws IOException {

@@ -94,12 +94,17 @@ public final class ModelSources {
 
     /** Loads {@code spec} as a classifier with {@code numLabels} outputs; {@code seed} initialises a new head. */
     public static Source load(String spec, int numLabels, long seed) throws IOException {
+        return load(spec, numLabels, seed, null);
+    }
+
+    /** As {@link #load(String, int, long)}, with {@code hf:} specs fetched through {@code hub} (null: from the environment). */
+    public static Source load(String spec, int numLabels, long seed, HfHub hub) throws IOException {
         if (spec == null || spec.isBlank()) throw new IllegalArgumentException("no model given");
         String s = spec.strip();
         if (s.equalsIgnoreCase(MINILM) || s.equalsIgnoreCase("sentence-transformers/" + MINILM)) return miniLm(s, numLabels, seed);
         if (s.equalsIgnoreCase(BERT_BASE)) return bertBase(s, numLabels, seed);
         if (s.equals(RANDOM_GPT2) || s.startsWith(RANDOM_GPT2 + ":")) return randomGpt2(s, numLabels, seed);
-        if (s.startsWith(HF_PREFIX)) return hub(s, numLabels, seed);
+        if (s.startsWith(HF_PREFIX)) return hub(s, numLabels, seed, hub != null ? hub : HfHub.fromEnvironment());
         Path dir = Path.of(s);
         if (Files.isDirectory(dir)) return directory(s, dir, numLabels, seed);
         throw new NoSuchFileException(s, null, "not a model: give a local Hugging Face model directory (config.json + "
@@ -239,7 +244,7 @@ public final class ModelSources {
     // ------------------------------------------------------------------------------------------ hub
 
     /** {@code hf:org/name[@rev]}: fetches config, weights and tokenizer files into the hub cache, then loads that snapshot. */
-    private static Source hub(String spec, int numLabels, long seed) throws IOException {
+    private static Source hub(String spec, int numLabels, long seed, HfHub hub) throws IOException {
         String id = spec.substring(HF_PREFIX.length());
         String revision = null;
         int at = id.indexOf('@');
@@ -248,7 +253,6 @@ public final class ModelSources {
             id = id.substring(0, at);
         }
         if (!id.matches("[\\w.-]+/[\\w.-]+")) throw new IllegalArgumentException("hub model id must be org/name: '" + id + "'");
-        HfHub hub = HfHub.fromEnvironment();
         Path config = hub.download(HfHub.RepoType.MODEL, id, revision, "config.json");
         if (optional(hub, id, revision, "model.safetensors") == null && optional(hub, id, revision, "pytorch_model.bin") == null) {
             throw new FileNotFoundException("hf:" + id + " has neither model.safetensors nor pytorch_model.bin");

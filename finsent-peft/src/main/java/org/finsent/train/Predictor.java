@@ -2,6 +2,7 @@ package org.finsent.train;
 
 import org.finsent.core.model.SequenceClassifier;
 import org.finsent.tokenizers.Tokenizer;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.Arrays;
@@ -15,7 +16,8 @@ import java.util.Objects;
  * Probabilities are the softmax of the logits, computed in double. Thread-safe: tokenization runs concurrently,
  * but the forward pass holds the model's monitor, because a model caches activations for its backward pass and
  * two concurrent forwards would overwrite each other's caches. The model is put in evaluation mode (dropout off)
- * for every call; do not predict with a model that is training.
+ * for every call; do not predict with a model that is training. Each calling thread keeps one ND4J workspace, the
+ * size of the largest batch it ran, for its forward passes (a service that predicts from one thread keeps one).
  */
 public final class Predictor {
     private final SequenceClassifier model;
@@ -23,6 +25,7 @@ public final class Predictor {
     private final List<String> labelNames;
     private final int batchSize;
     private final StepMemory memory = new StepMemory();
+    private static final String WORKSPACE = "finsent-predict";
 
     /**
      * One prediction.
@@ -69,10 +72,15 @@ public final class Predictor {
         Prediction[] out = new Prediction[texts.size()];
         for (Batcher.LabeledBatch b : batcher.evalBatches(data, batchSize)) {
             double[][] logits;
+            // The forward's activations live in this thread's workspace, reused by the next call: without it a server
+            // predicting all day grows by every batch's activations until a GC (see StepMemory). Only the logits,
+            // copied to Java arrays, leave the scope.
             synchronized (model) {
-                model.train(false);
-                INDArray z = model.forward(b.batch());
-                logits = z.toDoubleMatrix();
+                try (MemoryWorkspace ws = StepMemory.step(WORKSPACE)) {
+                    model.train(false);
+                    INDArray z = model.forward(b.batch());
+                    logits = z.toDoubleMatrix();
+                }
             }
             if (logits[0].length != labelNames.size()) {
                 throw new IllegalStateException("the model has " + logits[0].length + " outputs but " + labelNames.size() + " label names");

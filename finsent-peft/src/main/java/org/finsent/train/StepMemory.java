@@ -34,7 +34,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * JavaCPP's own {@code -Dorg.bytedeco.javacpp.maxphysicalbytes} works too, but defaults to 4 × the heap limit and
  * must be set on the command line before ND4J loads.
  */
-final class StepMemory {
+public final class StepMemory {
     private static final WorkspaceConfiguration STEP = WorkspaceConfiguration.builder()
             .initialSize(0).overallocationLimit(0.2)
             .policyAllocation(AllocationPolicy.OVERALLOCATE)
@@ -53,12 +53,12 @@ final class StepMemory {
     }
 
     /** Opens the calling thread's workspace {@code id} for one step; close it (try-with-resources) after the step. */
-    static MemoryWorkspace step(String id) {
+    public static MemoryWorkspace step(String id) {
         return Nd4j.getWorkspaceManager().getAndActivateWorkspace(STEP, id);
     }
 
     /** Frees the calling thread's workspace {@code id} (after the loop; it holds a step's worth of memory). */
-    static void release(String id) {
+    public static void release(String id) {
         if (Nd4j.getWorkspaceManager().checkIfWorkspaceExists(id)) {
             Nd4j.getWorkspaceManager().destroyWorkspace(Nd4j.getWorkspaceManager().getWorkspaceForCurrentThread(STEP, id));
         }

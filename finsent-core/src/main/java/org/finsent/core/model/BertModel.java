@@ -52,6 +52,7 @@ public final class BertModel {
     private int b, t;
     private INDArray pooledPre; // tanh output, for backward
     private INDArray mask;
+    private final List<INDArray> hiddenStates = new ArrayList<>();
 
     public BertModel(BertConfig c, String prefix, boolean withPooler, DataType type, long seed) {
         this.config = c;
@@ -101,8 +102,22 @@ public final class BertModel {
                 .addi(tokenType.forward(Nd4j.createFromArray(Batch.flat(types))));
         x = embDrop.forward(embLn.forward(x), training);
         mask = Attention.mask(attention, false, p, type);
-        for (int i = 0; i < layers.size(); i++) x = layers.get(i).forward(x, b, t, mask, training, prefix, i);
+        hiddenStates.clear();
+        hiddenStates.add(x);
+        for (int i = 0; i < layers.size(); i++) {
+            x = layers.get(i).forward(x, b, t, mask, training, prefix, i);
+            hiddenStates.add(x);
+        }
         return x;
+    }
+
+    /**
+     * Hugging Face's {@code output_hidden_states} of the last forward: the embeddings output, then each layer's
+     * output ({@code L+1} arrays {@code [B·T, C]}). The layers keep these arrays for backward anyway, and nothing
+     * writes into them, so recording them costs no copy.
+     */
+    public List<INDArray> hiddenStates() {
+        return List.copyOf(hiddenStates);
     }
 
     /** {@code tanh(Wp·h[:, 0])}: {@code [B, C]} from the last hidden state. */

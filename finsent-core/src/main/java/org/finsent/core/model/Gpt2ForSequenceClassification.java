@@ -41,7 +41,19 @@ public final class Gpt2ForSequenceClassification implements SequenceClassifier {
 
     @Override
     public INDArray forward(Batch batch) {
-        INDArray h = transformer.forward(batch);
+        return head(batch, transformer.forward(batch));
+    }
+
+    /**
+     * With explicit position ids ({@link Gpt2Model#forward(Batch, int[][])}); {@link Gpt2Model#sequentialPositions}
+     * gives Hugging Face's default {@code 0..T-1}, which reproduces {@code GPT2ForSequenceClassification} called
+     * without {@code position_ids} on a left-padded batch.
+     */
+    public INDArray forward(Batch batch, int[][] positions) {
+        return head(batch, transformer.forward(batch, positions));
+    }
+
+    private INDArray head(Batch batch, INDArray h) {
         rows = h.rows();
         lastRows = lastTokenRows(transformer.effectiveMask(batch.attentionMask()));
         return score.forward(Nd4j.pullRows(h, 1, lastRows));

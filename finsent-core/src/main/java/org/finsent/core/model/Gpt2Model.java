@@ -25,7 +25,7 @@ import java.util.List;
  * Positions: by default each row counts its real tokens ({@code pos = cumsum(mask) − 1}, 0 on padding), so a
  * left-padded row gets the same positions, hence the same outputs, as the unpadded text. Hugging Face's
  * {@code forward} without {@code position_ids} uses {@code 0..T-1} instead (identical for right padding); pass
- * {@link #positionIds(int[][])} explicitly to reproduce that.
+ * {@link #sequentialPositions(int, int)} to {@link #forward(Batch, int[][])} to reproduce that.
  */
 public final class Gpt2Model {
     public final Gpt2Config config;
@@ -40,6 +40,7 @@ public final class Gpt2Model {
     /** Prompt-tuning rows prepended to the input embeddings (null: none); the mask is extended with ones. */
     public VirtualTokens prompt;
     private int promptLen, tokens, batch;
+    private final List<INDArray> hiddenStates = new ArrayList<>();
 
     public Gpt2Model(Gpt2Config c, String prefix, DataType type, long seed) {
         this.config = c;
@@ -74,6 +75,13 @@ public final class Gpt2Model {
         return pos;
     }
 
+    /** Hugging Face's default when no {@code position_ids} are passed: {@code 0..T-1} in every row, padding or not. */
+    public static int[][] sequentialPositions(int batch, int length) {
+        int[][] pos = new int[batch][length];
+        for (int[] row : pos) java.util.Arrays.setAll(row, i -> i);
+        return pos;
+    }
+
     public INDArray forward(Batch batch) {
         int[][] pos = positionIds(effectiveMask(batch.attentionMask()));
         int p = prefix == null ? 0 : prefix.length();
@@ -100,8 +108,24 @@ public final class Gpt2Model {
         x = x.addi(wpe.forward(Nd4j.createFromArray(Batch.flat(positions))));
         x = drop.forward(x, training);
         INDArray mask = Attention.mask(effectiveMask(batch.attentionMask()), true, p, type);
-        for (int i = 0; i < blocks.size(); i++) x = blocks.get(i).forward(x, b, t, mask, training, prefix, i);
-        return lnF.forward(x);
+        hiddenStates.clear();
+        for (int i = 0; i < blocks.size(); i++) {
+            hiddenStates.add(x);
+            x = blocks.get(i).forward(x, b, t, mask, training, prefix, i);
+        }
+        INDArray out = lnF.forward(x);
+        hiddenStates.add(out);
+        return out;
+    }
+
+    /**
+     * Hugging Face's {@code output_hidden_states} of the last forward: the embeddings output, the outputs of blocks
+     * 1..L−1, and {@code ln_f} of the last block's output ({@code L+1} arrays {@code [B·T, C]}), which is what
+     * {@code transformers.GPT2Model} returns. The blocks keep these arrays for backward anyway, so recording them
+     * costs no copy.
+     */
+    public List<INDArray> hiddenStates() {
+        return List.copyOf(hiddenStates);
     }
 
     /** Backward from {@code d(out)}; returns the gradient w.r.t. the summed input embeddings. */

@@ -53,6 +53,18 @@ public final class Pretrained {
         return model;
     }
 
+    /**
+     * A GPT-2 language model from a directory: {@code lm_head.weight}, when present, is {@code wte} itself (tied), as
+     * in Hugging Face's files (the hub's {@code gpt2} safetensors has no prefix and no {@code lm_head}).
+     */
+    public static Gpt2LMHeadModel gpt2LmHead(Path dir, DataType type, long seed) throws IOException {
+        var model = new Gpt2LMHeadModel(Gpt2Config.read(dir.resolve("config.json")), type, seed);
+        Map<String, Parameter> named = new java.util.LinkedHashMap<>();
+        for (Parameter p : model.parameters()) named.put(p.name(), p);
+        ModelWeights.load(named, readWeights(dir), dir.toString());
+        return model;
+    }
+
     /** Writes {@code model.safetensors} (F32) with the parameters under their Hugging Face names. */
     public static void saveWeights(Map<String, Parameter> params, Path dir) throws IOException {
         Files.createDirectories(dir);

@@ -45,7 +45,8 @@ public final class Linear implements Projection {
     @Override
     public INDArray forward(INDArray x) {
         this.x = x;
-        INDArray y = Nd4j.create(x.dataType(), x.rows(), out);
+        // uninitialised: a GEMM with beta = 0 never reads its output (BLAS and cuBLAS), so zero-filling it was a wasted pass
+        INDArray y = Nd4j.createUninitialized(x.dataType(), x.rows(), out);
         Nd4j.gemm(x, weight.value(), y, false, !conv1d, 1.0, 0.0);
         if (bias != null) y.addiRowVector(bias.value());
         return y;
@@ -60,7 +61,7 @@ public final class Linear implements Projection {
         }
         if (bias != null && bias.grad() != null) bias.grad().addi(dy.sum(0));
         // dx = dy·W  (W is [out,in]; Conv1D's [in,out] is used transposed)
-        INDArray dx = Nd4j.create(dy.dataType(), dy.rows(), in);
+        INDArray dx = Nd4j.createUninitialized(dy.dataType(), dy.rows(), in);
         Nd4j.gemm(dy, weight.value(), dx, false, conv1d, 1.0, 0.0);
         return dx;
     }

@@ -10,5 +10,9 @@
  *   <li>{@link org.finsent.core.train.ClassWeights}: scikit-learn's {@code compute_class_weight("balanced")}.</li>
  * </ul>
  * Frozen parameters ({@code grad() == null}) are skipped everywhere and never get optimizer state.
+ *
+ * <p>Proven against PyTorch 2.11 / Transformers 5.17 (golden/optim, {@code GoldenAdamWTest}): AdamW with a
+ * decay and a no-decay group under {@code get_linear_schedule_with_warmup}, every step's learning rate (exact), loss
+ * and weights (≤ 2e-16 relative).
  */
 package org.finsent.core.train;

@@ -1,5 +1,6 @@
 package org.finsent.core.io;
 
+import org.finsent.core.oracle.Golden;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
@@ -14,41 +15,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Files written by real PyTorch, Hugging Face and safetensors (shared/tools/hf_golden.py, output in
- * {@code $FINSENT_SHARED/golden}): the torch.save pickles must hold exactly the tensors of the safetensors files.
- * Skips, naming the directory, when the golden output is absent.
+ * Files written by real PyTorch, Hugging Face and safetensors (shared/tools/hf_golden.py, committed under
+ * {@code <repo>/golden}): the torch.save pickles must hold exactly the tensors of the safetensors files. The folder
+ * is part of the repository, so a missing one fails ({@link Golden#root()}), never skips.
  */
 class GoldenCheckpointTest {
 
-    static Path golden() {
-        String env = System.getenv("FINSENT_SHARED");
-        Path shared = null;
-        if (env != null && !env.isBlank()) {
-            shared = Path.of(env);
-        } else {
-            for (Path d = Path.of("").toAbsolutePath(); d != null; d = d.getParent()) {
-                if (Files.isDirectory(d.resolve("finsent-core"))) {
-                    shared = d.resolveSibling("shared");
-                    break;
-                }
-            }
-        }
-        return shared == null ? Path.of("../shared/golden") : shared.resolve("golden");
-    }
-
     @Test
     void torchSavePicklesHoldTheSafetensorsTensors() throws IOException {
-        Path dir = golden();
-        assumeTrue(Files.isDirectory(dir), "no golden output at " + dir + " (run shared/tools/hf_golden.py); skipping");
+        Path dir = Golden.root();
         List<Path> cases = new ArrayList<>();
         try (Stream<Path> s = Files.list(dir)) {
             s.filter(p -> Files.isRegularFile(p.resolve("pytorch_model.bin")) && Files.isRegularFile(p.resolve("model.safetensors")))
                     .sorted().forEach(cases::add);
         }
-        assumeTrue(!cases.isEmpty(), "no case in " + dir + " has both pytorch_model.bin and model.safetensors");
+        assertEquals(3, cases.size(), "cases of " + dir + " with both pytorch_model.bin and model.safetensors: " + cases);
         for (Path c : cases) {
             StateDict st = SafeTensors.read(c.resolve("model.safetensors"));
             StateDict pt = TorchCheckpoint.read(c.resolve("pytorch_model.bin"));

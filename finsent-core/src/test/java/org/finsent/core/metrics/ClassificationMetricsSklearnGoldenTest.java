@@ -84,13 +84,13 @@ class ClassificationMetricsSklearnGoldenTest {
         assertEquals(c.get("report").asText(), m.classificationReport(names, c.get("digits").asInt()), "classification_report");
     }
 
-    private static int[] ints(JsonNode a) {
+    static int[] ints(JsonNode a) {
         int[] out = new int[a.size()];
         for (int i = 0; i < out.length; i++) out[i] = a.get(i).asInt();
         return out;
     }
 
-    private static double[] doubles(JsonNode a) {
+    static double[] doubles(JsonNode a) {
         double[] out = new double[a.size()];
         for (int i = 0; i < out.length; i++) out[i] = a.get(i).asDouble();
         return out;

@@ -83,6 +83,42 @@ class AdamWTest {
         p.grad().assign(Nd4j.create(g, p.value().shape(), DataType.DOUBLE).castTo(p.value().dataType()));
     }
 
+    /**
+     * The update's temporaries live in one shared scratch buffer and the state outside any workspace: stepping
+     * inside a workspace that is reset after every step (as Trainer's per-step workspace would be, were the step
+     * inside it), with a parameter unfrozen later that is larger than all before (the scratch grows), gives
+     * bit-identical results to an optimizer that only ever stepped outside.
+     */
+    @Test
+    void stepInsideAWorkspaceAndGrowingScratchChangeNothing() {
+        var cfg = org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration.builder().initialSize(1 << 20)
+                .policyReset(org.nd4j.linalg.api.memory.enums.ResetPolicy.BLOCK_LEFT).build();
+        List<List<Parameter>> runs = new java.util.ArrayList<>();
+        for (int run = 0; run < 2; run++) {
+            List<Parameter> ps = List.of(param("a.weight", DataType.DOUBLE, 1, 3, 4), param("b.weight", DataType.DOUBLE, 2, 2),
+                    param("c.weight", DataType.DOUBLE, 3, 7, 5));
+            ps.get(2).setTrainable(false);
+            AdamW opt = new AdamW(ps, AdamW.Options.HF_DEFAULTS.withLr(1e-2).withWeightDecay(0.1));
+            SplittableRandom r = new SplittableRandom(7);
+            for (int step = 0; step < 5; step++) {
+                if (step == 2) ps.get(2).setTrainable(true);
+                for (Parameter p : ps) if (p.trainable()) setGrad(p, grad(r, (int) p.numel(), DataType.DOUBLE));
+                if (run == 0) {
+                    opt.step();
+                } else {
+                    try (var ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(cfg, "adamw-test")) {
+                        opt.step();
+                        Nd4j.create(DataType.DOUBLE, 1000).assign(Double.NaN); // scribble over the workspace
+                    }
+                }
+            }
+            runs.add(ps);
+        }
+        for (int i = 0; i < 3; i++) {
+            assertArrayEquals(flat(runs.get(0).get(i).value()), flat(runs.get(1).get(i).value()), 0.0, runs.get(0).get(i).name());
+        }
+    }
+
     @ParameterizedTest
     @CsvSource({"DOUBLE, 0.0", "DOUBLE, 0.1", "FLOAT, 0.0", "FLOAT, 0.1"})
     void matchesScalarReferenceOverSeveralSteps(DataType type, double wd) {

@@ -1,0 +1,226 @@
+package org.finsent.bench;
+
+import org.finsent.bench.train.Arch;
+import org.finsent.bench.train.Flops;
+import org.finsent.bench.train.Inference;
+import org.finsent.bench.train.OursStep;
+import org.finsent.bench.train.Technique;
+import org.finsent.bench.train.TorchStep;
+import org.finsent.bench.train.TrainStep;
+import org.finsent.bench.train.Workloads;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Side-by-side timings for docs/BENCHMARKS.md. Unlike separate JMH trials, FinSent and its peer run
+ * <em>interleaved</em> (ours, peer, ours, peer, …) in one process, so load from other processes on a shared machine
+ * hits both alike; tables quote best and median of each and the ratio of medians (ours / peer, below 1 = we are
+ * faster). The JMH classes ({@link TrainStepBenchmark}, {@link InferenceBenchmark}) time the same code one trial
+ * at a time.
+ *
+ * <pre>
+ *   Compare gemm                                 peak sgemm GFLOPS (ND4J gemm into a reused output)
+ *   Compare train [ARCH,..] [TECH,..] [reps]     training step, ours vs PyTorch (DJL), + MFU
+ *   Compare fpb [ARCH] [TECH,..] [batches]       real FinancialPhraseBank batches: dynamic padding vs 128
+ *   Compare infer [reps]                         MiniLM inference batch 1 and 32, ours vs ONNX Runtime
+ *   Compare memory ARCH TECH ours|torch [steps]  peak RSS, off-heap, optimizer state (one technique per JVM)
+ *   Compare ours ARCH TECH [steps]               FinSent's step alone (for JFR / async-profiler)
+ * </pre>
+ * ARCH: BERT_BASE, MINILM, GPT2_SMALL; TECH: FULL, LORA, ADAPTER, PREFIX. {@code -Dquick=true} halves the
+ * repetitions.
+ */
+public final class Compare {
+    static final boolean QUICK = Boolean.getBoolean("quick");
+    private static double peakGflops = Double.NaN;
+
+    public static void main(String[] args) throws Exception {
+        Locale.setDefault(Locale.ROOT);
+        String mode = args.length > 0 ? args[0] : "help";
+        System.out.println(Machine.describe());
+        switch (mode) {
+            case "gemm" -> gemm();
+            case "train" -> {
+                gemm();
+                List<Arch> archs = args.length > 1 ? parse(Arch.class, args[1]) : List.of(Arch.values());
+                List<Technique> techs = args.length > 2 ? parse(Technique.class, args[2]) : List.of(Technique.values());
+                int reps = args.length > 3 ? Integer.parseInt(args[3]) : QUICK ? 2 : 4;
+                for (Arch a : archs) for (Technique t : techs) train(a, t, reps);
+            }
+            case "fpb" -> {
+                gemm();
+                Arch a = args.length > 1 ? Arch.valueOf(args[1]) : Arch.BERT_BASE;
+                List<Technique> techs = args.length > 2 ? parse(Technique.class, args[2]) : List.of(Technique.FULL, Technique.LORA);
+                int batches = args.length > 3 ? Integer.parseInt(args[3]) : QUICK ? 3 : 6;
+                for (Technique t : techs) fpb(a, t, batches);
+            }
+            case "infer" -> Inference.compare(args.length > 1 ? Integer.parseInt(args[1]) : QUICK ? 10 : 30);
+            case "ours" -> { // for a profiler: FinSent's step alone, as Compare.memory times it
+                Arch a = Arch.valueOf(args[1]);
+                Technique t = Technique.valueOf(args[2]);
+                Workloads.Labeled in = Workloads.synthetic(a, 8, 128, 7);
+                try (OursStep step = new OursStep(a, t, 42)) {
+                    step.setBatch(in.batch(), in.labels());
+                    for (int i = 0; i < (args.length > 3 ? Integer.parseInt(args[3]) : 3); i++) {
+                        long t0 = System.nanoTime();
+                        step.step();
+                        System.out.printf("step %d: %.3f s%n", i, (System.nanoTime() - t0) / 1e9);
+                    }
+                }
+            }
+            case "memory" -> memory(Arch.valueOf(args[1]), Technique.valueOf(args[2]), args[3], args.length > 4 ? Integer.parseInt(args[4]) : 3);
+            default -> System.out.println("usage: Compare gemm | train [ARCH,..] [TECH,..] [reps] | fpb [ARCH] [TECH,..] [batches]"
+                    + " | infer [reps] | memory ARCH TECH ours|torch [steps]");
+        }
+        System.exit(0); // DJL and ND4J keep non-daemon threads
+    }
+
+    static <E extends Enum<E>> List<E> parse(Class<E> type, String csv) {
+        return Arrays.stream(csv.split(",")).map(s -> Enum.valueOf(type, s.trim().toUpperCase(Locale.ROOT))).toList();
+    }
+
+    /** Best sgemm rate over BERT's GEMM shapes and a square one, ND4J gemm into a reused output. */
+    static double gemm() {
+        if (!Double.isNaN(peakGflops)) return peakGflops;
+        long[][] shapes = {{1024, 768, 3072}, {1024, 3072, 768}, {1024, 768, 768}, {2048, 2048, 2048}};
+        double best = 0;
+        for (long[] s : shapes) {
+            INDArray a = Nd4j.rand(DataType.FLOAT, s[0], s[1]), b = Nd4j.rand(DataType.FLOAT, s[1], s[2]);
+            INDArray c = Nd4j.create(DataType.FLOAT, s[0], s[2]);
+            double flops = 2.0 * s[0] * s[1] * s[2], shapeBest = 0;
+            for (int i = 0; i < (QUICK ? 8 : 20); i++) {
+                long t0 = System.nanoTime();
+                Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
+                shapeBest = Math.max(shapeBest, flops / (System.nanoTime() - t0));
+            }
+            System.out.printf("sgemm [%dx%d]·[%dx%d]: best %.1f GFLOPS%n", s[0], s[1], s[1], s[2], shapeBest);
+            best = Math.max(best, shapeBest);
+        }
+        System.out.printf("PEAK sgemm %.1f GFLOPS%n", best);
+        return peakGflops = best;
+    }
+
+    /** One repetition of implementation {@code who}: 0 = ours, 1 = the peer. */
+    public interface Rep {
+        void run(int who) throws Exception;
+    }
+
+    public static double[][] interleaveChecked(int warmup, int reps, Rep run) throws Exception {
+        return interleave(warmup, reps, run);
+    }
+
+    /** Times {@code run(i)} for ours (0) and the peer (1) interleaved; returns seconds per rep for each. */
+    static double[][] interleave(int warmup, int reps, Rep run) throws Exception {
+        for (int i = 0; i < warmup; i++) {
+            run.run(0);
+            run.run(1);
+        }
+        double[][] s = new double[2][reps];
+        for (int i = 0; i < reps; i++) {
+            for (int who = 0; who < 2; who++) {
+                int w = i % 2 == 0 ? who : 1 - who;               // alternate who goes first
+                long t0 = System.nanoTime();
+                run.run(w);
+                s[w][i] = (System.nanoTime() - t0) / 1e9;
+            }
+        }
+        return s;
+    }
+
+    static double median(double[] x) {
+        double[] y = x.clone();
+        Arrays.sort(y);
+        return y.length % 2 == 1 ? y[y.length / 2] : (y[y.length / 2 - 1] + y[y.length / 2]) / 2;
+    }
+
+    static double best(double[] x) {
+        return Arrays.stream(x).min().orElse(Double.NaN);
+    }
+
+    static void train(Arch a, Technique t, int reps) throws Exception {
+        int b = 8, seq = 128;
+        Workloads.Labeled in = Workloads.synthetic(a, b, seq, 7);
+        double flops = Flops.trainingStep(a, t, b, seq);
+        try (OursStep ours = new OursStep(a, t, 42); TorchStep torch = new TorchStep(a, t, 42)) {
+            ours.setBatch(in.batch(), in.labels());
+            torch.setBatch(in.batch(), in.labels());
+            TrainStep[] impl = {ours, torch};
+            double[][] s = interleave(1, reps, w -> impl[w].step());
+            report("train", a + " " + t + " " + b + "x" + seq, s, flops,
+                    String.format("trainable ours %,d torch %,d; loss ours %.4f torch %.4f; AdamW state ours %,d B torch %,d B",
+                            ours.trainableCount(), torch.trainableCount(), ours.lastLoss(), torch.lastLoss(),
+                            ours.optimizerStateBytes(), torch.optimizerStateBytes()));
+        }
+        System.gc();
+    }
+
+    /** Mean step time over {@code count} real batches, dynamic padding vs fixed 128, ours and the peer. */
+    static void fpb(Arch a, Technique t, int count) throws Exception {
+        for (boolean dynamic : new boolean[]{true, false}) {
+            List<Workloads.Labeled> batches = Workloads.fpbBatches(8, count, dynamic);
+            int tokens = batches.stream().mapToInt(l -> l.batch().batchSize() * l.batch().seqLen()).sum();
+            int real = batches.stream().mapToInt(Workloads.Labeled::realTokens).sum();
+            double flops = batches.stream().mapToDouble(l -> Flops.trainingStep(a, t, 8, l.batch().seqLen())).sum() / count;
+            try (OursStep ours = new OursStep(a, t, 42); TorchStep torch = new TorchStep(a, t, 42)) {
+                TrainStep[] impl = {ours, torch};
+                int[] next = {0, 0};
+                // one rep = the whole list of batches
+                double[][] s = interleave(1, QUICK ? 2 : 3, w -> {
+                    for (Workloads.Labeled l : batches) {
+                        impl[w].setBatch(l.batch(), l.labels());
+                        impl[w].step();
+                    }
+                });
+                for (double[] row : s) for (int i = 0; i < row.length; i++) row[i] /= count; // per batch
+                report("fpb", a + " " + t + " 8x" + (dynamic ? "dynamic" : "128") + String.format(" (%d batches, mean T %.1f, %.0f%% real tokens)",
+                        count, (double) tokens / (8 * count), 100.0 * real / tokens), s, flops, "");
+            }
+            System.gc();
+        }
+    }
+
+    public static void report(String kind, String what, double[][] s, double flops, String note) {
+        double mo = median(s[0]), mp = median(s[1]);
+        double peak = gemm();
+        System.out.printf("RESULT %s | %s | ours best %.3f s median %.3f s | peer best %.3f s median %.3f s | ratio(median) %.2f"
+                        + " | %.1f GFLOP/step | ours %.1f GFLOPS MFU %.0f%% | peer %.1f GFLOPS MFU %.0f%% | %s%n",
+                kind, what, best(s[0]), mo, best(s[1]), mp, mo / mp, flops / 1e9,
+                flops / best(s[0]) / 1e9, 100 * flops / best(s[0]) / 1e9 / peak,
+                flops / best(s[1]) / 1e9, 100 * flops / best(s[1]) / 1e9 / peak, note);
+        System.out.println("  ours  s: " + Arrays.toString(s[0]));
+        System.out.println("  peer  s: " + Arrays.toString(s[1]));
+    }
+
+    /** One implementation and technique per JVM, so peak RSS belongs to it alone. */
+    static void memory(Arch a, Technique t, String impl, int steps) throws Exception {
+        Workloads.Labeled in = Workloads.synthetic(a, 8, 128, 7);
+        long rss0 = Machine.rssBytes(), hwm0 = Machine.peakRssBytes();
+        TrainStep step = impl.equals("torch") ? new TorchStep(a, t, 42) : new OursStep(a, t, 42);
+        long rssModel = Machine.rssBytes();
+        step.setBatch(in.batch(), in.labels());
+        long best = Long.MAX_VALUE;
+        for (int i = 0; i < steps; i++) {
+            long t0 = System.nanoTime();
+            step.step();
+            best = Math.min(best, System.nanoTime() - t0);
+        }
+        long wsBytes = 0;
+        for (var ws : Nd4j.getWorkspaceManager().getAllWorkspacesForCurrentThread()) wsBytes += ws.getCurrentSize();
+        System.out.printf("MEMORY %s %s %s | RSS before model %,d MB | after model %,d MB | peak RSS (VmHWM) %,d MB | RSS now %,d MB"
+                        + " | process physical bytes (JavaCPP) %,d MB | ND4J step workspace %,d MB | AdamW state %,d B | best step %.3f s%n",
+                a, t, impl, rss0 >> 20, rssModel >> 20, Machine.peakRssBytes() >> 20, Machine.rssBytes() >> 20,
+                Pointer.physicalBytes() >> 20, wsBytes >> 20, step.optimizerStateBytes(), best / 1e9);
+        step.close();
+    }
+
+    private Compare() {
+    }
+}

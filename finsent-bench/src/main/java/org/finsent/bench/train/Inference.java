@@ -1,0 +1,96 @@
+package org.finsent.bench.train;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
+import org.finsent.core.data.Example;
+import org.finsent.core.io.OnnxInitializers;
+import org.finsent.core.model.Batch;
+import org.finsent.core.model.BertConfig;
+import org.finsent.core.model.BertModel;
+import org.finsent.core.model.ModelWeights;
+import org.finsent.tokenizers.TokenizerOptions;
+import org.finsent.train.StepMemory;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.io.ByteArrayInputStream;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * MiniLM inference on the same file: FinSent's {@link BertModel} with the real all-MiniLM-L6-v2 weights read from
+ * the ONNX initializers, against ONNX Runtime running that ONNX file (default graph optimisations, 2 intra-op
+ * threads). Both return the last hidden state and the pooler output; ours runs in an ND4J workspace as
+ * {@code Predictor} does.
+ */
+public final class Inference implements AutoCloseable {
+    public static final BertConfig MINILM = Arch.MINILM.bert;
+    private static final String WORKSPACE = "finsent-bench-infer";
+    public final BertModel ours;
+    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final OrtSession session;
+
+    public Inference() throws Exception {
+        byte[] onnx = Workloads.resource("all-minilm-l6-v2.onnx");
+        ours = new BertModel(MINILM, "", true, DataType.FLOAT, 1);
+        ours.train(false);
+        var mapped = OnnxInitializers.read(new ByteArrayInputStream(onnx), "all-minilm-l6-v2.onnx").toHuggingFaceBert();
+        var report = ModelWeights.load(ours.namedParameters(), mapped.weights(), "all-minilm-l6-v2.onnx");
+        if (!report.missing().isEmpty()) throw new IllegalStateException("missing MiniLM weights " + report.missing());
+        OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
+        opts.setIntraOpNumThreads(2);
+        opts.setInterOpNumThreads(1);
+        session = env.createSession(onnx, opts);
+    }
+
+    /** The first {@code n} FinancialPhraseBank sentences, padded to the longest. */
+    public static Batch batch(int n) throws Exception {
+        List<Example> ex = Workloads.fpb(42).subList(0, n);
+        return Batch.of(Workloads.bertTokenizer(TokenizerOptions.Padding.LONGEST).encodeBatch(ex.stream().map(Example::text).toList()));
+    }
+
+    public double ours(Batch b) {
+        try (MemoryWorkspace ws = StepMemory.step(WORKSPACE)) {
+            INDArray hidden = ours.forward(b);
+            return ours.pool(hidden).getDouble(0, 0) + hidden.getDouble(0, 0);
+        }
+    }
+
+    public double ort(Batch b) throws Exception {
+        try (OnnxTensor ids = OnnxTensor.createTensor(env, longs(b.inputIds()));
+             OnnxTensor mask = OnnxTensor.createTensor(env, longs(b.attentionMask()));
+             OnnxTensor types = OnnxTensor.createTensor(env, longs(b.tokenTypeIds()));
+             OrtSession.Result r = session.run(Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", types))) {
+            return r.size(); // outputs stay native, as ours stay in the workspace
+        }
+    }
+
+    static long[][] longs(int[][] a) {
+        long[][] out = new long[a.length][];
+        for (int i = 0; i < a.length; i++) out[i] = java.util.Arrays.stream(a[i]).asLongStream().toArray();
+        return out;
+    }
+
+    /** Interleaved timings at batch 1 and 32 (the {@code Compare infer} mode). */
+    public static void compare(int reps) throws Exception {
+        try (Inference inf = new Inference()) {
+            for (int n : new int[]{1, 32}) {
+                Batch b = batch(n);
+                double[][] s = org.finsent.bench.Compare.interleaveChecked(3, reps, w -> {
+                    if (w == 0) inf.ours(b);
+                    else inf.ort(b);
+                });
+                org.finsent.bench.Compare.report("infer", "MiniLM " + n + "x" + b.seqLen() + " (FPB sentences, padded to longest)",
+                        s, Flops.forward(Arch.MINILM, n, b.seqLen()), "peer = ONNX Runtime");
+            }
+        }
+    }
+
+    @Override
+    public void close() throws Exception {
+        session.close();
+        StepMemory.release(WORKSPACE);
+    }
+}

@@ -184,7 +184,8 @@ public final class TrainCommand implements Callable<Integer> {
                 output.toAbsolutePath(), (System.nanoTime() - t0) / 1e9);
         printMetrics(out, "validation", r.metrics(), "eval_");
         printMetrics(out, "test", r.testMetrics(), "test_");
-        if (r.resources() != null) {
+        // a run shorter than one sampling interval has no CPU figure (CPU % needs two ticks)
+        if (r.resources() != null && r.resources().processCpuPercent() != null && r.resources().processRssBytes() != null) {
             var s = r.resources();
             out.printf(Locale.ROOT, "resources: %.1f s, process CPU avg %.0f%% max %.0f%% (of %d cores), RSS avg %.0f MB max %.0f MB%n",
                     s.wallTimeSeconds(), s.processCpuPercent().avg(), s.processCpuPercent().max(), s.logicalCores(),

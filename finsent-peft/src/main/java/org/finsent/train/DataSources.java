@@ -123,15 +123,17 @@ public final class DataSources {
         };
     }
 
-    private static Loaded hub(String spec, String id, Options o) throws IOException {
+    private static Loaded hub(String spec, String ref, Options o) throws IOException {
+        HfHub.Source src = HfHub.Source.parse(ref); // org/name[@revision], the same rules as model specs
+        String id = src.repoId();
         HfHub hub = HfHub.fromEnvironment();
         if (FPB_HUB.equals(id)) {
-            Path zip = hub.download(HfHub.RepoType.DATASET, id, null, "data/" + FPB_ZIP);
+            Path zip = hub.download(HfHub.RepoType.DATASET, id, src.revision(), "data/" + FPB_ZIP);
             return new Loaded(spec, FinancialPhraseBank.readZip(zip, o.agreement(), FinancialPhraseBank.Charset.AUTO, o.policy()),
                     List.of(Sentiment.labels()), zip.toString());
         }
         if (TWEETS_HUB.equals(id)) {
-            Path csv = hub.download(HfHub.RepoType.DATASET, id, null, TWEETS_CSV);
+            Path csv = hub.download(HfHub.RepoType.DATASET, id, src.revision(), TWEETS_CSV);
             return new Loaded(spec, TwitterFinancialNews.read(csv, o.policy()), List.of(Sentiment.labels()), csv.toString());
         }
         throw new IllegalArgumentException("hub data sets known: hf:" + FPB_HUB + ", hf:" + TWEETS_HUB + "; for another, "

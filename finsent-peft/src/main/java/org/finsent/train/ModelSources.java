@@ -245,14 +245,8 @@ public final class ModelSources {
 
     /** {@code hf:org/name[@rev]}: fetches config, weights and tokenizer files into the hub cache, then loads that snapshot. */
     private static Source hub(String spec, int numLabels, long seed, HfHub hub) throws IOException {
-        String id = spec.substring(HF_PREFIX.length());
-        String revision = null;
-        int at = id.indexOf('@');
-        if (at >= 0) {
-            revision = id.substring(at + 1);
-            id = id.substring(0, at);
-        }
-        if (!id.matches("[\\w.-]+/[\\w.-]+")) throw new IllegalArgumentException("hub model id must be org/name: '" + id + "'");
+        HfHub.Source src = HfHub.Source.parse(spec);
+        String id = src.repoId(), revision = src.revision();
         Path config = hub.download(HfHub.RepoType.MODEL, id, revision, "config.json");
         if (optional(hub, id, revision, "model.safetensors") == null && optional(hub, id, revision, "pytorch_model.bin") == null) {
             throw new FileNotFoundException("hf:" + id + " has neither model.safetensors nor pytorch_model.bin");

@@ -6,7 +6,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
- * Scaled dot-product attention over all heads and examples at once (batched GEMMs, no Java loop per head):
+ * Scaled dot-product attention over all heads and examples at once (batched GEMMs, {@link BatchedMatmul}):
  * <pre>
  *   S = Q·Kᵀ/√D + M        Q [B,H,T,D], K,V [B,H,Tk,D], M [B,1,T,Tk] additive mask (0 or the dtype's min)
  *   P = softmax(S)          over the keys (last dim); P' = Dropout(P)
@@ -41,7 +41,7 @@ public final class Attention {
                                    Cache[] cacheOut) {
         long b = q.size(0), h = q.size(1), t = q.size(2), tk = k.size(2);
         double scale = 1 / Math.sqrt(q.size(3));
-        INDArray s = Nd4j.matmul(q, k, null, false, true, false).muli(scale);   // [B,H,T,Tk]
+        INDArray s = BatchedMatmul.matmul(q, k, false, true, scale);            // [B,H,T,Tk]
         if (mask != null) s.addi(mask);
         INDArray s2 = s.reshape(b * h * t, tk);
         s2.subiColumnVector(s2.max(true, 1));
@@ -49,21 +49,21 @@ public final class Attention {
         s2.diviColumnVector(s2.sum(true, 1));
         INDArray probs = s;                                                        // softmax, in place
         INDArray dropped = dropout == null ? probs : dropout.forward(probs, training);
-        INDArray o = Nd4j.matmul(dropped, v, null, false, false, false);          // [B,H,T,D]
+        INDArray o = BatchedMatmul.matmul(dropped, v, false, false);             // [B,H,T,D]
         cacheOut[0] = new Cache(q, k, v, probs, dropped, scale);
         return o;
     }
 
     public static Grads backward(INDArray dOut, Cache c, Dropout dropout) {
         long b = c.q.size(0), h = c.q.size(1), t = c.q.size(2), tk = c.k.size(2);
-        INDArray dv = Nd4j.matmul(c.dropped, dOut, null, true, false, false);     // [B,H,Tk,D]
-        INDArray dp = Nd4j.matmul(dOut, c.v, null, false, true, false);           // [B,H,T,Tk]
+        INDArray dv = BatchedMatmul.matmul(c.dropped, dOut, true, false);        // [B,H,Tk,D]
+        INDArray dp = BatchedMatmul.matmul(dOut, c.v, false, true);              // [B,H,T,Tk]
         if (dropout != null && c.dropped != c.probs) dp = dropout.backward(dp);
         INDArray p2 = c.probs.reshape(b * h * t, tk), dp2 = dp.reshape(b * h * t, tk);
         INDArray rowDot = dp2.mul(p2).sum(true, 1);
         INDArray ds = dp2.subiColumnVector(rowDot).muli(p2).muli(c.scale).reshape(b, h, t, tk);
-        INDArray dq = Nd4j.matmul(ds, c.k, null, false, false, false);            // [B,H,T,D]
-        INDArray dk = Nd4j.matmul(ds, c.q, null, true, false, false);             // [B,H,Tk,D]
+        INDArray dq = BatchedMatmul.matmul(ds, c.k, false, false);               // [B,H,T,D]
+        INDArray dk = BatchedMatmul.matmul(ds, c.q, true, false);                // [B,H,Tk,D]
         return new Grads(dq, dk, dv);
     }
 

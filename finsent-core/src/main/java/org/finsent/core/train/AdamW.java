@@ -44,8 +44,11 @@ import java.util.function.Supplier;
  * <p>Defaults are Hugging Face Trainer's ({@link Options#HF_DEFAULTS}): lr 5e-5, betas (0.9, 0.999), eps 1e-8,
  * weight decay 0. The step count is kept per parameter as in PyTorch, so a parameter unfrozen mid-training starts
  * at t = 1 with fresh moments. State (m, v) is allocated lazily, on a parameter's first step, so frozen parameters
- * never cost optimizer memory. Every update is a handful of whole-tensor ND4J ops per parameter (into one reused
- * scratch buffer the size of the largest trainable parameter), in the parameter's own data type (FLOAT or DOUBLE); scalars are computed in double.
+ * never cost optimizer memory. On ND4J's CPU backend each parameter is updated in one fused pass over p, g, m and v
+ * ({@link FusedAdamW}); elsewhere (CUDA) by a handful of whole-tensor ND4J ops per parameter (into one reused
+ * scratch buffer the size of the largest trainable parameter). Both run the same operations in the same order in
+ * the parameter's own data type (FLOAT or DOUBLE), with scalars computed in double and rounded to that type, so
+ * they agree bit for bit.
  *
  * <p>Not thread-safe. Gradients are read, never zeroed: call {@link Parameter#zeroGrad()} after each step.
  */
@@ -117,6 +120,7 @@ public final class AdamW {
     private long steps;
     private final Map<DataType, INDArray> scratch = new EnumMap<>(DataType.class);
     private long scratchGeneration;
+    private boolean fused = true;
 
     /** AdamW over {@code params} with {@link Options#HF_DEFAULTS}. */
     public AdamW(List<Parameter> params) {
@@ -204,6 +208,10 @@ public final class AdamW {
             long t = ++s.step;
 
             double wd = decays(p) ? options.weightDecay : 0.0;
+            if (fused && FusedAdamW.usable(w, g, s.m, s.v)) {
+                FusedAdamW.update(w, g, s.m, s.v, lr, wd, b1, b2, eps, t);   // the same operations in one pass
+                continue;
+            }
             if (wd != 0.0) w.muli(1.0 - lr * wd);                    // param.mul_(1 - lr * weight_decay)
 
             INDArray tmp = scratch(s, w);                              // reused: no parameter-sized allocation per step
@@ -252,6 +260,15 @@ public final class AdamW {
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             return make.get();
         }
+    }
+
+    /**
+     * Whether contiguous FLOAT/DOUBLE parameters on the CPU backend are updated by {@link FusedAdamW} (default) or
+     * by the whole-tensor ND4J ops below it; both give bit-identical results (tests compare them).
+     */
+    AdamW fused(boolean on) {
+        this.fused = on;
+        return this;
     }
 
     /** Number of {@link #step} calls so far (restored by {@link #loadState}). */

@@ -89,8 +89,41 @@ class AdamWTest {
      * inside it), with a parameter unfrozen later that is larger than all before (the scratch grows), gives
      * bit-identical results to an optimizer that only ever stepped outside.
      */
-    @Test
-    void stepInsideAWorkspaceAndGrowingScratchChangeNothing() {
+    /**
+     * The fused single-pass update (CPU backend) and the whole-tensor ND4J ops (the CUDA path) agree bit for bit, in
+     * FLOAT and DOUBLE, with and without weight decay, on a parameter large enough to be split across threads.
+     */
+    @ParameterizedTest
+    @CsvSource({"DOUBLE, 0.0", "DOUBLE, 0.01", "FLOAT, 0.0", "FLOAT, 0.01"})
+    void fusedLoopAndNd4jOpsAgreeBitForBit(DataType type, double wd) {
+        assertTrue(FusedAdamW.usable(Nd4j.zeros(type, 2), Nd4j.zeros(type, 2), Nd4j.zeros(type, 2), Nd4j.zeros(type, 2)),
+                "the fused path must be taken on the CPU backend");
+        List<List<Parameter>> runs = new ArrayList<>();
+        List<AdamW> opts = new ArrayList<>();
+        for (boolean fused : new boolean[]{true, false}) {
+            List<Parameter> ps = List.of(param("big.weight", type, 1, 300, 700), param("small.bias", type, 2, 7),
+                    param("norm.LayerNorm.weight", type, 3, 5));
+            AdamW opt = new AdamW(ps, AdamW.Options.HF_DEFAULTS.withLr(3e-3).withWeightDecay(wd)).fused(fused);
+            SplittableRandom r = new SplittableRandom(11);
+            for (int step = 0; step < 6; step++) {
+                for (Parameter p : ps) setGrad(p, grad(r, (int) p.numel(), type));
+                opt.step(step < 3 ? 3e-3 : 1e-3 * step);
+            }
+            runs.add(ps);
+            opts.add(opt);
+        }
+        for (int i = 0; i < 3; i++) {
+            String name = runs.get(0).get(i).name();
+            assertArrayEquals(flat(runs.get(1).get(i).value()), flat(runs.get(0).get(i).value()), 0.0, name);
+            AdamW.ParamState a = opts.get(0).state().params().get(name), b = opts.get(1).state().params().get(name);
+            assertArrayEquals(flat(b.m()), flat(a.m()), 0.0, name + " m");
+            assertArrayEquals(flat(b.v()), flat(a.v()), 0.0, name + " v");
+        }
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void stepInsideAWorkspaceAndGrowingScratchChangeNothing(boolean fused) {
         var cfg = org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration.builder().initialSize(1 << 20)
                 .policyReset(org.nd4j.linalg.api.memory.enums.ResetPolicy.BLOCK_LEFT).build();
         List<List<Parameter>> runs = new java.util.ArrayList<>();
@@ -98,7 +131,7 @@ class AdamWTest {
             List<Parameter> ps = List.of(param("a.weight", DataType.DOUBLE, 1, 3, 4), param("b.weight", DataType.DOUBLE, 2, 2),
                     param("c.weight", DataType.DOUBLE, 3, 7, 5));
             ps.get(2).setTrainable(false);
-            AdamW opt = new AdamW(ps, AdamW.Options.HF_DEFAULTS.withLr(1e-2).withWeightDecay(0.1));
+            AdamW opt = new AdamW(ps, AdamW.Options.HF_DEFAULTS.withLr(1e-2).withWeightDecay(0.1)).fused(fused);
             SplittableRandom r = new SplittableRandom(7);
             for (int step = 0; step < 5; step++) {
                 if (step == 2) ps.get(2).setTrainable(true);

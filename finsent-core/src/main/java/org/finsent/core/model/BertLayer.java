@@ -36,6 +36,7 @@ public final class BertLayer {
     private KeyValuePrefix kvPrefix;
     private int index;
     private INDArray inter; // pre-activation W1·a
+    private final INDArray[] actSaved = new INDArray[1]; // what the activation's backward reuses (Φ(inter) for GELU)
     private int b, t;
 
     /** A hook on {@code LN2(f + a)}: given f (dense output after dropout), a and the LayerNorm, returns y. */
@@ -85,8 +86,14 @@ public final class BertLayer {
         attnCache = cache[0];
         INDArray a = attnLn.forward(attnOutDrop.forward(attnOut.forward(ctx), training).add(x));
         inter = intermediate.forward(a);
-        INDArray f = outDrop.forward(output.forward(act.forward(inter)), training);
+        INDArray f = outDrop.forward(output.forward(act.forward(inter, saveForBackward(training))), training);
         return outputHook != null ? outputHook.forward(f, a, outLn) : outLn.forward(f.addi(a));
+    }
+
+    /** Where the activation may leave Φ(x) for backward: only in training (inference keeps nothing alive). */
+    private INDArray[] saveForBackward(boolean training) {
+        actSaved[0] = null;
+        return training ? actSaved : null;
     }
 
     INDArray backward(INDArray dy) {
@@ -99,7 +106,7 @@ public final class BertLayer {
             df = outLn.backward(dy);
             da = df.dup();                                                   // residual branch
         }
-        INDArray dInter = act.backward(output.backward(outDrop.backward(df)), inter);
+        INDArray dInter = act.backward(output.backward(outDrop.backward(df)), inter, actSaved[0]);
         da.addi(intermediate.backward(dInter));
         INDArray ds = attnLn.backward(da);                                   // d(attn_out + x)
         INDArray dx = ds.dup();                                              // residual branch

@@ -31,19 +31,36 @@ public enum Gelu {
     }
 
     public INDArray forward(INDArray x) {
+        return forward(x, null);
+    }
+
+    /**
+     * Forward that also hands back, in {@code saved[0]}, what {@link #backward(INDArray, INDArray, INDArray)} can reuse
+     * instead of recomputing: Φ(x) for {@link #ERF} (erf is the costliest element-wise op of a BERT step), nothing
+     * (null) for {@link #TANH}. {@code saved} may be null.
+     */
+    public INDArray forward(INDArray x, INDArray[] saved) {
         if (this == ERF) {
-            INDArray erf = Nd4j.getExecutioner().exec(new Erf(x.mul(1 / Math.sqrt(2)), x.ulike()));
-            return erf.addi(1).muli(x).muli(0.5);
+            // Φ(x)·x equals the textbook (1 + erf)·x·0.5 bit for bit: scaling by 0.5 is exact in either order
+            INDArray cdf = cdf(x);
+            if (saved != null) saved[0] = cdf;
+            return cdf.mul(x);
         }
+        if (saved != null) saved[0] = null;
         INDArray t = Transforms.tanh(inner(x), false);
         return t.addi(1).muli(x).muli(0.5);
     }
 
     /** dx given dy and the forward's input x. */
     public INDArray backward(INDArray dy, INDArray x) {
+        return backward(dy, x, null);
+    }
+
+    /** dx given dy, the forward's input x and what {@link #forward(INDArray, INDArray[])} saved (null: recompute). */
+    public INDArray backward(INDArray dy, INDArray x, INDArray saved) {
         INDArray d;
         if (this == ERF) {
-            INDArray cdf = Nd4j.getExecutioner().exec(new Erf(x.mul(1 / Math.sqrt(2)), x.ulike())).addi(1).muli(0.5);
+            INDArray cdf = saved != null ? saved : cdf(x);
             INDArray pdf = Transforms.exp(x.mul(x).muli(-0.5), false).muli(INV_SQRT_2PI);
             d = pdf.muli(x).addi(cdf);
         } else {
@@ -53,6 +70,11 @@ public enum Gelu {
             d = sech2.muli(du).muli(x).muli(0.5).addi(t.addi(1).muli(0.5));
         }
         return d.muli(dy);
+    }
+
+    /** Φ(x) = 0.5·(1 + erf(x/√2)). */
+    private static INDArray cdf(INDArray x) {
+        return Nd4j.getExecutioner().exec(new Erf(x.mul(1 / Math.sqrt(2)), x.ulike())).addi(1).muli(0.5);
     }
 
     private static INDArray inner(INDArray x) {

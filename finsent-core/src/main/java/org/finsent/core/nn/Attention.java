@@ -49,34 +49,51 @@ public final class Attention {
         s2.diviColumnVector(s2.sum(true, 1));
         INDArray probs = s;                                                        // softmax, in place
         INDArray dropped = dropout == null ? probs : dropout.forward(probs, training);
-        INDArray o = BatchedMatmul.matmul(dropped, v, false, false);             // [B,H,T,D]
+        INDArray o = BatchedMatmul.matmul(dropped, v, false, false, 1.0, headsOut(q, t)); // [B,H,T,D]
         cacheOut[0] = new Cache(q, k, v, probs, dropped, scale);
         return o;
     }
 
     public static Grads backward(INDArray dOut, Cache c, Dropout dropout) {
         long b = c.q.size(0), h = c.q.size(1), t = c.q.size(2), tk = c.k.size(2);
-        INDArray dv = BatchedMatmul.matmul(c.dropped, dOut, true, false);        // [B,H,Tk,D]
+        INDArray dv = BatchedMatmul.matmul(c.dropped, dOut, true, false, 1.0, headsOut(c.q, tk)); // [B,H,Tk,D]
         INDArray dp = BatchedMatmul.matmul(dOut, c.v, false, true);              // [B,H,T,Tk]
         if (dropout != null && c.dropped != c.probs) dp = dropout.backward(dp);
         INDArray p2 = c.probs.reshape(b * h * t, tk), dp2 = dp.reshape(b * h * t, tk);
         INDArray rowDot = dp2.mul(p2).sum(true, 1);
         INDArray ds = dp2.subiColumnVector(rowDot).muli(p2).muli(c.scale).reshape(b, h, t, tk);
-        INDArray dq = BatchedMatmul.matmul(ds, c.k, false, false);               // [B,H,T,D]
-        INDArray dk = BatchedMatmul.matmul(ds, c.q, true, false);                // [B,H,Tk,D]
+        INDArray dq = BatchedMatmul.matmul(ds, c.k, false, false, 1.0, headsOut(c.q, t)); // [B,H,T,D]
+        INDArray dk = BatchedMatmul.matmul(ds, c.q, true, false, 1.0, headsOut(c.q, tk)); // [B,H,Tk,D]
         return new Grads(dq, dk, dv);
     }
 
-    /** {@code [B·T, H·D]} rows to {@code [B, H, T, D]}. */
+    /**
+     * {@code [B·T, H·D]} rows seen as {@code [B, H, T, D]}: a permuted view, no copy ({@link BatchedMatmul} reads
+     * each head's {@code [T, D]} matrix in place with leading dimension H·D).
+     */
     public static INDArray splitHeads(INDArray x, long b, long t, long heads) {
         long d = x.size(1) / heads;
-        return x.reshape('c', b, t, heads, d).permute(0, 2, 1, 3).dup('c');
+        return x.reshape('c', b, t, heads, d).permute(0, 2, 1, 3);
     }
 
-    /** {@code [B, H, T, D]} back to rows {@code [B·T, H·D]}. */
+    /**
+     * {@code [B, H, T, D]} back to rows {@code [B·T, H·D]}: free when x is the permuted view of a contiguous
+     * {@code [B, T, H, D]} buffer (what {@link #forward} and {@link #backward} return), a copy otherwise.
+     */
     public static INDArray mergeHeads(INDArray x) {
         long b = x.size(0), h = x.size(1), t = x.size(2), d = x.size(3);
-        return x.permute(0, 2, 1, 3).dup('c').reshape(b * t, h * d);
+        INDArray rows = x.permute(0, 2, 1, 3);
+        if (!(rows.ordering() == 'c' && org.nd4j.linalg.api.shape.Shape.hasDefaultStridesForShape(rows))) {
+            rows = rows.dup('c');
+        }
+        return rows.reshape('c', b * t, h * d);
+    }
+
+    /** A {@code [B, H, tk, D]} output (shaped after {@code like}) laid out as {@code [B, tk, H, D]}, so that
+     *  {@link #mergeHeads} is a reshape. */
+    private static INDArray headsOut(INDArray like, long tk) {
+        long b = like.size(0), h = like.size(1), d = like.size(3);
+        return Nd4j.createUninitialized(like.dataType(), new long[]{b, tk, h, d}, 'c').permute(0, 2, 1, 3);
     }
 
     /**

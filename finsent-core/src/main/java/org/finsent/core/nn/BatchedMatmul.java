@@ -5,7 +5,6 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.Arrays;
@@ -18,9 +17,9 @@ import java.util.Arrays;
  * batch at about a third of BLAS speed on attention's shapes (8·12 products of 128×128×64), and the
  * {@code batched_gemm} op's Java wrapper is broken (it omits the alpha/beta inputs). On the CPU backend this class
  * therefore calls OpenBLAS's {@code cblas_?gemm} once per matrix, straight on the arrays' memory (the OpenBLAS that
- * ND4J itself links; results are bit-identical to {@code Nd4j.matmul}, which ends in the same kernels). Anywhere
- * else — the CUDA backend, half precision, non-contiguous inputs — it is {@code Nd4j.matmul}, so the hot path
- * keeps running on every ND4J backend.
+ * ND4J itself links; results are bit-identical to {@code Nd4j.matmul}, which ends in the same kernels), reading
+ * strided views in place through BLAS's leading dimensions. Anywhere else — the CUDA backend, half precision,
+ * layouts BLAS cannot read — it is {@code Nd4j.matmul}, so the hot path keeps running on every ND4J backend.
  */
 public final class BatchedMatmul {
     private BatchedMatmul() {
@@ -38,6 +37,17 @@ public final class BatchedMatmul {
 
     /** {@code alpha · op(a) · op(b)} per batch element (a scale folded into the GEMM costs no extra pass). */
     public static INDArray matmul(INDArray a, INDArray b, boolean transA, boolean transB, double alpha) {
+        return matmul(a, b, transA, transB, alpha, null);
+    }
+
+    /**
+     * {@code alpha · op(a) · op(b)} per batch element, written into {@code out} when it is not null (any strides
+     * whose last dimension is unit-stride, e.g. the {@code [B,H,T,D]} permuted view of a {@code [B,T,H,D]} buffer,
+     * so that merging heads afterwards is a free reshape) and returned. Inputs may be strided views too (split heads
+     * are {@code [B,T,H,D]} rows seen as {@code [B,H,T,D]}): the direct path reads each matrix in place through its
+     * leading dimension, without copying.
+     */
+    public static INDArray matmul(INDArray a, INDArray b, boolean transA, boolean transB, double alpha, INDArray out) {
         int r = a.rank();
         if (r < 3 || b.rank() != r) {
             throw new IllegalArgumentException("batched matmul needs two arrays of equal rank >= 3, got "
@@ -50,21 +60,26 @@ public final class BatchedMatmul {
             throw new IllegalArgumentException("batched matmul shape mismatch: " + Arrays.toString(a.shape())
                     + (transA ? "ᵀ" : "") + " · " + Arrays.toString(b.shape()) + (transB ? "ᵀ" : ""));
         }
-        if (!Direct.usable(a, b)) {
-            INDArray c = Nd4j.matmul(a, b, null, transA, transB, false);
-            return alpha == 1.0 ? c : c.muli(alpha);
-        }
         long[] outShape = Arrays.copyOf(batchShape, r);
         outShape[r - 2] = m;
         outShape[r - 1] = n;
+        if (out != null && !Arrays.equals(out.shape(), outShape)) {
+            throw new IllegalArgumentException("batched matmul output " + Arrays.toString(out.shape()) + " should be "
+                    + Arrays.toString(outShape));
+        }
+        if (!Direct.usable(a, b, out)) {
+            INDArray c = Nd4j.matmul(a, b, null, transA, transB, false);
+            if (alpha != 1.0) c.muli(alpha);
+            return out == null ? c : out.assign(c);
+        }
         // beta = 0: BLAS never reads C, so the output need not be zero-filled
-        INDArray c = Nd4j.createUninitialized(a.dataType(), outShape, 'c');
+        INDArray c = out != null ? out : Nd4j.createUninitialized(a.dataType(), outShape, 'c');
         Direct.gemms(a, b, c, transA, transB, alpha, (int) m, (int) n, (int) k);
         return c;
     }
 
     /** The OpenBLAS path; its own class so that OpenBLAS is only loaded where ND4J runs on the CPU. */
-    private static final class Direct {
+    static final class Direct {
         static final boolean AVAILABLE = probe();
 
         private static boolean probe() {
@@ -77,23 +92,53 @@ public final class BatchedMatmul {
             }
         }
 
-        static boolean usable(INDArray a, INDArray b) {
+        static boolean usable(INDArray a, INDArray b, INDArray out) {
             DataType t = a.dataType();
             return AVAILABLE && (t == DataType.FLOAT || t == DataType.DOUBLE) && b.dataType() == t
-                    && contiguous(a) && contiguous(b) && a.length() > 0 && b.length() > 0;
+                    && a.length() > 0 && b.length() > 0 && layout(a) != null && layout(b) != null
+                    && (out == null || out.dataType() == t && layout(out) == Boolean.FALSE);
         }
 
-        private static boolean contiguous(INDArray x) {
-            return x.ordering() == 'c' && Shape.hasDefaultStridesForShape(x);
+        /**
+         * How BLAS can read the matrices (last two dimensions) of {@code x} in place: FALSE for row-major (unit
+         * stride along columns, leading dimension = the row stride), TRUE for column-major (read as the row-major
+         * transpose), null when neither (the caller falls back). Strides of size-1 dimensions do not matter.
+         */
+        static Boolean layout(INDArray x) {
+            int r = x.rank();
+            long rows = x.size(r - 2), cols = x.size(r - 1), sr = x.stride(r - 2), sc = x.stride(r - 1);
+            for (int i = 0; i < r - 2; i++) if (x.size(i) > 1 && x.stride(i) < 0) return null;
+            if ((cols == 1 || sc == 1) && (rows == 1 || sr >= cols) && sr < Integer.MAX_VALUE) return Boolean.FALSE;
+            if ((rows == 1 || sr == 1) && (cols == 1 || sc >= rows) && sc < Integer.MAX_VALUE) return Boolean.TRUE;
+            return null;
+        }
+
+        private static int ld(INDArray x, boolean colMajor) {
+            int r = x.rank();
+            long ld = colMajor ? (x.size(r - 1) == 1 ? x.size(r - 2) : x.stride(r - 1))
+                    : (x.size(r - 2) == 1 ? x.size(r - 1) : x.stride(r - 2));
+            return (int) Math.max(1, ld);
+        }
+
+        /** Element offset of batch element {@code i} (row-major over the batch dimensions) from the first element. */
+        private static long offset(INDArray x, long i) {
+            long off = 0;
+            for (int d = x.rank() - 3; d >= 0; d--) {
+                long size = x.size(d);
+                off += (i % size) * x.stride(d);
+                i /= size;
+            }
+            return off;
         }
 
         static void gemms(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb, double alpha, int m, int n, int k) {
             int r = a.rank();
             long batch = c.length() / ((long) m * n);
-            long sa = a.size(r - 2) * a.size(r - 1), sb = b.size(r - 2) * b.size(r - 1), sc = (long) m * n;
-            int lda = (int) a.size(r - 1), ldb = (int) b.size(r - 1), ldc = n;
-            int opA = ta ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans;
-            int opB = tb ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans;
+            boolean colA = layout(a), colB = layout(b);
+            int lda = ld(a, colA), ldb = ld(b, colB), ldc = ld(c, false);
+            // a column-major operand is its transpose in row-major: flip its flag instead of copying it
+            int opA = ta != colA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans;
+            int opB = tb != colB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans;
             int order = openblas_nolapack.CblasRowMajor;
             // addressPointer() already points at a view's first element; position() then steps in elements
             if (a.dataType() == DataType.FLOAT) {
@@ -102,8 +147,8 @@ public final class BatchedMatmul {
                 FloatPointer pc = new FloatPointer(c.data().addressPointer());
                 long oa = pa.position(), ob = pb.position(), oc = pc.position();
                 for (long i = 0; i < batch; i++) {
-                    openblas_nolapack.cblas_sgemm(order, opA, opB, m, n, k, (float) alpha, pa.position(oa + i * sa),
-                            lda, pb.position(ob + i * sb), ldb, 0f, pc.position(oc + i * sc), ldc);
+                    openblas_nolapack.cblas_sgemm(order, opA, opB, m, n, k, (float) alpha, pa.position(oa + offset(a, i)),
+                            lda, pb.position(ob + offset(b, i)), ldb, 0f, pc.position(oc + offset(c, i)), ldc);
                 }
             } else {
                 DoublePointer pa = new DoublePointer(a.data().addressPointer());
@@ -111,8 +156,8 @@ public final class BatchedMatmul {
                 DoublePointer pc = new DoublePointer(c.data().addressPointer());
                 long oa = pa.position(), ob = pb.position(), oc = pc.position();
                 for (long i = 0; i < batch; i++) {
-                    openblas_nolapack.cblas_dgemm(order, opA, opB, m, n, k, alpha, pa.position(oa + i * sa),
-                            lda, pb.position(ob + i * sb), ldb, 0.0, pc.position(oc + i * sc), ldc);
+                    openblas_nolapack.cblas_dgemm(order, opA, opB, m, n, k, alpha, pa.position(oa + offset(a, i)),
+                            lda, pb.position(ob + offset(b, i)), ldb, 0.0, pc.position(oc + offset(c, i)), ldc);
                 }
             }
         }

@@ -92,9 +92,60 @@ class BatchedMatmulTest {
     }
 
     @Test
-    void nonContiguousInputsFallBackAndStayCorrect() {
+    void headViewsAreReadInPlaceForEveryTransposeCombination() {
         Random rnd = new Random(5);
-        INDArray a = random(DataType.DOUBLE, rnd, 2, 5, 3, 4).permute(0, 2, 1, 3);   // [2,3,5,4], strided
+        for (boolean ta : new boolean[]{false, true}) {
+            for (boolean tb : new boolean[]{false, true}) {
+                // [B·T, H·D] rows seen as [B,H,T,D] (leading dimension H·D), as Attention.splitHeads returns them
+                INDArray a = Attention.splitHeads(random(DataType.DOUBLE, rnd, 2 * 5, 3 * 4), 2, 5, 3);   // [2,3,5,4]
+                INDArray b = Attention.splitHeads(random(DataType.DOUBLE, rnd, 2 * (ta ? 5 : 4), 3 * (tb ? 4 : 6)),
+                        2, ta ? 5 : 4, 3);
+                if (tb) b = Attention.splitHeads(random(DataType.DOUBLE, rnd, 2 * 6, 3 * (ta ? 5 : 4)), 2, 6, 3);
+                assertTrue(BatchedMatmul.Direct.layout(a) == Boolean.FALSE && BatchedMatmul.Direct.layout(b) == Boolean.FALSE);
+                INDArray c = BatchedMatmul.matmul(a, b, ta, tb, 2.0);
+                assertArrayEquals(naive(a, b, ta, tb, 2.0), c.dup().data().asDouble(), 1e-13, "ta=" + ta + " tb=" + tb);
+            }
+        }
+    }
+
+    @Test
+    void columnMajorOperandsAreReadAsTransposes() {
+        Random rnd = new Random(6);
+        INDArray a = random(DataType.DOUBLE, rnd, 2, 3, 4, 5).permute(0, 1, 3, 2);   // [2,3,5,4], unit stride down rows
+        INDArray b = random(DataType.DOUBLE, rnd, 2, 3, 4, 2);
+        assertEquals(Boolean.TRUE, BatchedMatmul.Direct.layout(a));
+        for (boolean ta : new boolean[]{false, true}) {
+            INDArray bb = ta ? random(DataType.DOUBLE, rnd, 2, 3, 5, 2) : b;
+            INDArray c = BatchedMatmul.matmul(a, bb, ta, false, 0.5);
+            assertArrayEquals(naive(a, bb, ta, false, 0.5), c.dup().data().asDouble(), 1e-13, "ta=" + ta);
+        }
+    }
+
+    @Test
+    void writesIntoAStridedOutputAndMergingHeadsIsThenFree() {
+        Random rnd = new Random(8);
+        INDArray q = random(DataType.FLOAT, rnd, 2, 3, 5, 4), v = random(DataType.FLOAT, rnd, 2, 3, 5, 4);
+        INDArray p = random(DataType.FLOAT, rnd, 2, 3, 5, 5);
+        INDArray buf = Nd4j.zeros(DataType.FLOAT, 2, 5, 3, 4);                       // [B,T,H,D]
+        INDArray out = buf.permute(0, 2, 1, 3);                                       // seen as [B,H,T,D]
+        INDArray o = BatchedMatmul.matmul(p, v, false, false, 1.0, out);
+        assertTrue(o == out);
+        assertArrayEquals(Nd4j.matmul(p, v, null, false, false, false).data().asFloat(), o.dup('c').data().asFloat(), 0f);
+        INDArray rows = Attention.mergeHeads(o);                                     // [B·T, H·D]
+        assertArrayEquals(new long[]{10, 12}, rows.shape());
+        assertArrayEquals(buf.data().asFloat(), rows.dup('c').data().asFloat(), 0f);
+        rows.putScalar(0, 0, 42f);
+        assertEquals(42f, buf.getFloat(0, 0, 0, 0), "mergeHeads of a [B,T,H,D] buffer's view must not copy");
+        assertThrows(IllegalArgumentException.class, () -> BatchedMatmul.matmul(p, v, false, false, 1.0, q.reshape(2, 3, 4, 5)));
+    }
+
+    @Test
+    void layoutsBlasCannotReadFallBackAndStayCorrect() {
+        Random rnd = new Random(5);
+        // neither dimension of each matrix has unit stride: Nd4j.matmul does it
+        INDArray a = random(DataType.DOUBLE, rnd, 2, 5, 3, 4, 2).get(NDArrayIndex.all(), NDArrayIndex.all(),
+                NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(1)).permute(0, 2, 1, 3);   // [2,3,5,4]
+        assertEquals(null, BatchedMatmul.Direct.layout(a));
         INDArray b = random(DataType.DOUBLE, rnd, 2, 3, 4, 2);
         INDArray c = BatchedMatmul.matmul(a, b, false, false, 2.0);
         assertArrayEquals(naive(a, b, false, false, 2.0), c.dup().data().asDouble(), 1e-13);

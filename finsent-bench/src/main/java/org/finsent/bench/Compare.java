@@ -34,6 +34,7 @@ import java.util.Locale;
  *   Compare infer [reps]                         MiniLM inference batch 1 and 32, ours vs ONNX Runtime
  *   Compare memory ARCH TECH ours|torch [steps]  peak RSS, off-heap, optimizer state (one technique per JVM)
  *   Compare ours ARCH TECH [steps]               FinSent's step alone (for JFR / async-profiler)
+ *   Compare phases ARCH TECH [steps]             FinSent's step split into forward, backward, AdamW, zeroGrad
  * </pre>
  * ARCH: BERT_BASE, MINILM, GPT2_SMALL; TECH: FULL, LORA, ADAPTER, PREFIX. {@code -Dquick=true} halves the
  * repetitions.
@@ -76,11 +77,39 @@ public final class Compare {
                     }
                 }
             }
+            case "phases" -> { // where one of our steps goes: forward, backward, AdamW, zeroGrad
+                Arch a = Arch.valueOf(args[1]);
+                Technique t = Technique.valueOf(args[2]);
+                phases(a, t, args.length > 3 ? Integer.parseInt(args[3]) : 4);
+            }
             case "memory" -> memory(Arch.valueOf(args[1]), Technique.valueOf(args[2]), args[3], args.length > 4 ? Integer.parseInt(args[4]) : 3);
             default -> System.out.println("usage: Compare gemm | train [ARCH,..] [TECH,..] [reps] | fpb [ARCH] [TECH,..] [batches]"
-                    + " | infer [reps] | memory ARCH TECH ours|torch [steps]");
+                    + " | infer [reps] | memory ARCH TECH ours|torch [steps] | ours ARCH TECH [steps] | phases ARCH TECH [steps]");
         }
         System.exit(0); // DJL and ND4J keep non-daemon threads
+    }
+
+    /** {@link OursStep#step()} with a clock between its parts (step 0 includes AdamW's state allocation). */
+    static void phases(Arch a, Technique t, int steps) {
+        Workloads.Labeled in = Workloads.synthetic(a, 8, 128, 7);
+        org.finsent.core.model.CrossEntropyLoss loss = new org.finsent.core.model.CrossEntropyLoss(null);
+        try (OursStep step = new OursStep(a, t, 42)) {
+            for (int i = 0; i < steps; i++) {
+                long t0 = System.nanoTime(), t1, t2;
+                try (org.nd4j.linalg.api.memory.MemoryWorkspace ws = org.finsent.train.StepMemory.step("finsent-bench-step")) {
+                    INDArray logits = step.model.forward(in.batch());
+                    t1 = System.nanoTime();
+                    step.model.backward(loss.compute(logits, in.labels()).dLogits());
+                    t2 = System.nanoTime();
+                }
+                step.optimizer.step();
+                long t3 = System.nanoTime();
+                step.model.zeroGrad();
+                long t4 = System.nanoTime();
+                System.out.printf("PHASES %s %s step %d | forward %.3f s | backward %.3f s | AdamW %.3f s | zeroGrad %.3f s | total %.3f s%n",
+                        a, t, i, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, (t4 - t3) / 1e9, (t4 - t0) / 1e9);
+            }
+        }
     }
 
     static <E extends Enum<E>> List<E> parse(Class<E> type, String csv) {

@@ -42,11 +42,16 @@ public final class Attention {
         long b = q.size(0), h = q.size(1), t = q.size(2), tk = k.size(2);
         double scale = 1 / Math.sqrt(q.size(3));
         INDArray s = BatchedMatmul.matmul(q, k, false, true, scale);            // [B,H,T,Tk]
-        if (mask != null) s.addi(mask);
-        INDArray s2 = s.reshape(b * h * t, tk);
-        s2.subiColumnVector(s2.max(true, 1));
-        Transforms.exp(s2, false);
-        s2.diviColumnVector(s2.sum(true, 1));
+        if (HostKernels.usable(s) && (mask == null || HostKernels.usable(mask) && mask.rank() == 4
+                && mask.size(0) == b && mask.size(1) == 1 && mask.size(2) == t && mask.size(3) == tk)) {
+            HostKernels.softmaxRows(s, mask);                                      // one fused pass per row
+        } else {
+            if (mask != null) s.addi(mask);
+            INDArray s2 = s.reshape(b * h * t, tk);
+            s2.subiColumnVector(s2.max(true, 1));
+            Transforms.exp(s2, false);
+            s2.diviColumnVector(s2.sum(true, 1));
+        }
         INDArray probs = s;                                                        // softmax, in place
         INDArray dropped = dropout == null ? probs : dropout.forward(probs, training);
         INDArray o = BatchedMatmul.matmul(dropped, v, false, false, 1.0, headsOut(q, t)); // [B,H,T,D]
@@ -58,7 +63,15 @@ public final class Attention {
         long b = c.q.size(0), h = c.q.size(1), t = c.q.size(2), tk = c.k.size(2);
         INDArray dv = BatchedMatmul.matmul(c.dropped, dOut, true, false, 1.0, headsOut(c.q, tk)); // [B,H,Tk,D]
         INDArray dp = BatchedMatmul.matmul(dOut, c.v, false, true);              // [B,H,T,Tk]
-        if (dropout != null && c.dropped != c.probs) dp = dropout.backward(dp);
+        boolean dropped = dropout != null && c.dropped != c.probs;
+        INDArray dropMask = dropped ? dropout.mask() : null;
+        if (HostKernels.usable(dp, c.probs) && (!dropped || HostKernels.usable(dropMask))) {
+            HostKernels.softmaxRowsBackward(dp, c.probs, dropMask, c.scale);       // dropout' and softmax' fused
+            INDArray dq = BatchedMatmul.matmul(dp, c.k, false, false, 1.0, headsOut(c.q, t));
+            INDArray dk = BatchedMatmul.matmul(dp, c.q, true, false, 1.0, headsOut(c.q, tk));
+            return new Grads(dq, dk, dv);
+        }
+        if (dropped) dp = dropout.backward(dp);
         INDArray p2 = c.probs.reshape(b * h * t, tk), dp2 = dp.reshape(b * h * t, tk);
         INDArray rowDot = dp2.mul(p2).sum(true, 1);
         INDArray ds = dp2.subiColumnVector(rowDot).muli(p2).muli(c.scale).reshape(b, h, t, tk);

@@ -27,6 +27,11 @@ public final class Dropout {
             return x;
         }
         mask = x.ulike();
+        if (HostKernels.usable(x)) { // FP32 on the CPU backend: mask and product in one pass
+            INDArray y = x.ulike();
+            HostKernels.dropout(x, p, rng.nextLong(), y, mask);
+            return y;
+        }
         Nd4j.getExecutioner().exec(new BernoulliDistribution(mask, 1 - p), rng);
         mask.muli(1 / (1 - p));
         return x.mul(mask);
@@ -34,6 +39,11 @@ public final class Dropout {
 
     public INDArray backward(INDArray dy) {
         return mask == null ? dy : dy.mul(mask);
+    }
+
+    /** The last training forward's scaled mask (0 or 1/(1−p)); null after an identity forward. */
+    INDArray mask() {
+        return mask;
     }
 
     public double p() {

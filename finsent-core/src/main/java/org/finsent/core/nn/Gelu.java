@@ -41,6 +41,12 @@ public enum Gelu {
      */
     public INDArray forward(INDArray x, INDArray[] saved) {
         if (this == ERF) {
+            if (HostKernels.usable(x)) { // FP32 on the CPU backend: one fused pass (HostKernels says how it differs)
+                INDArray y = x.ulike(), cdf = x.ulike();
+                HostKernels.geluErf(x, y, cdf);
+                if (saved != null) saved[0] = cdf;
+                return y;
+            }
             // Φ(x)·x equals the textbook (1 + erf)·x·0.5 bit for bit: scaling by 0.5 is exact in either order
             INDArray cdf = cdf(x);
             if (saved != null) saved[0] = cdf;
@@ -59,6 +65,13 @@ public enum Gelu {
     /** dx given dy, the forward's input x and what {@link #forward(INDArray, INDArray[])} saved (null: recompute). */
     public INDArray backward(INDArray dy, INDArray x, INDArray saved) {
         INDArray d;
+        if (this == ERF && HostKernels.usable(dy, x) && (saved == null || HostKernels.usable(saved))) {
+            INDArray cdf = saved;
+            if (cdf == null) HostKernels.geluErf(x, x.ulike(), cdf = x.ulike());
+            INDArray dx = x.ulike();
+            HostKernels.geluErfBackward(dy, x, cdf, dx);
+            return dx;
+        }
         if (this == ERF) {
             INDArray cdf = saved != null ? saved : cdf(x);
             INDArray pdf = Transforms.exp(x.mul(x).muli(-0.5), false).muli(INV_SQRT_2PI);

@@ -1,0 +1,218 @@
+package org.finsent.core.nn;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The fused FP32 kernels against exact references computed in FP64 from the same FP32 inputs (ND4J's double erf
+ * and exp, textbook softmax), against the ND4J-op paths they replace, and dropout's statistics.
+ */
+class HostKernelsTest {
+    @AfterEach
+    void restore() {
+        HostKernels.enabled(true);
+    }
+
+    private static INDArray randn(Random r, double sd, long... shape) {
+        INDArray x = Nd4j.create(DataType.FLOAT, shape);
+        for (long i = 0; i < x.length(); i++) x.putScalar(i, (float) (r.nextGaussian() * sd));
+        return x;
+    }
+
+    private static double maxAbs(INDArray a, INDArray b) {
+        return Transforms.abs(a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)), false).maxNumber().doubleValue();
+    }
+
+    @Test
+    void kernelsAreTakenForDenseFloatOnCpuOnly() {
+        INDArray f = Nd4j.create(DataType.FLOAT, 4, 6);
+        assertTrue(HostKernels.usable(f), "the CPU backend must take the fused path for dense FP32");
+        assertFalse(HostKernels.usable(f.castTo(DataType.DOUBLE)), "FP64 keeps the exact ND4J ops");
+        assertFalse(HostKernels.usable(f.transpose()), "strided views take the ND4J path");
+        HostKernels.enabled(false);
+        assertFalse(HostKernels.usable(f));
+    }
+
+    @Test
+    void erfIsWithinItsBoundOfExactErf() {
+        int n = 2_000_001;
+        double[] xs = new double[n];
+        for (int i = 0; i < n; i++) xs[i] = (float) (-6 + 12.0 * i / (n - 1));
+        INDArray xd = Nd4j.createFromArray(xs);
+        double[] exact = Nd4j.getExecutioner().exec(new Erf(xd, xd.ulike())).toDoubleVector();
+        double worst = 0, worstNearZero = 0;
+        for (int i = 0; i < n; i++) {
+            double e = Math.abs(HostKernels.erf((float) xs[i]) - exact[i]);
+            worst = Math.max(worst, e);
+            if (Math.abs(xs[i]) < 0.5) worstNearZero = Math.max(worstNearZero, e);
+        }
+        assertTrue(worst <= 4.5e-7, "erf max abs error " + worst);
+        assertTrue(worstNearZero <= 1.3e-7, "erf max abs error near 0: " + worstNearZero);
+        assertEquals(1f, HostKernels.erf(4.5f));
+        assertEquals(-1f, HostKernels.erf(-40f));
+        assertEquals(0f, HostKernels.erf(0f));
+    }
+
+    @Test
+    void geluForwardAndBackwardMatchFp64() {
+        Random r = new Random(1);
+        INDArray x = randn(r, 2.5, 300, 517);   // not a multiple of the chunk size: a ragged last chunk
+        INDArray dy = randn(r, 1, 300, 517);
+        INDArray[] saved = new INDArray[1];
+        INDArray y = Gelu.ERF.forward(x, saved);
+        INDArray dx = Gelu.ERF.backward(dy, x, saved[0]);
+        INDArray dxNoSave = Gelu.ERF.backward(dy, x, null);
+        // exact: the ND4J ops in FP64 (exact erf) on the same FP32 inputs
+        INDArray xd = x.castTo(DataType.DOUBLE), dyd = dy.castTo(DataType.DOUBLE);
+        INDArray[] savedD = new INDArray[1];
+        INDArray yd = Gelu.ERF.forward(xd, savedD);
+        INDArray dxd = Gelu.ERF.backward(dyd, xd, savedD[0]);
+        assertTrue(maxAbs(y, yd) < 4.3e-7 * 12, "gelu " + maxAbs(y, yd)); // |x| ≤ 10 here: erf's bound × |x|
+        assertTrue(maxAbs(saved[0], savedD[0]) <= 2.2e-7, "Φ " + maxAbs(saved[0], savedD[0]));
+        assertTrue(maxAbs(dx, dxd) < 5e-6, "gelu' " + maxAbs(dx, dxd));
+        assertArrayEquals(dx.data().asFloat(), dxNoSave.data().asFloat(), "recomputing Φ gives the same gradient");
+        // and the ND4J-op FP32 path it replaces (glibc erff, ND4J exp): the same to within erf's approximation
+        HostKernels.enabled(false);
+        INDArray[] savedN = new INDArray[1];
+        INDArray yn = Gelu.ERF.forward(x, savedN);
+        INDArray dxn = Gelu.ERF.backward(dy, x, savedN[0]);
+        assertTrue(maxAbs(y, yn) < 4.3e-6, "vs ND4J path " + maxAbs(y, yn));
+        assertTrue(maxAbs(dx, dxn) < 5e-6, "vs ND4J path' " + maxAbs(dx, dxn));
+    }
+
+    @Test
+    void dropoutMaskIsBernoulliScaledAndAppliedExactly() {
+        int n = 1 << 20;
+        Random r = new Random(2);
+        INDArray x = randn(r, 1, n);
+        double p = 0.1;
+        INDArray y = x.ulike(), mask = x.ulike();
+        HostKernels.dropout(x, p, 1234, y, mask);
+        float[] m = mask.toFloatVector(), xv = x.toFloatVector(), yv = y.toFloatVector();
+        float scale = (float) (1 / (1 - p));
+        int kept = 0;
+        for (int i = 0; i < n; i++) {
+            assertTrue(m[i] == 0f || m[i] == scale, "mask value " + m[i]);
+            assertEquals(xv[i] * m[i], yv[i], 0f);
+            if (m[i] != 0) kept++;
+        }
+        double sd = Math.sqrt(n * p * (1 - p));
+        assertEquals(n * (1 - p), kept, 5 * sd, "kept " + kept + " of " + n);
+        // chunks draw from unrelated streams: a chunk's mask is not its neighbour's, shifted
+        int c = HostKernels.CHUNK;
+        for (int shift = -2; shift <= 2; shift++) {
+            int same = 0;
+            for (int i = 2; i < c - 2; i++) if (m[i] == m[c + i + shift]) same++;
+            assertTrue(same < 0.9 * (c - 4), "chunks 0 and 1 agree at shift " + shift + ": " + same);
+        }
+        // same seed → same mask; another seed → another mask
+        INDArray mask2 = x.ulike();
+        HostKernels.dropout(x, p, 1234, x.ulike(), mask2);
+        assertArrayEquals(m, mask2.toFloatVector());
+        HostKernels.dropout(x, p, 1235, x.ulike(), mask2);
+        assertFalse(java.util.Arrays.equals(m, mask2.toFloatVector()));
+    }
+
+    @Test
+    void dropoutMaskDoesNotDependOnTheThreadCount() {
+        INDArray x = randn(new Random(3), 1, 5 * HostKernels.CHUNK + 7);
+        int before = Nd4j.getEnvironment().maxThreads();
+        try {
+            INDArray m1 = x.ulike(), m2 = x.ulike();
+            Nd4j.getEnvironment().setMaxThreads(1);
+            HostKernels.dropout(x, 0.3, 99, x.ulike(), m1);
+            Nd4j.getEnvironment().setMaxThreads(Math.max(2, before));
+            HostKernels.dropout(x, 0.3, 99, x.ulike(), m2);
+            assertArrayEquals(m1.toFloatVector(), m2.toFloatVector());
+        } finally {
+            Nd4j.getEnvironment().setMaxThreads(before);
+        }
+    }
+
+    /** Textbook masked softmax in double from the FP32 scores. */
+    private static double[][] softmaxRef(INDArray s, INDArray mask) {
+        long b = s.size(0), h = s.size(1), t = s.size(2), tk = s.size(3);
+        double[][] out = new double[(int) (b * h * t)][(int) tk];
+        for (int bi = 0; bi < b; bi++) for (int hi = 0; hi < h; hi++) for (int ti = 0; ti < t; ti++) {
+            double[] row = out[(int) ((bi * h + hi) * t + ti)];
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int j = 0; j < tk; j++) {
+                row[j] = (double) (s.getFloat(bi, hi, ti, j) + (mask == null ? 0f : mask.getFloat(bi, 0, ti, j)));
+                max = Math.max(max, row[j]);
+            }
+            for (int j = 0; j < tk; j++) sum += row[j] = Math.exp(row[j] - max);
+            for (int j = 0; j < tk; j++) row[j] /= sum;
+        }
+        return out;
+    }
+
+    @Test
+    void softmaxMatchesFp64AndTheNd4jPathWithPaddingMask() {
+        Random r = new Random(4);
+        int b = 3, h = 4, t = 37, prefix = 5, tk = t + prefix;
+        INDArray s = randn(r, 3, b, h, t, tk);
+        int[][] pad = new int[b][t];
+        for (int i = 0; i < b; i++) for (int j = 0; j < t - 9 * i; j++) pad[i][j] = 1;
+        INDArray mask = Attention.mask(pad, false, prefix, DataType.FLOAT);
+        double[][] ref = softmaxRef(s, mask);
+        INDArray fused = s.dup();
+        HostKernels.softmaxRows(fused, mask);
+        double worst = 0;
+        for (int row = 0; row < ref.length; row++) {
+            for (int j = 0; j < tk; j++) {
+                float got = fused.reshape(ref.length, tk).getFloat(row, j);
+                if (ref[row][j] == 0) assertEquals(0f, got, "masked key must get exactly 0");
+                worst = Math.max(worst, Math.abs(got - ref[row][j]));
+            }
+        }
+        assertTrue(worst < 2e-7, "softmax vs FP64 " + worst);
+        // through Attention.forward, against its ND4J-op path
+        INDArray q = randn(r, 1, b, h, t, 8), k = randn(r, 1, b, h, tk, 8), v = randn(r, 1, b, h, tk, 8);
+        Attention.Cache[] c1 = new Attention.Cache[1], c2 = new Attention.Cache[1];
+        INDArray o1 = Attention.forward(q, k, v, mask, null, false, c1);
+        HostKernels.enabled(false);
+        INDArray o2 = Attention.forward(q, k, v, mask, null, false, c2);
+        assertTrue(maxAbs(c1[0].probs(), c2[0].probs()) < 2e-7, "probs vs ND4J " + maxAbs(c1[0].probs(), c2[0].probs()));
+        assertTrue(maxAbs(o1, o2) < 1e-6, "attention output vs ND4J " + maxAbs(o1, o2));
+    }
+
+    @Test
+    void softmaxBackwardMatchesTheNd4jPathWithDropout() {
+        Random r = new Random(5);
+        int b = 2, h = 3, t = 19;
+        INDArray q = randn(r, 1, b, h, t, 8), k = randn(r, 1, b, h, t, 8), v = randn(r, 1, b, h, t, 8);
+        INDArray dOut = randn(r, 1, b, h, t, 8);
+        INDArray mask = Attention.mask(new int[][]{ones(t), ones(t - 6)}, false, DataType.FLOAT);
+        for (double p : new double[]{0, 0.25}) {
+            Dropout drop = new Dropout(p, Nd4j.getRandomFactory().getNewRandomInstance(7));
+            Attention.Cache[] c = new Attention.Cache[1];
+            Attention.forward(q, k, v, mask, drop, true, c);
+            HostKernels.enabled(true);
+            Attention.Grads fused = Attention.backward(dOut, c[0], drop);
+            HostKernels.enabled(false);
+            Attention.Grads ops = Attention.backward(dOut, c[0], drop); // same cache and dropout mask
+            HostKernels.enabled(true);
+            assertTrue(maxAbs(fused.dq(), ops.dq()) < 1e-6, "dq " + p + ": " + maxAbs(fused.dq(), ops.dq()));
+            assertTrue(maxAbs(fused.dk(), ops.dk()) < 1e-6, "dk " + p + ": " + maxAbs(fused.dk(), ops.dk()));
+            assertEquals(0, maxAbs(fused.dv(), ops.dv()), "dv does not go through the kernel");
+        }
+    }
+
+    private static int[] ones(int valid) {
+        int[] m = new int[19];
+        java.util.Arrays.fill(m, 0, valid, 1);
+        return m;
+    }
+}

@@ -27,11 +27,6 @@ public final class Dropout {
             return x;
         }
         mask = x.ulike();
-        if (HostKernels.usable(x)) { // FP32 on the CPU backend: mask and product in one pass
-            INDArray y = x.ulike();
-            HostKernels.dropout(x, p, rng.nextLong(), y, mask);
-            return y;
-        }
         Nd4j.getExecutioner().exec(new BernoulliDistribution(mask, 1 - p), rng);
         mask.muli(1 / (1 - p));
         return x.mul(mask);

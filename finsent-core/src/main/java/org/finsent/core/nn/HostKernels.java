@@ -7,7 +7,9 @@ import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.FloatBuffer;
-import java.util.SplittableRandom;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.IntBuffer;
 import java.util.concurrent.ForkJoinPool;
 import java.util.function.IntConsumer;
 import java.util.stream.IntStream;
@@ -16,7 +18,7 @@ import java.util.stream.IntStream;
  * Fused FP32 element-wise kernels over host memory, for ND4J's CPU backend only (callers check {@link #usable}
  * and otherwise take their ND4J-op path, which the CUDA backend always does).
  *
- * <p>Why: as ND4J ops, GELU, dropout and softmax are 5–7 whole-tensor passes each (plus ND4J's erf, which runs
+ * <p>Why: as ND4J ops, GELU, softmax and LayerNorm are 5–11 whole-tensor passes each (plus ND4J's erf, which runs
  * at ~12 ns an element); these kernels make one pass, on 64 Ki-element chunks copied into Java arrays so that
  * the JIT vectorises the arithmetic. Each keeps the ND4J path's formula and FP32 rounding step by step; where it
  * must differ it says so:
@@ -25,12 +27,11 @@ import java.util.stream.IntStream;
  *       the exact erf (measured against double-precision erf over [-6, 6] in {@code HostKernelsTest}; PyTorch's
  *       own vectorised float erf, Abramowitz–Stegun 7.1.26, is specified at 1.5e-7). FP64 models keep ND4J's
  *       exact erf, so every golden test against PyTorch still runs on exact arithmetic.</li>
- *   <li>exp is {@code (float) Math.exp(double)} (correctly rounded in all but rare double-rounding cases).</li>
+ *   <li>exp is Cephes' single-precision polynomial ({@link #expInPlace}; at most 1 ulp from the exact exp, measured
+ *       in {@code HostKernelsTest}), written so that the JIT vectorises it: {@code Math.exp} is a scalar call and
+ *       runs ~10× slower here than ND4J's vectorised exp.</li>
  *   <li>softmax sums its exponentials in double.</li>
- *   <li>dropout masks come from {@link SplittableRandom} streams seeded from the model's ND4J generator (one
- *       stream per chunk, so the mask does not depend on the thread count); ND4J's Bernoulli op runs at about
- *       half the speed.</li>
- * </ul>
+ *  * </ul>
  * Work is split over ND4J's thread count ({@code OMP_NUM_THREADS}).
  */
 public final class HostKernels {
@@ -73,8 +74,8 @@ public final class HostKernels {
         FloatBuffer bx = floats(x), by = floats(y), bc = floats(cdf);
         chunks(n, c -> {
             int s = c * CHUNK, len = Math.min(CHUNK, n - s);
-            float[][] w = scratch(3);
-            float[] ax = w[0], ay = w[1], ac = w[2];
+            Scratch w = Scratch.get(CHUNK);
+            float[] ax = w.a, ay = w.b, ac = w.c;
             bx.get(s, ax, 0, len);
             for (int i = 0; i < len; i++) {
                 float xi = ax[i];
@@ -93,15 +94,16 @@ public final class HostKernels {
         FloatBuffer bdy = floats(dy), bx = floats(x), bc = floats(cdf), bdx = floats(dx);
         chunks(n, c -> {
             int s = c * CHUNK, len = Math.min(CHUNK, n - s);
-            float[][] w = scratch(3);
-            float[] ax = w[0], ad = w[1], ac = w[2];
+            Scratch w = Scratch.get(CHUNK);
+            float[] ax = w.a, ad = w.b, ac = w.c, e = w.d;
             bx.get(s, ax, 0, len);
             bdy.get(s, ad, 0, len);
             bc.get(s, ac, 0, len);
+            for (int i = 0; i < len; i++) e[i] = (ax[i] * ax[i]) * -0.5f;
+            expInPlace(e, len, w);
             for (int i = 0; i < len; i++) {
-                float xi = ax[i];
-                float pdf = (float) Math.exp((xi * xi) * -0.5f) * 0.3989423f; // (float)(1/√(2π))
-                ad[i] = (pdf * xi + ac[i]) * ad[i];
+                float pdf = e[i] * 0.3989423f;                    // (float)(1/√(2π))
+                ad[i] = (pdf * ax[i] + ac[i]) * ad[i];
             }
             bdx.put(s, ad, 0, len);
         });
@@ -123,31 +125,6 @@ public final class HostKernels {
         return x * p / q;
     }
 
-    // ---------------------------------------------------------------- dropout
-
-    /**
-     * Inverted dropout in one pass: {@code mask = keep ? (float)(1/(1−p)) : 0} with {@code P(keep) = 1 − p},
-     * {@code y = x·mask}. {@code seed} picks the mask; chunk c draws from its own stream, so the mask is the same
-     * for any thread count.
-     */
-    public static void dropout(INDArray x, double p, long seed, INDArray y, INDArray mask) {
-        int n = (int) x.length();
-        float scale = (float) (1 / (1 - p));
-        long threshold = Math.round((1 - p) * (1L << 32)); // keep when the unsigned 32-bit draw < threshold
-        FloatBuffer bx = floats(x), by = floats(y), bm = floats(mask);
-        chunks(n, c -> {
-            int s = c * CHUNK, len = Math.min(CHUNK, n - s);
-            float[][] w = scratch(2);
-            float[] ax = w[0], am = w[1];
-            SplittableRandom r = new SplittableRandom(mix64(seed + 0x9E3779B97F4A7C15L * (c + 1))); // scattered starts
-            for (int i = 0; i < len; i++) am[i] = Integer.toUnsignedLong(r.nextInt()) < threshold ? scale : 0f;
-            bx.get(s, ax, 0, len);
-            for (int i = 0; i < len; i++) ax[i] = ax[i] * am[i];
-            by.put(s, ax, 0, len);
-            bm.put(s, am, 0, len);
-        });
-    }
-
     // ---------------------------------------------------------------- softmax over the last dimension
 
     /**
@@ -163,8 +140,8 @@ public final class HostKernels {
         int rowsPerChunk = Math.max(1, CHUNK / tk);
         rowChunks(rows, rowsPerChunk, c -> {
             int r0 = c * rowsPerChunk, r1 = Math.min(rows, r0 + rowsPerChunk);
-            float[][] w = scratch(2, rowsPerChunk * tk);
-            float[] a = w[0], m = w[1];
+            Scratch w = Scratch.get(rowsPerChunk * tk);
+            float[] a = w.a, m = w.b;
             int len = (r1 - r0) * tk;
             bs.get(r0 * tk, a, 0, len);
             for (int r = r0; r < r1; r++) {
@@ -176,12 +153,13 @@ public final class HostKernels {
                 }
                 float max = Float.NEGATIVE_INFINITY;
                 for (int j = 0; j < tk; j++) max = Math.max(max, a[o + j]);
+                for (int j = 0; j < tk; j++) a[o + j] = a[o + j] - max;
+            }
+            expInPlace(a, len, w);                                // masked keys (≈ −3.4e38) give exactly 0
+            for (int r = r0; r < r1; r++) {
+                int o = (r - r0) * tk;
                 double sum = 0;
-                for (int j = 0; j < tk; j++) {
-                    float e = (float) Math.exp(a[o + j] - max);
-                    a[o + j] = e;
-                    sum += e;
-                }
+                for (int j = 0; j < tk; j++) sum += a[o + j];
                 float fs = (float) sum;
                 for (int j = 0; j < tk; j++) a[o + j] = a[o + j] / fs;
             }
@@ -202,8 +180,8 @@ public final class HostKernels {
         rowChunks(rows, rowsPerChunk, c -> {
             int r0 = c * rowsPerChunk, r1 = Math.min(rows, r0 + rowsPerChunk);
             int len = (r1 - r0) * tk, off = r0 * tk;
-            float[][] w = scratch(3, rowsPerChunk * tk);
-            float[] ad = w[0], ap = w[1], am = w[2];
+            Scratch w = Scratch.get(rowsPerChunk * tk);
+            float[] ad = w.a, ap = w.b, am = w.c;
             bd.get(off, ad, 0, len);
             bp.get(off, ap, 0, len);
             if (bm != null) {
@@ -221,22 +199,176 @@ public final class HostKernels {
         });
     }
 
-    // ---------------------------------------------------------------- plumbing
+    // ---------------------------------------------------------------- LayerNorm over the last dimension
 
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][CHUNK]);
-
-    /** Per-thread chunk buffers: k arrays of at least CHUNK floats. */
-    private static float[][] scratch(int k) {
-        return scratch(k, CHUNK);
+    /**
+     * {@link LayerNorm}'s forward on rows {@code x [N, C]}: per row the mean and the biased variance in two
+     * passes (accumulated in double), {@code rstd = (float) (1/sqrt(var + eps))}, {@code x̂ = (x − mean)·rstd},
+     * {@code y = x̂·γ + β}. Writes y, x̂ and rstd {@code [N, 1]}.
+     */
+    public static void layerNorm(INDArray x, INDArray gamma, INDArray beta, double eps, INDArray y, INDArray xhat,
+                                 INDArray rstd) {
+        int n = (int) x.size(0), cols = (int) x.size(1);
+        float[] g = gamma.toFloatVector(), bt = beta.toFloatVector();
+        FloatBuffer bx = floats(x), by = floats(y), bh = floats(xhat), br = floats(rstd);
+        int rowsPerChunk = Math.max(1, CHUNK / cols);
+        rowChunks(n, rowsPerChunk, c -> {
+            int r0 = c * rowsPerChunk, r1 = Math.min(n, r0 + rowsPerChunk), len = (r1 - r0) * cols;
+            Scratch w = Scratch.get(rowsPerChunk * cols);
+            float[] a = w.a, out = w.b, rs = w.c;
+            bx.get(r0 * cols, a, 0, len);
+            for (int r = 0; r < r1 - r0; r++) {
+                int o = r * cols;
+                float mean = (float) (sum(a, o, cols) / cols);
+                for (int j = 0; j < cols; j++) a[o + j] = a[o + j] - mean;
+                float var = (float) (sumSquares(a, o, cols) / cols);
+                float rv = (float) (1 / Math.sqrt(var + eps));
+                rs[r] = rv;
+                for (int j = 0; j < cols; j++) {
+                    float h = a[o + j] * rv;
+                    a[o + j] = h;
+                    out[o + j] = h * g[j] + bt[j];
+                }
+            }
+            bh.put(r0 * cols, a, 0, len);
+            by.put(r0 * cols, out, 0, len);
+            br.put(r0, rs, 0, r1 - r0);
+        });
     }
 
-    /** Per-thread chunk buffers: k arrays of at least {@code size} floats (a softmax row longer than CHUNK). */
-    private static float[][] scratch(int k, int size) {
-        float[][] w = SCRATCH.get();
-        if (w.length >= k && w[0].length >= size) return w;
-        w = new float[Math.max(k, w.length)][Math.max(size, CHUNK)];
-        SCRATCH.set(w);
-        return w;
+    /**
+     * {@link LayerNorm}'s backward: {@code dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂))} with {@code dx̂ = dy·γ};
+     * returns {Σ_n dy·x̂, Σ_n dy} (the γ and β gradients, summed chunk by chunk in a fixed order).
+     */
+    public static float[][] layerNormBackward(INDArray dy, INDArray xhat, INDArray rstd, INDArray gamma, INDArray dx) {
+        int n = (int) dy.size(0), cols = (int) dy.size(1);
+        float[] g = gamma.toFloatVector();
+        FloatBuffer bd = floats(dy), bh = floats(xhat), br = floats(rstd), bx = floats(dx);
+        int rowsPerChunk = Math.max(1, CHUNK / cols);
+        int count = (n + rowsPerChunk - 1) / rowsPerChunk;
+        double[][] dg = new double[count][], db = new double[count][];
+        rowChunks(n, rowsPerChunk, c -> {
+            int r0 = c * rowsPerChunk, r1 = Math.min(n, r0 + rowsPerChunk), len = (r1 - r0) * cols;
+            Scratch w = Scratch.get(rowsPerChunk * cols);
+            float[] d = w.a, h = w.b, rs = w.c, t = w.d;
+            bd.get(r0 * cols, d, 0, len);
+            bh.get(r0 * cols, h, 0, len);
+            br.get(r0, rs, 0, r1 - r0);
+            double[] sg = new double[cols], sb = new double[cols];
+            for (int r = 0; r < r1 - r0; r++) {
+                int o = r * cols;
+                for (int j = 0; j < cols; j++) {
+                    sg[j] += d[o + j] * h[o + j];
+                    sb[j] += d[o + j];
+                    t[o + j] = d[o + j] * g[j];                  // dx̂
+                }
+                float m1 = (float) (sum(t, o, cols) / cols), m2 = (float) (dot(t, h, o, cols) / cols), rv = rs[r];
+                for (int j = 0; j < cols; j++) d[o + j] = (t[o + j] - m1 - h[o + j] * m2) * rv;
+            }
+            bx.put(r0 * cols, d, 0, len);
+            dg[c] = sg;
+            db[c] = sb;
+        });
+        float[][] out = new float[2][cols];
+        for (int j = 0; j < cols; j++) {
+            double a = 0, b = 0;
+            for (int c = 0; c < count; c++) {
+                a += dg[c][j];
+                b += db[c][j];
+            }
+            out[0][j] = (float) a;
+            out[1][j] = (float) b;
+        }
+        return out;
+    }
+
+    /** Sums with four accumulators (no loop-carried dependency on one add). */
+    private static double sum(float[] a, int o, int len) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int j = 0;
+        for (; j + 3 < len; j += 4) {
+            s0 += a[o + j];
+            s1 += a[o + j + 1];
+            s2 += a[o + j + 2];
+            s3 += a[o + j + 3];
+        }
+        for (; j < len; j++) s0 += a[o + j];
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    private static double sumSquares(float[] a, int o, int len) {
+        return dot(a, a, o, len);
+    }
+
+    private static double dot(float[] a, float[] b, int o, int len) {
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        int j = 0;
+        for (; j + 3 < len; j += 4) {
+            s0 += a[o + j] * b[o + j];
+            s1 += a[o + j + 1] * b[o + j + 1];
+            s2 += a[o + j + 2] * b[o + j + 2];
+            s3 += a[o + j + 3] * b[o + j + 3];
+        }
+        for (; j < len; j++) s0 += a[o + j] * b[o + j];
+        return (s0 + s1) + (s2 + s3);
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    /**
+     * {@code a[i] = exp(a[i])} for the first {@code len} elements: Cephes' expf (range reduction by ln 2, degree-6
+     * polynomial, at most 1 ulp), 0 below ln(FLT_MIN) (where exp falls below FP32's normal range; softmax's masked keys)
+     * and clamped at 88. The JIT
+     * does not vectorise float↔int bit moves, so 2^k is built through memory: k + 127 + 1.5·2²³ is written as
+     * floats and read back as ints (its low bits are k + 127), shifted into an exponent field, and read back as
+     * floats — two memcpys instead of a scalar loop.
+     */
+    static void expInPlace(float[] a, int len, Scratch w) {
+        float[] t = w.t;
+        int[] bits = w.bits;
+        for (int i = 0; i < len; i++) {
+            float y = Math.max(-87.336548f, Math.min(88f, a[i])); // ln(FLT_MIN) = −87.336544…
+            float z = y * 1.44269504088896341f;
+            float k = (z + 12582912f) - 12582912f;           // round(z), as a float (1.5·2²³ trick)
+            float r = y - k * 0.693359375f - k * -2.12194440e-4f;
+            float p = (((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r
+                    + 4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f) * r * r + r + 1f;
+            t[i] = k + 12582912f + 127f;                     // bit pattern 0x4B400000 + k + 127
+            a[i] = p * Math.min(1f, Math.max(0f, (a[i] + 87.336548f) * 1e30f + 1f)); // ×0 where exp < FLT_MIN
+        }
+        w.floats.put(0, t, 0, len);
+        w.ints.get(0, bits, 0, len);
+        for (int i = 0; i < len; i++) bits[i] = (bits[i] - 0x4B400000) << 23;
+        w.ints.put(0, bits, 0, len);
+        w.floats.get(0, t, 0, len);
+        for (int i = 0; i < len; i++) a[i] = a[i] * t[i];
+    }
+
+    /** Per-thread chunk buffers, grown on demand (a softmax row longer than CHUNK). */
+    static final class Scratch {
+        private static final ThreadLocal<Scratch> LOCAL = new ThreadLocal<>();
+        final float[] a, b, c, d, t;
+        final int[] bits;
+        final FloatBuffer floats;
+        final IntBuffer ints;
+
+        private Scratch(int n) {
+            a = new float[n];
+            b = new float[n];
+            c = new float[n];
+            d = new float[n];
+            t = new float[n];
+            bits = new int[n];
+            ByteBuffer bb = ByteBuffer.allocateDirect(n * 4).order(ByteOrder.nativeOrder());
+            floats = bb.asFloatBuffer();
+            ints = bb.asIntBuffer();
+        }
+
+        static Scratch get(int n) {
+            Scratch w = LOCAL.get();
+            if (w == null || w.a.length < n) LOCAL.set(w = new Scratch(Math.max(n, CHUNK)));
+            return w;
+        }
     }
 
     /** A view of the array's memory ({@code addressPointer()} already points at a view's first element). */
@@ -255,12 +387,6 @@ public final class HostKernels {
         run((rows + rowsPerChunk - 1) / rowsPerChunk, body);
     }
 
-    /** Stafford's 64-bit finaliser (variant 13): neighbouring seeds give unrelated stream positions. */
-    static long mix64(long z) {
-        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
-        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
-        return z ^ (z >>> 31);
-    }
 
     private static void run(int count, IntConsumer body) {
         int threads = Math.min(Nd4j.getEnvironment().maxThreads(), Runtime.getRuntime().availableProcessors());

@@ -28,13 +28,21 @@ public final class LayerNorm {
     }
 
     public INDArray forward(INDArray x) {
-        Cache c = normalize(x);
-        last = c;
-        return c.xhat.mulRowVector(weight.value()).addiRowVector(bias.value());
+        Cache[] c = new Cache[1];
+        INDArray y = forward(x, c);
+        last = c[0];
+        return y;
     }
 
     /** Forward that returns its cache instead of keeping it (for a LayerNorm applied twice, as Pfeiffer adapters do). */
     public INDArray forward(INDArray x, Cache[] cacheOut) {
+        if (x.rank() == 2 && HostKernels.usable(x, weight.value(), bias.value())) { // FP32 on CPU: one fused pass
+            INDArray y = x.ulike(), xhat = x.ulike();
+            INDArray rstd = Nd4j.createUninitialized(x.dataType(), x.size(0), 1);
+            HostKernels.layerNorm(x, weight.value(), bias.value(), eps, y, xhat, rstd);
+            cacheOut[0] = new Cache(xhat, rstd);
+            return y;
+        }
         Cache c = normalize(x);
         cacheOut[0] = c;
         return c.xhat.mulRowVector(weight.value()).addiRowVector(bias.value());
@@ -57,6 +65,13 @@ public final class LayerNorm {
      * term 3: dx = rstd·(dx̂ − mean(dx̂) − x̂·mean(dx̂·x̂)).
      */
     public INDArray backward(INDArray dy, Cache c) {
+        if (dy.rank() == 2 && HostKernels.usable(dy, c.xhat, c.rstd, weight.value())) {
+            INDArray dx = dy.ulike();
+            float[][] sums = HostKernels.layerNormBackward(dy, c.xhat, c.rstd, weight.value(), dx);
+            if (weight.grad() != null) weight.grad().addi(Nd4j.createFromArray(sums[0]).castTo(weight.grad().dataType()));
+            if (bias.grad() != null) bias.grad().addi(Nd4j.createFromArray(sums[1]).castTo(bias.grad().dataType()));
+            return dx;
+        }
         if (weight.grad() != null) weight.grad().addi(dy.mul(c.xhat).sum(0));
         if (bias.grad() != null) bias.grad().addi(dy.sum(0));
         INDArray dxhat = dy.mulRowVector(weight.value());

@@ -93,52 +93,58 @@ class HostKernelsTest {
     }
 
     @Test
-    void dropoutMaskIsBernoulliScaledAndAppliedExactly() {
+    void expIsWithinOneUlpAndUnderflowsToZero() {
         int n = 1 << 20;
-        Random r = new Random(2);
-        INDArray x = randn(r, 1, n);
-        double p = 0.1;
-        INDArray y = x.ulike(), mask = x.ulike();
-        HostKernels.dropout(x, p, 1234, y, mask);
-        float[] m = mask.toFloatVector(), xv = x.toFloatVector(), yv = y.toFloatVector();
-        float scale = (float) (1 / (1 - p));
-        int kept = 0;
+        float[] a = new float[n], x = new float[n];
+        for (int i = 0; i < n; i++) a[i] = x[i] = (float) (-88 + 176.0 * i / (n - 1));
+        HostKernels.expInPlace(a, n, HostKernels.Scratch.get(n));
+        double worst = 0;
         for (int i = 0; i < n; i++) {
-            assertTrue(m[i] == 0f || m[i] == scale, "mask value " + m[i]);
-            assertEquals(xv[i] * m[i], yv[i], 0f);
-            if (m[i] != 0) kept++;
+            double exact = Math.exp(x[i]);
+            if (exact < Float.MIN_NORMAL) continue;          // below FP32's normal range: checked as 0 below
+            worst = Math.max(worst, Math.abs(a[i] - exact) / Math.ulp((float) exact));
         }
-        double sd = Math.sqrt(n * p * (1 - p));
-        assertEquals(n * (1 - p), kept, 5 * sd, "kept " + kept + " of " + n);
-        // chunks draw from unrelated streams: a chunk's mask is not its neighbour's, shifted
-        int c = HostKernels.CHUNK;
-        for (int shift = -2; shift <= 2; shift++) {
-            int same = 0;
-            for (int i = 2; i < c - 2; i++) if (m[i] == m[c + i + shift]) same++;
-            assertTrue(same < 0.9 * (c - 4), "chunks 0 and 1 agree at shift " + shift + ": " + same);
-        }
-        // same seed → same mask; another seed → another mask
-        INDArray mask2 = x.ulike();
-        HostKernels.dropout(x, p, 1234, x.ulike(), mask2);
-        assertArrayEquals(m, mask2.toFloatVector());
-        HostKernels.dropout(x, p, 1235, x.ulike(), mask2);
-        assertFalse(java.util.Arrays.equals(m, mask2.toFloatVector()));
+        assertTrue(worst <= 1.0, "exp max error " + worst + " ulp");
+        float[] edge = {0f, -0f, 1f, -1e-30f, -87.5f, -1000f, -Float.MAX_VALUE};
+        HostKernels.expInPlace(edge, edge.length, HostKernels.Scratch.get(edge.length));
+        assertArrayEquals(new float[]{1f, 1f, (float) Math.E, 1f, 0f, 0f, 0f}, edge, 1e-7f);
+        assertEquals(0f, edge[6], 0f, "a masked score must give exactly 0");
     }
 
     @Test
-    void dropoutMaskDoesNotDependOnTheThreadCount() {
-        INDArray x = randn(new Random(3), 1, 5 * HostKernels.CHUNK + 7);
-        int before = Nd4j.getEnvironment().maxThreads();
-        try {
-            INDArray m1 = x.ulike(), m2 = x.ulike();
-            Nd4j.getEnvironment().setMaxThreads(1);
-            HostKernels.dropout(x, 0.3, 99, x.ulike(), m1);
-            Nd4j.getEnvironment().setMaxThreads(Math.max(2, before));
-            HostKernels.dropout(x, 0.3, 99, x.ulike(), m2);
-            assertArrayEquals(m1.toFloatVector(), m2.toFloatVector());
-        } finally {
-            Nd4j.getEnvironment().setMaxThreads(before);
+    void layerNormForwardAndBackwardMatchFp64() {
+        Random r = new Random(6);
+        int n = 300, c = 768;                                  // 85 rows a chunk: a ragged last chunk
+        INDArray x = randn(r, 3, n, c).addi(0.7), dy = randn(r, 1, n, c);
+        LayerNorm f = new LayerNorm("ln", c, 1e-12, DataType.FLOAT), d = new LayerNorm("ln", c, 1e-12, DataType.DOUBLE);
+        INDArray g = randn(r, 1, c), b = randn(r, 1, c);
+        f.weight.value().assign(g);
+        f.bias.value().assign(b);
+        d.weight.value().assign(g.castTo(DataType.DOUBLE));
+        d.bias.value().assign(b.castTo(DataType.DOUBLE));
+        for (LayerNorm ln : new LayerNorm[]{f, d}) {
+            ln.weight.setTrainable(true);
+            ln.bias.setTrainable(true);
+            ln.weight.grad().assign(0.5);                       // gradients accumulate into what is there
+            ln.bias.grad().assign(0.5);
         }
+        INDArray y = f.forward(x), yd = d.forward(x.castTo(DataType.DOUBLE));
+        INDArray dx = f.backward(dy), dxd = d.backward(dy.castTo(DataType.DOUBLE));
+        assertTrue(maxAbs(y, yd) < 2e-6, "y " + maxAbs(y, yd));
+        assertTrue(maxAbs(dx, dxd) < 2e-6, "dx " + maxAbs(dx, dxd));
+        assertTrue(maxAbs(f.weight.grad(), d.weight.grad()) < 2e-5, "dγ " + maxAbs(f.weight.grad(), d.weight.grad()));
+        assertTrue(maxAbs(f.bias.grad(), d.bias.grad()) < 2e-5, "dβ " + maxAbs(f.bias.grad(), d.bias.grad()));
+        // the cache-passing form (Pfeiffer adapters) takes the same path
+        LayerNorm.Cache[] cache = new LayerNorm.Cache[1];
+        INDArray y2 = f.forward(x, cache);
+        assertArrayEquals(y.data().asFloat(), y2.data().asFloat());
+        // and the ND4J-op FP32 path agrees to rounding
+        HostKernels.enabled(false);
+        INDArray yn = f.forward(x);
+        INDArray dxn = f.backward(dy);
+        // (the fused kernel accumulates in double, so it is the closer of the two to FP64)
+        assertTrue(maxAbs(y, yd) <= maxAbs(yn, yd), "fused y further from FP64 than the ND4J-op path");
+        assertTrue(maxAbs(dx, dxd) <= maxAbs(dxn, dxd), "fused dx further from FP64 than the ND4J-op path");
     }
 
     /** Textbook masked softmax in double from the FP32 scores. */

@@ -97,13 +97,16 @@ class TrainerTest {
         var base = new org.finsent.core.model.Gpt2ForSequenceClassification(
                 new org.finsent.core.model.Gpt2Config(50257, 64, 16, 2, 2, 24, "gelu_new", 0, 0, 0, 1e-5, 3, 50256), DataType.FLOAT, 4);
         var model = Peft.apply(base, LoraConfig.gpt2(4, 8));
-        var args = tinyArgs(tmp).learningRate(5e-2).numTrainEpochs(2).lrSchedulerType("constant").build();
+        // lr 1e-2: at 5e-2 this run was chaotic (FP64 and both FP32 element-wise paths agreed to 4 digits up to
+        // step 20, then parted, and whether the final loss fell depended on rounding); at 1e-2 all three end at
+        // 0.97957 ± 4e-8 from 1.10474
+        var args = tinyArgs(tmp).learningRate(1e-2).numTrainEpochs(2).lrSchedulerType("constant").build();
         Trainer trainer = new Trainer(model, tok, args, Fixtures.LABELS);
         double before = trainer.evaluate(TRAIN).loss();
         TrainResult r = trainer.train(TRAIN, null);
         double after = trainer.evaluate(TRAIN).loss();
         assertEquals(24, r.globalStep());
-        assertTrue(after < before, "GPT-2 training loss falls: " + before + " -> " + after);
+        assertTrue(after < before - 0.05, "GPT-2 training loss falls: " + before + " -> " + after);
     }
 
     // ------------------------------------------------------------------------------------------ resume

@@ -104,13 +104,14 @@ public final class BertLayer {
             da = d[1];
         } else {
             df = outLn.backward(dy);
-            da = df.dup();                                                   // residual branch
+            da = null;                                                       // residual branch: df itself, below
         }
         INDArray dInter = act.backward(output.backward(outDrop.backward(df)), inter, actSaved[0]);
-        da.addi(intermediate.backward(dInter));
+        // the residual branches reuse df and ds in place: nothing reads them after the products above
+        da = (da != null ? da : df).addi(intermediate.backward(dInter));
         INDArray ds = attnLn.backward(da);                                   // d(attn_out + x)
-        INDArray dx = ds.dup();                                              // residual branch
         INDArray dctx = attnOut.backward(attnOutDrop.backward(ds));
+        INDArray dx = ds;                                                    // residual branch
         Attention.Grads g = Attention.backward(Attention.splitHeads(dctx, b, t, heads), attnCache, attnProbsDrop)
                 .routePrefix(kvPrefix, index);
         dx.addi(query.backward(Attention.mergeHeads(g.dq())));

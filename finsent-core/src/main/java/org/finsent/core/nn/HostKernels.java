@@ -3,7 +3,6 @@ package org.finsent.core.nn;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.FloatBuffer;
@@ -60,8 +59,23 @@ public final class HostKernels {
     public static boolean usable(INDArray... xs) {
         if (!CPU || !enabled) return false;
         for (INDArray x : xs) {
-            if (x == null || x.dataType() != DataType.FLOAT || x.length() >= Integer.MAX_VALUE
-                    || x.ordering() != 'c' || !Shape.hasDefaultStridesForShape(x)) return false;
+            if (x == null || x.dataType() != DataType.FLOAT || x.length() >= Integer.MAX_VALUE || !dense(x)) return false;
+        }
+        return true;
+    }
+
+    /**
+     * Row-major and gap-free: each dimension's stride is the product of the sizes after it. Size-1 dimensions are
+     * skipped (ND4J gives them any stride; {@code Shape.hasDefaultStridesForShape} rejects a {@code [B,1,T,T]}
+     * mask for that).
+     */
+    static boolean dense(INDArray x) {
+        long expected = 1;
+        long[] shape = x.shape(), stride = x.stride();
+        for (int i = shape.length - 1; i >= 0; i--) {
+            if (shape[i] == 1) continue;
+            if (stride[i] != expected) return false;
+            expected *= shape[i];
         }
         return true;
     }

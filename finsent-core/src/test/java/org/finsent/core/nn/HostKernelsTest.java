@@ -41,6 +41,16 @@ class HostKernelsTest {
         assertTrue(HostKernels.usable(f), "the CPU backend must take the fused path for dense FP32");
         assertFalse(HostKernels.usable(f.castTo(DataType.DOUBLE)), "FP64 keeps the exact ND4J ops");
         assertFalse(HostKernels.usable(f.transpose()), "strided views take the ND4J path");
+        assertFalse(HostKernels.usable(Nd4j.create(DataType.FLOAT, 4, 6).get(
+                org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 3))), "column slices have gaps");
+        assertTrue(HostKernels.usable(Nd4j.create(DataType.FLOAT, 4, 6).get(
+                org.nd4j.linalg.indexing.NDArrayIndex.interval(1, 3), org.nd4j.linalg.indexing.NDArrayIndex.all())), "row slices are dense");
+        // what the model passes: the [B,1,T,Tk] attention mask (ND4J gives its size-1 dimension a non-default
+        // stride) and the [B,H,T,Tk] scores
+        INDArray mask = Attention.mask(new int[][]{{1, 1, 1}, {1, 1, 0}}, false, DataType.FLOAT);
+        assertTrue(HostKernels.usable(mask), "attention mask " + java.util.Arrays.toString(mask.stride()));
+        INDArray q = Attention.splitHeads(Nd4j.create(DataType.FLOAT, 6, 8), 2, 3, 2);
+        assertTrue(HostKernels.usable(BatchedMatmul.matmul(q, q, false, true)), "attention scores");
         HostKernels.enabled(false);
         assertFalse(HostKernels.usable(f));
     }
@@ -134,6 +144,10 @@ class HostKernelsTest {
         assertTrue(maxAbs(dx, dxd) < 2e-6, "dx " + maxAbs(dx, dxd));
         assertTrue(maxAbs(f.weight.grad(), d.weight.grad()) < 2e-5, "dγ " + maxAbs(f.weight.grad(), d.weight.grad()));
         assertTrue(maxAbs(f.bias.grad(), d.bias.grad()) < 2e-5, "dβ " + maxAbs(f.bias.grad(), d.bias.grad()));
+        // a row-slice view (offset into its buffer) gives what its copy gives
+        INDArray view = x.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(10, 200), org.nd4j.linalg.indexing.NDArrayIndex.all());
+        assertTrue(HostKernels.usable(view));
+        assertArrayEquals(f.forward(view.dup()).data().asFloat(), f.forward(view).dup().data().asFloat());
         // the cache-passing form (Pfeiffer adapters) takes the same path
         LayerNorm.Cache[] cache = new LayerNorm.Cache[1];
         INDArray y2 = f.forward(x, cache);

@@ -31,8 +31,9 @@ import java.util.stream.IntStream;
  *   <li>exp is Cephes' single-precision polynomial ({@link #expInPlace}; at most 1 ulp from the exact exp, measured
  *       in {@code HostKernelsTest}), written so that the JIT vectorises it: {@code Math.exp} is a scalar call and
  *       runs ~10× slower here than ND4J's vectorised exp.</li>
- *   <li>softmax sums its exponentials in double.</li>
- *  * </ul>
+ *   <li>softmax row sums and LayerNorm's mean, variance and backward reductions accumulate in double (closer to
+ *       FP64 than the ND4J ops; {@code HostKernelsTest}).</li>
+ * </ul>
  * Work is split over ND4J's thread count ({@code OMP_NUM_THREADS}).
  */
 public final class HostKernels {
@@ -57,7 +58,7 @@ public final class HostKernels {
         enabled = on;
     }
 
-    /** True when every array is a dense, C-ordered FP32 array on the CPU backend (the kernels' precondition). */
+    /** True when every array is a dense, row-major FP32 array on the CPU backend (the kernels' precondition). */
     public static boolean usable(INDArray... xs) {
         if (!CPU || !enabled) return false;
         for (INDArray x : xs) {

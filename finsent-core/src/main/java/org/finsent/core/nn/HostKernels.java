@@ -53,6 +53,11 @@ public final class HostKernels {
         }
     }
 
+    /** Whether ND4J runs on its CPU backend (host memory): the condition of every host-loop fast path. */
+    public static boolean onCpu() {
+        return CPU;
+    }
+
     /** For tests and benchmarks: false makes every caller take its ND4J-op path. */
     public static void enabled(boolean on) {
         enabled = on;

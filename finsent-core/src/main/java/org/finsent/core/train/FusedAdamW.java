@@ -23,17 +23,9 @@ import java.util.stream.IntStream;
  */
 final class FusedAdamW {
     private static final int CHUNK = 1 << 16;
-    private static final boolean CPU = isCpu();
+    private static final boolean CPU = org.finsent.core.nn.HostKernels.onCpu();
 
     private FusedAdamW() {
-    }
-
-    private static boolean isCpu() {
-        try {
-            return Nd4j.getEnvironment().isCPU();
-        } catch (RuntimeException e) {
-            return false;
-        }
     }
 
     static boolean usable(INDArray w, INDArray g, INDArray m, INDArray v) {

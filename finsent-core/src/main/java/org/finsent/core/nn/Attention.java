@@ -163,14 +163,7 @@ public final class Attention {
                 grad.get(all, all, org.nd4j.linalg.indexing.NDArrayIndex.interval(p, tk), all)};
     }
 
-    /** Prefix rows {@code [P, H·D]} as {@code [B, H, P, D]} (the same rows for every example). */
-    public static INDArray prefixHeads(INDArray rows, long b, long heads) {
-        long p = rows.size(0), d = rows.size(1) / heads;
-        INDArray one = rows.reshape('c', 1, p, heads, d).permute(0, 2, 1, 3);
-        return Nd4j.concat(0, java.util.Collections.nCopies((int) b, one).toArray(new INDArray[0]));
-    }
-
-    /** Gradient of {@link #prefixHeads}: {@code [B, H, P, D]} summed over the batch, back to rows {@code [P, H·D]}. */
+    /** Gradient of the prefix rows {@link #withPrefix} repeats per example: {@code [B, H, P, D]} summed over the batch, back to rows {@code [P, H·D]}. */
     public static INDArray prefixRows(INDArray grad) {
         long h = grad.size(1), p = grad.size(2), d = grad.size(3);
         return grad.sum(0).permute(1, 0, 2).dup('c').reshape(p, h * d);

@@ -1,6 +1,7 @@
 package org.finsent.peft;
 
 import org.finsent.core.nn.Dropout;
+import org.finsent.core.nn.Gemm;
 import org.finsent.core.nn.Linear;
 import org.finsent.core.nn.Parameter;
 import org.finsent.core.nn.Projection;
@@ -65,8 +66,8 @@ public final class LoraLinear implements Projection {
         INDArray y = base.forward(x);
         if (merged) return y;
         xd = dropout.forward(x, training);
-        h = Nd4j.gemm(xd, loraA.value(), false, true);                 // [N, r]
-        Nd4j.gemm(h, loraB.value(), y, false, true, scaling, 1.0);     // y += s·h·Bᵀ
+        h = Gemm.gemm(xd, loraA.value(), false, true);                 // [N, r]
+        Gemm.gemm(h, loraB.value(), y, false, true, scaling, 1.0);     // y += s·h·Bᵀ
         return y;
     }
 
@@ -74,18 +75,18 @@ public final class LoraLinear implements Projection {
     public INDArray backward(INDArray dy) {
         if (merged) throw new IllegalStateException(module + ": LoRA is merged; unmerge() before training");
         INDArray dx = base.backward(dy);
-        if (loraB.grad() != null) Nd4j.gemm(dy, h, loraB.grad(), true, false, scaling, 1.0);
-        INDArray dh = Nd4j.gemm(dy, loraB.value(), false, false).muli(scaling);   // [N, r]
-        if (loraA.grad() != null) Nd4j.gemm(dh, xd, loraA.grad(), true, false, 1.0, 1.0);
-        dx.addi(dropout.backward(Nd4j.gemm(dh, loraA.value(), false, false)));
+        if (loraB.grad() != null) Gemm.gemm(dy, h, loraB.grad(), true, false, scaling, 1.0);
+        INDArray dh = Gemm.gemm(dy, loraB.value(), false, false).muli(scaling);   // [N, r]
+        if (loraA.grad() != null) Gemm.gemm(dh, xd, loraA.grad(), true, false, 1.0, 1.0);
+        dx.addi(dropout.backward(Gemm.gemm(dh, loraA.value(), false, false)));
         return dx;
     }
 
     /** The weight update {@code s·B·A} in the base weight's layout ([out,in], or [in,out] for Conv1D). */
     public INDArray deltaWeight() {
         return base.isConv1d()
-                ? Nd4j.gemm(loraA.value(), loraB.value(), true, true).muli(scaling)
-                : Nd4j.gemm(loraB.value(), loraA.value(), false, false).muli(scaling);
+                ? Gemm.gemm(loraA.value(), loraB.value(), true, true).muli(scaling)
+                : Gemm.gemm(loraB.value(), loraA.value(), false, false).muli(scaling);
     }
 
     /** Folds the update into the base weight (refuses non-finite results, as PEFT's safe_merge). */

@@ -1,5 +1,6 @@
 package org.finsent.core.model;
 
+import org.finsent.core.nn.Gemm;
 import org.finsent.core.nn.Parameter;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -23,15 +24,15 @@ public final class Gpt2LMHeadModel {
     public INDArray forward(Batch batch) {
         h = transformer.forward(batch);
         INDArray logits = Nd4j.createUninitialized(h.dataType(), h.rows(), transformer.config.vocabSize()); // beta 0: never read
-        Nd4j.gemm(h, transformer.wte.weight.value(), logits, false, true, 1.0, 0.0);
+        Gemm.gemm(h, transformer.wte.weight.value(), logits, false, true, 1.0, 0.0);
         return logits;
     }
 
     public void backward(INDArray dLogits) {
         Parameter wte = transformer.wte.weight;
-        if (wte.grad() != null) Nd4j.gemm(dLogits, h, wte.grad(), true, false, 1.0, 1.0);   // dW += dLᵀ·h
+        if (wte.grad() != null) Gemm.gemm(dLogits, h, wte.grad(), true, false, 1.0, 1.0);   // dW += dLᵀ·h
         INDArray dh = Nd4j.createUninitialized(h.dataType(), h.rows(), h.columns());
-        Nd4j.gemm(dLogits, wte.value(), dh, false, false, 1.0, 0.0);                      // dh = dL·W
+        Gemm.gemm(dLogits, wte.value(), dh, false, false, 1.0, 0.0);                      // dh = dL·W
         transformer.backward(dh);
     }
 

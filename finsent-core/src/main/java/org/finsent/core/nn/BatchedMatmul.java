@@ -113,7 +113,7 @@ public final class BatchedMatmul {
             return null;
         }
 
-        private static int ld(INDArray x, boolean colMajor) {
+        static int ld(INDArray x, boolean colMajor) {
             int r = x.rank();
             long ld = colMajor ? (x.size(r - 1) == 1 ? x.size(r - 2) : x.stride(r - 1))
                     : (x.size(r - 2) == 1 ? x.size(r - 1) : x.stride(r - 2));
@@ -131,9 +131,28 @@ public final class BatchedMatmul {
             return off;
         }
 
+        /**
+         * Runs the batch's products. Attention's matrices are small (BERT-Base: 128×128×64, 2 MFLOP each) and
+         * OpenBLAS splits each one over its threads, synchronising them per call: measured (async-profiler, wall
+         * clock) the calling thread spent two thirds of these products spinning in OpenBLAS's {@code sched_yield}.
+         * So the matrices are shared out over {@link HostThreads} instead, each product single-threaded (OpenBLAS
+         * is set to one thread for the call; each product's arithmetic is unchanged, so is the result).
+         */
         static void gemms(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb, double alpha, int m, int n, int k) {
-            int r = a.rank();
             long batch = c.length() / ((long) m * n);
+            int threads = HostThreads.threads();
+            if (threads <= 1 || batch < 2L * threads || batch > Integer.MAX_VALUE) {
+                gemms(a, b, c, ta, tb, alpha, m, n, k, 0, batch);
+                return;
+            }
+            int chunks = (int) Math.min(batch, 4L * threads);   // a few per thread: balance at little hand-off cost
+            Gemm.singleThreadedBlas(() -> HostThreads.parallelFor(chunks, ch -> gemms(a, b, c, ta, tb, alpha, m, n, k,
+                    batch * ch / chunks, batch * (ch + 1) / chunks)));
+        }
+
+        /** Products {@code from} (inclusive) to {@code to} (exclusive) of the batch, on the calling thread. */
+        private static void gemms(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb, double alpha,
+                                  int m, int n, int k, long from, long to) {
             boolean colA = layout(a), colB = layout(b);
             int lda = ld(a, colA), ldb = ld(b, colB), ldc = ld(c, false);
             // a column-major operand is its transpose in row-major: flip its flag instead of copying it
@@ -141,12 +160,13 @@ public final class BatchedMatmul {
             int opB = tb != colB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans;
             int order = openblas_nolapack.CblasRowMajor;
             // addressPointer() already points at a view's first element; position() then steps in elements
+            // (each caller its own pointer objects: position() is state)
             if (a.dataType() == DataType.FLOAT) {
                 FloatPointer pa = new FloatPointer(a.data().addressPointer());
                 FloatPointer pb = new FloatPointer(b.data().addressPointer());
                 FloatPointer pc = new FloatPointer(c.data().addressPointer());
                 long oa = pa.position(), ob = pb.position(), oc = pc.position();
-                for (long i = 0; i < batch; i++) {
+                for (long i = from; i < to; i++) {
                     openblas_nolapack.cblas_sgemm(order, opA, opB, m, n, k, (float) alpha, pa.position(oa + offset(a, i)),
                             lda, pb.position(ob + offset(b, i)), ldb, 0f, pc.position(oc + offset(c, i)), ldc);
                 }
@@ -155,7 +175,7 @@ public final class BatchedMatmul {
                 DoublePointer pb = new DoublePointer(b.data().addressPointer());
                 DoublePointer pc = new DoublePointer(c.data().addressPointer());
                 long oa = pa.position(), ob = pb.position(), oc = pc.position();
-                for (long i = 0; i < batch; i++) {
+                for (long i = from; i < to; i++) {
                     openblas_nolapack.cblas_dgemm(order, opA, opB, m, n, k, alpha, pa.position(oa + offset(a, i)),
                             lda, pb.position(ob + offset(b, i)), ldb, 0.0, pc.position(oc + offset(c, i)), ldc);
                 }

@@ -9,9 +9,7 @@ import java.nio.FloatBuffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.IntBuffer;
-import java.util.concurrent.ForkJoinPool;
 import java.util.function.IntConsumer;
-import java.util.stream.IntStream;
 
 /**
  * Fused FP32 element-wise kernels over host memory, for ND4J's CPU backend only (callers check {@link #usable}
@@ -40,7 +38,6 @@ public final class HostKernels {
     static final int CHUNK = 1 << 16;
     private static final boolean CPU = isCpu();
     private static volatile boolean enabled = !Boolean.getBoolean("finsent.nd4jElementwise");
-    private static volatile ForkJoinPool pool;
 
     private HostKernels() {
     }
@@ -411,31 +408,6 @@ public final class HostKernels {
 
 
     private static void run(int count, IntConsumer body) {
-        int threads = Math.min(Nd4j.getEnvironment().maxThreads(), Runtime.getRuntime().availableProcessors());
-        if (count <= 1 || threads <= 1) {
-            for (int c = 0; c < count; c++) body.accept(c);
-            return;
-        }
-        ForkJoinPool fj = pool(threads);
-        fj.submit(() -> IntStream.range(0, count).parallel().forEach(body)).join();
-    }
-
-    private static ForkJoinPool pool(int threads) {
-        ForkJoinPool p = pool;
-        if (p == null || p.getParallelism() != threads) {
-            synchronized (HostKernels.class) {
-                p = pool;
-                if (p == null || p.getParallelism() != threads) {
-                    p = new ForkJoinPool(threads, fjp -> {
-                        var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(fjp);
-                        t.setDaemon(true);
-                        t.setName("finsent-kernels-" + t.getPoolIndex());
-                        return t;
-                    }, null, false);
-                    pool = p;
-                }
-            }
-        }
-        return p;
+        HostThreads.parallelFor(count, body);
     }
 }

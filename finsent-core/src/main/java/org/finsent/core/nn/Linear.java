@@ -47,22 +47,21 @@ public final class Linear implements Projection {
         this.x = x;
         // uninitialised: a GEMM with beta = 0 never reads its output (BLAS and cuBLAS), so zero-filling it was a wasted pass
         INDArray y = Nd4j.createUninitialized(x.dataType(), x.rows(), out);
-        Nd4j.gemm(x, weight.value(), y, false, !conv1d, 1.0, 0.0);
-        if (bias != null) y.addiRowVector(bias.value());
-        return y;
+        if (bias == null) return Gemm.gemm(x, weight.value(), y, false, !conv1d, 1.0, 0.0);
+        return Gemm.gemmAddRow(x, weight.value(), bias.value(), y, false, !conv1d);   // y = x·Wᵀ + b
     }
 
     @Override
     public INDArray backward(INDArray dy) {
         // dW += dyᵀ·x  ([out,in]),  or xᵀ·dy for the Conv1D layout ([in,out]); skipped when frozen
         if (weight.grad() != null) {
-            if (conv1d) Nd4j.gemm(x, dy, weight.grad(), true, false, 1.0, 1.0);
-            else Nd4j.gemm(dy, x, weight.grad(), true, false, 1.0, 1.0);
+            if (conv1d) Gemm.gemm(x, dy, weight.grad(), true, false, 1.0, 1.0);
+            else Gemm.gemm(dy, x, weight.grad(), true, false, 1.0, 1.0);
         }
         if (bias != null && bias.grad() != null) bias.grad().addi(dy.sum(0));
         // dx = dy·W  (W is [out,in]; Conv1D's [in,out] is used transposed)
         INDArray dx = Nd4j.createUninitialized(dy.dataType(), dy.rows(), in);
-        Nd4j.gemm(dy, weight.value(), dx, false, conv1d, 1.0, 0.0);
+        Gemm.gemm(dy, weight.value(), dx, false, conv1d, 1.0, 0.0);
         return dx;
     }
 

@@ -1,0 +1,147 @@
+package org.finsent.core.nn;
+
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.IntConsumer;
+
+/**
+ * The threads FinSent's host loops run on ({@link HostKernels}, {@link Gemm}, {@link BatchedMatmul}): the calling
+ * thread plus ND4J's thread count − 1 helpers that spin briefly after each job before parking.
+ *
+ * <p>Why not a {@code ForkJoinPool}: a training step hands out hundreds of short jobs (a GEMM of a few milliseconds,
+ * a LayerNorm of a fraction of one), and on these VMs waking a parked thread costs tens of microseconds (the
+ * profile's {@code pthread_cond_signal} and {@code futex} waits, 12 % of a BERT-Base LoRA step's wall time). The
+ * helpers here spin for {@value #SPIN_MICROS} µs after a job, as OpenBLAS's own threads do, so back-to-back jobs
+ * find them awake; the caller always takes part and indices are handed out one at a time, so a late helper only
+ * takes what is left and the caller never waits for one that has nothing to do.
+ */
+final class HostThreads {
+    static final int SPIN_MICROS = 200;
+    private static final ReentrantLock LOCK = new ReentrantLock();
+    private static volatile Worker[] workers = new Worker[0];
+
+    private HostThreads() {
+    }
+
+    /** Threads a host loop may use: ND4J's thread count ({@code OMP_NUM_THREADS}), at most the cores. */
+    static int threads() {
+        return Math.max(1, Math.min(Nd4j.getEnvironment().maxThreads(), Runtime.getRuntime().availableProcessors()));
+    }
+
+    /**
+     * Runs {@code body(0..count-1)}, each index exactly once, on the caller and the helpers; returns when all are
+     * done and rethrows the first failure. A call made while another thread's call is running (two models used
+     * from two threads), or from inside a body, runs on its caller alone rather than queueing.
+     */
+    static void parallelFor(int count, IntConsumer body) {
+        int threads = threads();
+        if (count <= 1 || threads <= 1 || LOCK.isHeldByCurrentThread() || !LOCK.tryLock()) {
+            for (int c = 0; c < count; c++) body.accept(c);
+            return;
+        }
+        try {
+            Job job = new Job(count, body);
+            Worker[] ws = workers(threads - 1);
+            for (int t = 0; t < Math.min(ws.length, count - 1); t++) ws[t].post(job);
+            job.run();
+            job.await();
+        } finally {
+            LOCK.unlock();
+        }
+    }
+
+    private static Worker[] workers(int n) {
+        Worker[] ws = workers;
+        if (ws.length < n) {
+            Worker[] more = java.util.Arrays.copyOf(ws, n);
+            for (int i = ws.length; i < n; i++) {
+                more[i] = new Worker("finsent-host-" + (i + 1));
+                more[i].start();
+            }
+            workers = ws = more;
+        }
+        return ws;
+    }
+
+    /** One call: an index dispenser, a completion count and the first failure. */
+    private static final class Job implements Runnable {
+        private final int count;
+        private final IntConsumer body;
+        private final AtomicInteger next = new AtomicInteger();
+        private final AtomicInteger done = new AtomicInteger();
+        private volatile Throwable failure;
+
+        Job(int count, IntConsumer body) {
+            this.count = count;
+            this.body = body;
+        }
+
+        @Override
+        public void run() {
+            for (int c; (c = next.getAndIncrement()) < count; ) {
+                try {
+                    if (failure == null) body.accept(c);
+                } catch (Throwable e) {
+                    failure = e;
+                } finally {
+                    done.incrementAndGet();
+                }
+            }
+        }
+
+        void await() {
+            // what is left are the indices helpers are running now: at most one short piece of work each
+            for (int spins = 0; done.get() < count; spins++) {
+                if (spins < 1 << 12) Thread.onSpinWait();
+                else Thread.yield();
+            }
+            Throwable e = failure;
+            if (e instanceof RuntimeException re) throw re;
+            if (e instanceof Error er) throw er;
+            if (e != null) throw new IllegalStateException(e);
+        }
+    }
+
+    private static final class Worker extends Thread {
+        private volatile Runnable next;
+        private volatile boolean parked;
+
+        Worker(String name) {
+            super(name);
+            setDaemon(true);
+        }
+
+        void post(Runnable job) {
+            next = job;
+            if (parked) LockSupport.unpark(this);   // both fields volatile: either we see parked, or it sees next
+        }
+
+        @Override
+        public void run() {
+            long idleSince = System.nanoTime();
+            while (true) {
+                Runnable job = next;
+                if (job != null) {
+                    next = null;
+                    job.run();
+                    idleSince = System.nanoTime();
+                    continue;
+                }
+                long idle = System.nanoTime() - idleSince;
+                if (idle < 20_000) {
+                    Thread.onSpinWait();
+                } else if (idle < SPIN_MICROS * 1_000L) {
+                    Thread.yield();   // let ND4J's OpenMP threads have the core if they need it
+                } else {
+                    parked = true;
+                    if (next == null) LockSupport.park(this);
+                    parked = false;
+                    idleSince = System.nanoTime();
+                }
+            }
+        }
+    }
+}

@@ -84,10 +84,10 @@ public final class BertLayer {
         Attention.Cache[] cache = new Attention.Cache[1];
         INDArray ctx = Attention.mergeHeads(Attention.forward(q, k, v, mask, attnProbsDrop, training, cache));
         attnCache = cache[0];
-        INDArray a = attnLn.forward(attnOutDrop.forward(attnOut.forward(ctx), training).add(x));
+        INDArray a = attnLn.forward(attnOutDrop.forward(attnOut.forward(ctx), training), x);   // LN(h + x)
         inter = intermediate.forward(a);
         INDArray f = outDrop.forward(output.forward(act.forward(inter, saveForBackward(training))), training);
-        return outputHook != null ? outputHook.forward(f, a, outLn) : outLn.forward(f.addi(a));
+        return outputHook != null ? outputHook.forward(f, a, outLn) : outLn.forward(f, a);
     }
 
     /** Where the activation may leave Φ(x) for backward: only in training (inference keeps nothing alive). */

@@ -42,7 +42,7 @@ public enum Gelu {
     public INDArray forward(INDArray x, INDArray[] saved) {
         if (this == ERF) {
             if (HostKernels.usable(x)) { // FP32 on the CPU backend: one fused pass (HostKernels says how it differs)
-                INDArray y = x.ulike(), cdf = x.ulike();
+                INDArray y = x.ulike(), cdf = saved == null ? null : x.ulike();   // inference keeps no Φ
                 HostKernels.geluErf(x, y, cdf);
                 if (saved != null) saved[0] = cdf;
                 return y;

@@ -87,10 +87,13 @@ public final class HostKernels {
 
     // ---------------------------------------------------------------- GELU (erf)
 
-    /** {@code y = x·Φ(x)}, {@code Φ(x) = 0.5·(1 + erf(x·(1/√2)))}; writes y and Φ (saved for the backward). */
+    /**
+     * {@code y = x·Φ(x)}, {@code Φ(x) = 0.5·(1 + erf(x·(1/√2)))}; writes y and, unless {@code cdf} is null
+     * (inference), Φ for the backward.
+     */
     public static void geluErf(INDArray x, INDArray y, INDArray cdf) {
         int n = (int) x.length();
-        FloatBuffer bx = floats(x), by = floats(y), bc = floats(cdf);
+        FloatBuffer bx = floats(x), by = floats(y), bc = cdf == null ? null : floats(cdf);
         chunks(n, c -> {
             int s = c * CHUNK, len = Math.min(CHUNK, n - s);
             Scratch w = Scratch.get(CHUNK);
@@ -103,7 +106,7 @@ public final class HostKernels {
                 ay[i] = phi * xi;
             }
             by.put(s, ay, 0, len);
-            bc.put(s, ac, 0, len);
+            if (bc != null) bc.put(s, ac, 0, len);
         });
     }
 
@@ -227,15 +230,27 @@ public final class HostKernels {
      */
     public static void layerNorm(INDArray x, INDArray gamma, INDArray beta, double eps, INDArray y, INDArray xhat,
                                  INDArray rstd) {
+        layerNorm(x, null, gamma, beta, eps, y, xhat, rstd);
+    }
+
+    /** LayerNorm of {@code x + residual} (the post-LN residual connection, added in the same pass; may be null). */
+    public static void layerNorm(INDArray x, INDArray residual, INDArray gamma, INDArray beta, double eps, INDArray y,
+                                 INDArray xhat, INDArray rstd) {
         int n = (int) x.size(0), cols = (int) x.size(1);
         float[] g = gamma.toFloatVector(), bt = beta.toFloatVector();
         FloatBuffer bx = floats(x), by = floats(y), bh = floats(xhat), br = floats(rstd);
+        FloatBuffer bres = residual == null ? null : floats(residual);
         int rowsPerChunk = Math.max(1, CHUNK / cols);
         rowChunks(n, rowsPerChunk, c -> {
             int r0 = c * rowsPerChunk, r1 = Math.min(n, r0 + rowsPerChunk), len = (r1 - r0) * cols;
             Scratch w = Scratch.get(rowsPerChunk * cols);
             float[] a = w.a, out = w.b, rs = w.c;
             bx.get(r0 * cols, a, 0, len);
+            if (bres != null) {   // the same FP32 sum as ND4J's add
+                float[] res = w.d;
+                bres.get(r0 * cols, res, 0, len);
+                for (int i = 0; i < len; i++) a[i] += res[i];
+            }
             for (int r = 0; r < r1 - r0; r++) {
                 int o = r * cols;
                 float mean = (float) (sum(a, o, cols) / cols);

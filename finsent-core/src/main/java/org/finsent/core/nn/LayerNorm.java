@@ -34,18 +34,34 @@ public final class LayerNorm {
         return y;
     }
 
+    /**
+     * LayerNorm of {@code x + residual}: BERT's post-LN residual connection. On the fused path the sum is formed
+     * inside the normalisation's pass instead of as a separate array; {@code x} and {@code residual} are unchanged.
+     */
+    public INDArray forward(INDArray x, INDArray residual) {
+        Cache[] c = new Cache[1];
+        INDArray y = x.rank() == 2 && HostKernels.usable(x, residual, weight.value(), bias.value())
+                && x.equalShapes(residual) ? fused(x, residual, c) : forward(x.add(residual), c);
+        last = c[0];
+        return y;
+    }
+
     /** Forward that returns its cache instead of keeping it (for a LayerNorm applied twice, as Pfeiffer adapters do). */
     public INDArray forward(INDArray x, Cache[] cacheOut) {
         if (x.rank() == 2 && HostKernels.usable(x, weight.value(), bias.value())) { // FP32 on CPU: one fused pass
-            INDArray y = x.ulike(), xhat = x.ulike();
-            INDArray rstd = Nd4j.createUninitialized(x.dataType(), x.size(0), 1);
-            HostKernels.layerNorm(x, weight.value(), bias.value(), eps, y, xhat, rstd);
-            cacheOut[0] = new Cache(xhat, rstd);
-            return y;
+            return fused(x, null, cacheOut);
         }
         Cache c = normalize(x);
         cacheOut[0] = c;
         return c.xhat.mulRowVector(weight.value()).addiRowVector(bias.value());
+    }
+
+    private INDArray fused(INDArray x, INDArray residual, Cache[] cacheOut) {
+        INDArray y = x.ulike(), xhat = x.ulike();
+        INDArray rstd = Nd4j.createUninitialized(x.dataType(), x.size(0), 1);
+        HostKernels.layerNorm(x, residual, weight.value(), bias.value(), eps, y, xhat, rstd);
+        cacheOut[0] = new Cache(xhat, rstd);
+        return y;
     }
 
     private Cache normalize(INDArray x) {

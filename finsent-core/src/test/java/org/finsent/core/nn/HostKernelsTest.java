@@ -152,6 +152,13 @@ class HostKernelsTest {
         LayerNorm.Cache[] cache = new LayerNorm.Cache[1];
         INDArray y2 = f.forward(x, cache);
         assertArrayEquals(y.data().asFloat(), y2.data().asFloat());
+        // the residual form LN(x + res), summed inside the kernel's pass, is LN of ND4J's x.add(res) bit for bit
+        // and leaves both inputs as they were
+        INDArray res = randn(r, 1, n, c), xCopy = x.dup(), resCopy = res.dup();
+        INDArray y3 = f.forward(x, res);
+        assertArrayEquals(f.forward(x.add(res)).data().asFloat(), y3.data().asFloat());
+        assertEquals(xCopy, x);
+        assertEquals(resCopy, res);
         // and the ND4J-op FP32 path agrees to rounding
         HostKernels.enabled(false);
         INDArray yn = f.forward(x);

@@ -30,14 +30,7 @@ public final class Gemm {
     public static INDArray gemm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB, double alpha,
                                 double beta) {
         if (!usable(a, b, c)) return Nd4j.gemm(a, b, c, transA, transB, alpha, beta);
-        long m = c.size(0), n = c.size(1), k = transA ? a.size(0) : a.size(1);
-        long ma = transA ? a.size(1) : a.size(0), kb = transB ? b.size(1) : b.size(0), nb = transB ? b.size(0) : b.size(1);
-        if (ma != m || kb != k || nb != n) {
-            throw new IllegalArgumentException("gemm shape mismatch: " + java.util.Arrays.toString(a.shape())
-                    + (transA ? "ᵀ" : "") + " · " + java.util.Arrays.toString(b.shape()) + (transB ? "ᵀ" : "")
-                    + " → " + java.util.Arrays.toString(c.shape()));
-        }
-        if (k == 0) return Nd4j.gemm(a, b, c, transA, transB, alpha, beta);
+        if (checkShapes(a, b, c, transA, transB) == 0) return Nd4j.gemm(a, b, c, transA, transB, alpha, beta);
         run(a, b, c, transA, transB, alpha, beta, null);
         return c;
     }
@@ -52,22 +45,22 @@ public final class Gemm {
     public static INDArray gemmAddRow(INDArray a, INDArray b, INDArray row, INDArray c, boolean transA, boolean transB) {
         long n = c.size(1);
         boolean fill = usable(a, b, c) && row.dataType() == c.dataType() && row.length() == n
-                && c.stride(0) == n && HostKernels.dense(row) && (transA ? a.size(0) : a.size(1)) > 0;
+                && c.stride(0) == n && HostKernels.dense(row) && checkShapes(a, b, c, transA, transB) > 0;
         if (!fill) return gemm(a, b, c, transA, transB, 1.0, 0.0).addiRowVector(row);
-        gemm(a, b, c, transA, transB, 1.0, 1.0, row);
+        run(a, b, c, transA, transB, 1.0, 1.0, row);
         return c;
     }
 
-    private static void gemm(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB, double alpha,
-                             double beta, INDArray row) {
-        long m = c.size(0), k = transA ? a.size(0) : a.size(1);
+    /** Throws unless {@code op(a) · op(b)} fits {@code c}; returns the inner dimension k. */
+    private static long checkShapes(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB) {
+        long k = transA ? a.size(0) : a.size(1);
         long ma = transA ? a.size(1) : a.size(0), kb = transB ? b.size(1) : b.size(0), nb = transB ? b.size(0) : b.size(1);
-        if (ma != m || kb != k || nb != c.size(1)) {
+        if (ma != c.size(0) || kb != k || nb != c.size(1)) {
             throw new IllegalArgumentException("gemm shape mismatch: " + java.util.Arrays.toString(a.shape())
                     + (transA ? "ᵀ" : "") + " · " + java.util.Arrays.toString(b.shape()) + (transB ? "ᵀ" : "")
                     + " → " + java.util.Arrays.toString(c.shape()));
         }
-        run(a, b, c, transA, transB, alpha, beta, row);
+        return k;
     }
 
     private static void run(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB, double alpha,
@@ -90,8 +83,7 @@ public final class Gemm {
             for (long i = from; i < to; i++) buf.put((int) (i * n), r);
         } else {
             double[] r = row.toDoubleVector();
-            DoublePointer p = new DoublePointer(c.data().addressPointer());
-            java.nio.DoubleBuffer buf = p.limit(p.position() + c.length()).asBuffer();
+            java.nio.DoubleBuffer buf = HostKernels.doubles(c);
             for (long i = from; i < to; i++) buf.put((int) (i * n), r);
         }
     }

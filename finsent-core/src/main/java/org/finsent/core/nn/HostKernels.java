@@ -405,9 +405,18 @@ public final class HostKernels {
         }
     }
 
-    /** A view of the array's memory ({@code addressPointer()} already points at a view's first element). */
-    static FloatBuffer floats(INDArray x) {
+    /**
+     * A view of a CPU array's memory as a buffer of its {@code length()} elements from its first one
+     * ({@code addressPointer()} already points at a view's first element); for the host loops' bulk copies.
+     */
+    public static FloatBuffer floats(INDArray x) {
         FloatPointer p = new FloatPointer(x.data().addressPointer());
+        return p.limit(p.position() + x.length()).asBuffer();
+    }
+
+    /** {@link #floats} for FP64 arrays. */
+    public static java.nio.DoubleBuffer doubles(INDArray x) {
+        org.bytedeco.javacpp.DoublePointer p = new org.bytedeco.javacpp.DoublePointer(x.data().addressPointer());
         return p.limit(p.position() + x.length()).asBuffer();
     }
 

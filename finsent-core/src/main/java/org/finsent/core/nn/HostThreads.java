@@ -8,7 +8,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
 
 /**
- * The threads FinSent's host loops run on ({@link HostKernels}, {@link Gemm}, {@link BatchedMatmul}): the calling
+ * The threads FinSent's host loops run on ({@link HostKernels}, {@link Gemm}, {@link BatchedMatmul}, the fused AdamW): the calling
  * thread plus ND4J's thread count − 1 helpers that spin briefly after each job before parking.
  *
  * <p>Why its own threads: the step hands out hundreds of short jobs (GEMM halves of a few milliseconds, kernels of a
@@ -18,7 +18,7 @@ import java.util.function.IntConsumer;
  * caller never waits for one that has nothing to do. With {@link Gemm} this replaces OpenBLAS's thread pool: one set
  * of threads for GEMMs and kernels instead of two taking turns (docs/BENCHMARKS.md, fifth round).
  */
-final class HostThreads {
+public final class HostThreads {
     static final int SPIN_MICROS = 200;
     private static final ReentrantLock LOCK = new ReentrantLock();
     private static volatile Worker[] workers = new Worker[0];
@@ -27,7 +27,7 @@ final class HostThreads {
     }
 
     /** Threads a host loop may use: ND4J's thread count ({@code OMP_NUM_THREADS}), at most the cores. */
-    static int threads() {
+    public static int threads() {
         return Math.max(1, Math.min(Nd4j.getEnvironment().maxThreads(), Runtime.getRuntime().availableProcessors()));
     }
 
@@ -36,7 +36,7 @@ final class HostThreads {
      * done and rethrows the first failure. A call made while another thread's call is running (two models used
      * from two threads), or from inside a body, runs on its caller alone rather than queueing.
      */
-    static void parallelFor(int count, IntConsumer body) {
+    public static void parallelFor(int count, IntConsumer body) {
         int threads = threads();
         if (count <= 1 || threads <= 1 || LOCK.isHeldByCurrentThread() || !LOCK.tryLock()) {
             for (int c = 0; c < count; c++) body.accept(c);

@@ -1,15 +1,15 @@
 package org.finsent.core.train;
 
-import org.bytedeco.javacpp.DoublePointer;
-import org.bytedeco.javacpp.FloatPointer;
+import org.finsent.core.nn.HostThreads;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.shape.Shape;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
-import java.util.stream.IntStream;
+
+import static org.finsent.core.nn.HostKernels.doubles;
+import static org.finsent.core.nn.HostKernels.floats;
 
 /**
  * One parameter's {@link AdamW} update in a single pass over p, g, m and v in host memory (ND4J's CPU backend).
@@ -19,7 +19,7 @@ import java.util.stream.IntStream;
  * element is read and written once (~3 GB). The arithmetic is exactly the ND4J path's, element by element, in the
  * parameter's type (each ND4J scalar op rounds its double scalar to that type first, and so does this loop;
  * {@code (float) Math.sqrt(v)} is the correctly rounded float square root), so both paths agree bit for bit.
- * Large parameters are split across ND4J's thread count.
+ * Large parameters are split across ND4J's thread count, on {@link HostThreads} like the other host loops.
  */
 final class FusedAdamW {
     private static final int CHUNK = 1 << 16;
@@ -45,15 +45,12 @@ final class FusedAdamW {
         double bc1 = 1.0 - Math.pow(b1, t), bc2 = 1.0 - Math.pow(b2, t);
         double stepSize = lr / bc1, bc2Sqrt = Math.sqrt(bc2);
         int chunks = (n + CHUNK - 1) / CHUNK;
-        boolean parallel = chunks > 1 && Math.min(Nd4j.getEnvironment().maxThreads(),
-                Runtime.getRuntime().availableProcessors()) > 1;
         if (w.dataType() == DataType.FLOAT) {
-            FloatBuffer pw = floats(w, n), pg = floats(g, n), pm = floats(m, n), pv = floats(v, n);
+            FloatBuffer pw = floats(w), pg = floats(g), pm = floats(m), pv = floats(v);
             float decay = (float) (1.0 - lr * wd), c1 = (float) (1.0 - b1), c2 = (float) (1.0 - b2), fb2 = (float) b2;
             float fbc2 = (float) bc2Sqrt, feps = (float) eps, fstep = (float) -stepSize;
             boolean decays = wd != 0.0;
-            IntStream cs = IntStream.range(0, chunks);
-            (parallel ? cs.parallel() : cs).forEach(c -> {
+            HostThreads.parallelFor(chunks, c -> {
                 int end = Math.min(n, (c + 1) * CHUNK);
                 for (int i = c * CHUNK; i < end; i++) {
                     float gi = pg.get(i), mi = pm.get(i), vi = pv.get(i), wi = pw.get(i);
@@ -68,11 +65,10 @@ final class FusedAdamW {
                 }
             });
         } else {
-            DoubleBuffer pw = doubles(w, n), pg = doubles(g, n), pm = doubles(m, n), pv = doubles(v, n);
+            DoubleBuffer pw = doubles(w), pg = doubles(g), pm = doubles(m), pv = doubles(v);
             double decay = 1.0 - lr * wd, c1 = 1.0 - b1, c2 = 1.0 - b2, step = -stepSize;
             boolean decays = wd != 0.0;
-            IntStream cs = IntStream.range(0, chunks);
-            (parallel ? cs.parallel() : cs).forEach(c -> {
+            HostThreads.parallelFor(chunks, c -> {
                 int end = Math.min(n, (c + 1) * CHUNK);
                 for (int i = c * CHUNK; i < end; i++) {
                     double gi = pg.get(i), mi = pm.get(i), vi = pv.get(i), wi = pw.get(i);
@@ -87,16 +83,5 @@ final class FusedAdamW {
                 }
             });
         }
-    }
-
-    /** A view of the array's memory ({@code addressPointer()} already points at a view's first element). */
-    private static FloatBuffer floats(INDArray x, int n) {
-        FloatPointer p = new FloatPointer(x.data().addressPointer());
-        return p.limit(p.position() + n).asBuffer();
-    }
-
-    private static DoubleBuffer doubles(INDArray x, int n) {
-        DoublePointer p = new DoublePointer(x.data().addressPointer());
-        return p.limit(p.position() + n).asBuffer();
     }
 }

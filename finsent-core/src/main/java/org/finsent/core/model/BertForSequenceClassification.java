@@ -18,6 +18,7 @@ public final class BertForSequenceClassification implements SequenceClassifier {
 
     public BertForSequenceClassification(BertConfig c, DataType type, long seed) {
         bert = new BertModel(c, "bert.", true, type, seed);
+        bert.skipPadding(true);   // the logits read [CLS] only: no work for padding positions
         dropout = new Dropout(c.hiddenDropoutProb(), Nd4j.getRandomFactory().getNewRandomInstance(seed + 1));
         classifier = Linear.linear("classifier", c.hiddenSize(), c.numLabels(), true, type);
         org.finsent.core.nn.Init.initialize(classifier.parameters(), seed + 2, 0); // the encoder initialised itself

@@ -8,6 +8,7 @@ import org.finsent.core.nn.LayerNorm;
 import org.finsent.core.nn.Linear;
 import org.finsent.core.nn.Parameter;
 import org.finsent.core.nn.Projection;
+import org.finsent.core.nn.RowPacking;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.rng.Random;
@@ -34,6 +35,7 @@ public final class BertLayer {
 
     private Attention.Cache attnCache;
     private KeyValuePrefix kvPrefix;
+    private RowPacking packing; // null: rows are the padded layout
     private int index;
     private INDArray inter; // pre-activation W1·a
     private final INDArray[] actSaved = new INDArray[1]; // what the activation's backward reuses (Φ(inter) for GELU)
@@ -69,25 +71,41 @@ public final class BertLayer {
         heads = c.numAttentionHeads();
     }
 
-    INDArray forward(INDArray x, int b, int t, INDArray mask, boolean training, KeyValuePrefix prefix, int index) {
+    /**
+     * x: {@code [B·T, C]} rows, or with {@code packing} only the real tokens' rows ({@code [N, C]}): then every
+     * token-wise op runs on those alone and only attention sees the padded layout (zero rows at padding).
+     */
+    INDArray forward(INDArray x, int b, int t, INDArray mask, boolean training, KeyValuePrefix prefix, int index,
+                     RowPacking packing) {
         this.b = b;
         this.t = t;
         this.kvPrefix = prefix;
         this.index = index;
-        INDArray q = Attention.splitHeads(query.forward(x), b, t, heads);
-        INDArray k = Attention.splitHeads(key.forward(x), b, t, heads);
-        INDArray v = Attention.splitHeads(value.forward(x), b, t, heads);
+        this.packing = packing;
+        INDArray q = Attention.splitHeads(padded(query.forward(x)), b, t, heads);
+        INDArray k = Attention.splitHeads(padded(key.forward(x)), b, t, heads);
+        INDArray v = Attention.splitHeads(padded(value.forward(x)), b, t, heads);
         if (prefix != null) {                                                // prefix tuning: [B,H,P+T,D]
             k = Attention.withPrefix(prefix.key(index), k, heads);
             v = Attention.withPrefix(prefix.value(index), v, heads);
         }
         Attention.Cache[] cache = new Attention.Cache[1];
-        INDArray ctx = Attention.mergeHeads(Attention.forward(q, k, v, mask, attnProbsDrop, training, cache));
+        INDArray ctx = packed(Attention.mergeHeads(Attention.forward(q, k, v, mask, attnProbsDrop, training, cache)));
         attnCache = cache[0];
         INDArray a = attnLn.forward(attnOutDrop.forward(attnOut.forward(ctx), training), x);   // LN(h + x)
         inter = intermediate.forward(a);
         INDArray f = outDrop.forward(output.forward(act.forward(inter, saveForBackward(training))), training);
         return outputHook != null ? outputHook.forward(f, a, outLn) : outLn.forward(f, a);
+    }
+
+    /** Token rows → the padded layout attention needs (identity without packing). */
+    private INDArray padded(INDArray rows) {
+        return packing == null ? rows : packing.scatter(rows);
+    }
+
+    /** The padded layout → token rows (identity without packing). */
+    private INDArray packed(INDArray rows) {
+        return packing == null ? rows : packing.gather(rows);
     }
 
     /** Where the activation may leave Φ(x) for backward: only in training (inference keeps nothing alive). */
@@ -112,11 +130,11 @@ public final class BertLayer {
         INDArray ds = attnLn.backward(da);                                   // d(attn_out + x)
         INDArray dctx = attnOut.backward(attnOutDrop.backward(ds));
         INDArray dx = ds;                                                    // residual branch
-        Attention.Grads g = Attention.backward(Attention.splitHeads(dctx, b, t, heads), attnCache, attnProbsDrop)
+        Attention.Grads g = Attention.backward(Attention.splitHeads(padded(dctx), b, t, heads), attnCache, attnProbsDrop)
                 .routePrefix(kvPrefix, index);
-        dx.addi(query.backward(Attention.mergeHeads(g.dq())));
-        dx.addi(key.backward(Attention.mergeHeads(g.dk())));
-        dx.addi(value.backward(Attention.mergeHeads(g.dv())));
+        dx.addi(query.backward(packed(Attention.mergeHeads(g.dq()))));
+        dx.addi(key.backward(packed(Attention.mergeHeads(g.dk()))));
+        dx.addi(value.backward(packed(Attention.mergeHeads(g.dv()))));
         return dx;
     }
 

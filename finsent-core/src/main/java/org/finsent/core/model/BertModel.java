@@ -7,6 +7,7 @@ import org.finsent.core.nn.KeyValuePrefix;
 import org.finsent.core.nn.LayerNorm;
 import org.finsent.core.nn.Linear;
 import org.finsent.core.nn.Parameter;
+import org.finsent.core.nn.RowPacking;
 import org.finsent.core.nn.VirtualTokens;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -50,6 +51,8 @@ public final class BertModel {
     private int promptLen, tokens; // P and the real T of the last forward
 
     private int b, t;
+    private boolean skipPadding;
+    private RowPacking packing; // the last forward's real-token rows (null: the layers ran on every row)
     private INDArray pooledPre; // tanh output, for backward
     private INDArray mask;
     private final List<INDArray> hiddenStates = new ArrayList<>();
@@ -74,6 +77,22 @@ public final class BertModel {
 
     public boolean training() {
         return training;
+    }
+
+    /**
+     * Whether the layers run on the real tokens' rows only ({@link RowPacking}; off by default). The real tokens'
+     * results are those of the padded computation, up to the order of floating-point sums; the last hidden state's
+     * padding rows are then zero instead of what attention over the real keys would give them (Hugging Face's
+     * values there, which nothing should read), except each example's first row, which the pooler reads and which
+     * is always computed. {@link BertForSequenceClassification} turns it on: its logits read
+     * the [CLS] row only.
+     */
+    public void skipPadding(boolean on) {
+        skipPadding = on;
+    }
+
+    public boolean skipsPadding() {
+        return skipPadding;
     }
 
     /** Last hidden state {@code [B·T, C]}. */
@@ -102,22 +121,41 @@ public final class BertModel {
                 .addi(tokenType.forward(Nd4j.createFromArray(Batch.flat(types))));
         x = embDrop.forward(embLn.forward(x), training);
         mask = Attention.mask(attention, false, p, type);
+        packing = skipPadding ? RowPacking.of(rowsToRun(attention)) : null;
         hiddenStates.clear();
         hiddenStates.add(x);
+        if (packing != null) x = packing.gather(x);
         for (int i = 0; i < layers.size(); i++) {
-            x = layers.get(i).forward(x, b, t, mask, training, prefix, i);
+            x = layers.get(i).forward(x, b, t, mask, training, prefix, i, packing);
             hiddenStates.add(x);
         }
-        return x;
+        return packing == null ? x : packing.scatter(x);
+    }
+
+    /**
+     * The rows the layers must compute when skipping padding: the real tokens, and each example's first position,
+     * which the pooler reads even where a left-padded batch puts padding there.
+     */
+    private static int[][] rowsToRun(int[][] attention) {
+        int[][] run = new int[attention.length][];
+        for (int n = 0; n < run.length; n++) {
+            run[n] = attention[n].clone();
+            if (run[n].length > 0) run[n][0] = 1;
+        }
+        return run;
     }
 
     /**
      * Hugging Face's {@code output_hidden_states} of the last forward: the embeddings output, then each layer's
      * output ({@code L+1} arrays {@code [B·T, C]}). The layers keep these arrays for backward anyway, and nothing
-     * writes into them, so recording them costs no copy.
+     * writes into them, so recording them costs no copy (with {@link #skipPadding} the layers' rows are scattered
+     * into the padded layout here, zero at padding).
      */
     public List<INDArray> hiddenStates() {
-        return List.copyOf(hiddenStates);
+        if (packing == null) return List.copyOf(hiddenStates);
+        List<INDArray> out = new ArrayList<>(List.of(hiddenStates.get(0)));   // the embeddings ran padded
+        for (int i = 1; i < hiddenStates.size(); i++) out.add(packing.scatter(hiddenStates.get(i)));
+        return out;
     }
 
     /** {@code tanh(Wp·h[:, 0])}: {@code [B, C]} from the last hidden state. */
@@ -138,8 +176,9 @@ public final class BertModel {
 
     /** Backward from {@code d(last hidden state)}; accumulates every trainable parameter's gradient. */
     public INDArray backward(INDArray dHidden) {
-        INDArray d = dHidden;
+        INDArray d = packing == null ? dHidden : packing.gather(dHidden);
         for (int i = layers.size() - 1; i >= 0; i--) d = layers.get(i).backward(d);
+        if (packing != null) d = packing.scatter(d);
         d = embLn.backward(embDrop.backward(d));
         position.backward(d);
         tokenType.backward(d);

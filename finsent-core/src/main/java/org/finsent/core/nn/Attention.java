@@ -41,9 +41,21 @@ public final class Attention {
                                    Cache[] cacheOut) {
         long b = q.size(0), h = q.size(1), t = q.size(2), tk = k.size(2);
         double scale = 1 / Math.sqrt(q.size(3));
+        boolean maskFits = mask == null || HostKernels.usable(mask) && mask.rank() == 4
+                && mask.size(0) == b && mask.size(1) == 1 && mask.size(2) == t && mask.size(3) == tk;
+        if (maskFits && q.dataType() == DataType.FLOAT && HostKernels.active()
+                && BatchedMatmul.Direct.usable(q, k, null) && BatchedMatmul.Direct.usable(v, v, null)) {
+            INDArray s = Nd4j.createUninitialized(q.dataType(), new long[]{b, h, t, tk}, 'c');   // [B,H,T,Tk]
+            INDArray o = headsOut(q, t);
+            boolean drops = dropout != null && training && dropout.p() > 0;
+            fusedForward(q, k, v, mask, scale, s, drops ? null : o);
+            INDArray dropped = dropout == null ? s : dropout.forward(s, training);       // identity unless drops
+            if (drops) BatchedMatmul.matmul(dropped, v, false, false, 1.0, o);
+            cacheOut[0] = new Cache(q, k, v, s, dropped, scale);
+            return o;
+        }
         INDArray s = BatchedMatmul.matmul(q, k, false, true, scale);            // [B,H,T,Tk]
-        if (HostKernels.usable(s) && (mask == null || HostKernels.usable(mask) && mask.rank() == 4
-                && mask.size(0) == b && mask.size(1) == 1 && mask.size(2) == t && mask.size(3) == tk)) {
+        if (HostKernels.usable(s) && maskFits) {
             HostKernels.softmaxRows(s, mask);                                      // one fused pass per row
         } else {
             if (mask != null) s.addi(mask);
@@ -57,6 +69,29 @@ public final class Attention {
         INDArray o = BatchedMatmul.matmul(dropped, v, false, false, 1.0, headsOut(q, t)); // [B,H,T,D]
         cacheOut[0] = new Cache(q, k, v, probs, dropped, scale);
         return o;
+    }
+
+    /**
+     * The FP32 CPU forward: {@code S = scale·Q·Kᵀ}, {@code P = softmax(S + M)} in place and, when {@code o} is given
+     * (no attention dropout), {@code O = P·V} — each group of (example, head) matrices on one thread from start to
+     * end, while its scores are still in that core's cache, in one hand-off to the threads instead of three. Each
+     * product and row runs the same BLAS calls and kernel arithmetic as the separate passes: the results are
+     * bit-identical to them.
+     */
+    private static void fusedForward(INDArray q, INDArray k, INDArray v, INDArray mask, double scale, INDArray s,
+                                     INDArray o) {
+        long h = q.size(1), batch = q.size(0) * h;
+        int t = (int) q.size(2), tk = (int) k.size(2), d = (int) q.size(3);
+        java.nio.FloatBuffer bs = HostKernels.floats(s), bm = mask == null ? null : HostKernels.floats(mask);
+        int threads = HostThreads.threads();
+        // a few groups per thread: balance at little hand-off cost (as BatchedMatmul shares out products)
+        int groups = (int) (threads <= 1 || batch < 2L * threads ? 1 : Math.min(batch, 4L * threads));
+        Gemm.singleThreadedBlas(() -> HostThreads.parallelFor(groups, g -> {
+            long from = batch * g / groups, to = batch * (g + 1) / groups;
+            BatchedMatmul.Direct.gemms(q, k, s, false, true, scale, t, tk, d, from, to);
+            HostKernels.softmaxRowRange(bs, bm, h, t, tk, (int) (from * t), (int) (to * t));
+            if (o != null) BatchedMatmul.Direct.gemms(s, v, o, false, false, 1.0, t, d, tk, from, to);
+        }));
     }
 
     public static Grads backward(INDArray dOut, Cache c, Dropout dropout) {

@@ -151,7 +151,7 @@ public final class BatchedMatmul {
         }
 
         /** Products {@code from} (inclusive) to {@code to} (exclusive) of the batch, on the calling thread. */
-        private static void gemms(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb, double alpha,
+        static void gemms(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb, double alpha,
                                   int m, int n, int k, long from, long to) {
             boolean colA = layout(a), colB = layout(b);
             int lda = ld(a, colA), ldb = ld(b, colB), ldc = ld(c, false);

@@ -60,6 +60,11 @@ public final class HostKernels {
         enabled = on;
     }
 
+    /** On the CPU backend and not switched off: the kernels may run on arrays that fit them. */
+    static boolean active() {
+        return CPU && enabled;
+    }
+
     /** True when every array is a dense, row-major FP32 array on the CPU backend (the kernels' precondition). */
     public static boolean usable(INDArray... xs) {
         if (!CPU || !enabled) return false;
@@ -160,8 +165,19 @@ public final class HostKernels {
         int rows = (int) (b * h * t);
         FloatBuffer bs = floats(s), bm = mask == null ? null : floats(mask);
         int rowsPerChunk = Math.max(1, CHUNK / tk);
-        rowChunks(rows, rowsPerChunk, c -> {
-            int r0 = c * rowsPerChunk, r1 = Math.min(rows, r0 + rowsPerChunk);
+        rowChunks(rows, rowsPerChunk, c -> softmaxRowRange(bs, bm, h, t, tk, c * rowsPerChunk,
+                Math.min(rows, (c + 1) * rowsPerChunk)));
+    }
+
+    /**
+     * Rows {@code from..to} of {@link #softmaxRows} (row r = ((example·H + head)·T + query)) on the calling thread,
+     * a chunk at a time: the per-(example, head) piece {@link Attention}'s fused forward runs right after the
+     * scores' GEMM.
+     */
+    static void softmaxRowRange(FloatBuffer bs, FloatBuffer bm, long h, long t, int tk, int from, int to) {
+        int rowsPerChunk = Math.max(1, CHUNK / tk);
+        for (int r0 = from, r1; r0 < to; r0 = r1) {
+            r1 = Math.min(to, r0 + rowsPerChunk);
             Scratch w = Scratch.get(rowsPerChunk * tk);
             float[] a = w.a, m = w.b;
             int len = (r1 - r0) * tk;
@@ -186,7 +202,7 @@ public final class HostKernels {
                 for (int j = 0; j < tk; j++) a[o + j] = a[o + j] / fs;
             }
             bs.put(r0 * tk, a, 0, len);
-        });
+        }
     }
 
     /**

@@ -106,7 +106,7 @@ public final class HostThreads {
     }
 
     private static final class Worker extends Thread {
-        private volatile Runnable next;
+        private final java.util.concurrent.atomic.AtomicReference<Runnable> next = new java.util.concurrent.atomic.AtomicReference<>();
         private volatile boolean parked;
 
         Worker(String name) {
@@ -115,7 +115,7 @@ public final class HostThreads {
         }
 
         void post(Runnable job) {
-            next = job;
+            next.set(job);
             if (parked) LockSupport.unpark(this);   // both fields volatile: either we see parked, or it sees next
         }
 
@@ -123,9 +123,10 @@ public final class HostThreads {
         public void run() {
             long idleSince = System.nanoTime();
             while (true) {
-                Runnable job = next;
-                if (job != null) {
-                    next = null;
+                Runnable job = next.get();
+                // taken only if it is still the posted one: the caller may have finished it alone and posted the
+                // next job meanwhile, which a plain "next = null" would wipe out
+                if (job != null && next.compareAndSet(job, null)) {
                     job.run();
                     idleSince = System.nanoTime();
                     continue;
@@ -137,7 +138,7 @@ public final class HostThreads {
                     Thread.yield();   // let ND4J's OpenMP threads have the core if they need it
                 } else {
                     parked = true;
-                    if (next == null) LockSupport.park(this);
+                    if (next.get() == null) LockSupport.park(this);
                     parked = false;
                     idleSince = System.nanoTime();
                 }

@@ -28,6 +28,33 @@ class PaddingInvarianceTest {
         assertRowsEqual(logitsPadded, 1, logitsAlone, 0, "bert logits");
     }
 
+    /** The classifier's default (layers on real tokens only) against every row computed: logits and all gradients. */
+    @Test
+    void bertSkippingPaddingChangesNoLogitOrGradient() {
+        for (boolean left : new boolean[]{false, true}) {
+            Batch batch = TinyModels.batch(left, 0);
+            double[][] logits = new double[2][];
+            java.util.List<double[]> grads = new java.util.ArrayList<>(), skipped = new java.util.ArrayList<>();
+            for (boolean skip : new boolean[]{false, true}) {
+                var m = TinyModels.bertClassifier(11);
+                m.bert.skipPadding(skip);
+                m.train(true);                                           // dropout is 0 in TinyModels
+                m.zeroGrad();
+                INDArray out = m.forward(batch);
+                logits[skip ? 1 : 0] = out.dup().data().asDouble();
+                m.backward(ModelGradientTest.LOSS.compute(out, ModelGradientTest.LABELS).dLogits());
+                for (var p : m.parameters()) (skip ? skipped : grads).add(p.grad().dup().data().asDouble());
+            }
+            String side = left ? "left padding" : "right padding";
+            org.junit.jupiter.api.Assertions.assertArrayEquals(logits[0], logits[1], 1e-14, side + " logits");
+            for (int i = 0; i < grads.size(); i++) {
+                double scale = java.util.Arrays.stream(grads.get(i)).map(Math::abs).max().orElse(0);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(grads.get(i), skipped.get(i), 1e-13 * Math.max(scale, 1e-3),
+                        side + " gradient of parameter " + i);
+            }
+        }
+    }
+
     @Test
     void gpt2RightAndLeftPadding() {
         var m = TinyModels.gpt2Classifier(12);

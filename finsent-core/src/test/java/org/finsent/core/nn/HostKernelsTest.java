@@ -216,6 +216,33 @@ class HostKernelsTest {
     }
 
     @Test
+    void fusedAttentionForwardIsBitIdenticalToTheSeparatePasses() {
+        assertTrue(HostKernels.active() && BatchedMatmul.directBlas(), "the CPU backend must take the fused path");
+        Random r = new Random(11);
+        int b = 4, h = 6, t = 23, d = 8, p = 3;                 // 24 (example, head) pairs: several groups per thread
+        int[][] pad = new int[b][t];
+        for (int i = 0; i < b; i++) for (int j = 0; j < t - 5 * i; j++) pad[i][j] = 1;
+        INDArray mask = Attention.mask(pad, false, p, DataType.FLOAT);                 // padding + prefix columns
+        // what BertLayer passes: split-head views of [B·T, H·D] rows, K and V with prefix rows in front
+        INDArray q = Attention.splitHeads(randn(r, 1, b * t, h * d), b, t, h);
+        INDArray k = Attention.withPrefix(randn(r, 1, p, h * d), Attention.splitHeads(randn(r, 1, b * t, h * d), b, t, h), h);
+        INDArray v = Attention.withPrefix(randn(r, 1, p, h * d), Attention.splitHeads(randn(r, 1, b * t, h * d), b, t, h), h);
+        INDArray probs = BatchedMatmul.matmul(q, k, false, true, 1 / Math.sqrt(d));   // the three separate passes
+        HostKernels.softmaxRows(probs, mask);
+        for (double pDrop : new double[]{0, 0.3}) {
+            for (boolean training : new boolean[]{false, true}) {
+                Dropout drop = new Dropout(pDrop, Nd4j.getRandomFactory().getNewRandomInstance(3));
+                Attention.Cache[] c = new Attention.Cache[1];
+                INDArray o = Attention.forward(q, k, v, mask, drop, training, c);
+                String at = "p=" + pDrop + " training=" + training;
+                assertEquals(0.0, maxAbs(c[0].probs(), probs), "probabilities, " + at);
+                assertEquals(training && pDrop > 0, c[0].dropped() != c[0].probs(), "dropout applied only when active, " + at);
+                assertEquals(0.0, maxAbs(o, BatchedMatmul.matmul(c[0].dropped(), v, false, false)), "output, " + at);
+            }
+        }
+    }
+
+    @Test
     void softmaxBackwardMatchesTheNd4jPathWithDropout() {
         Random r = new Random(5);
         int b = 2, h = 3, t = 19;

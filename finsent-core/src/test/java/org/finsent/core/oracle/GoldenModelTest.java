@@ -76,7 +76,19 @@ class GoldenModelTest {
     @ValueSource(strings = {"bert_seqcls", "gpt2_seqcls_rightpad", "gpt2_seqcls_leftpad"})
     void forwardAndBackwardMatchTransformers(String name) throws IOException {
         Case c = Case.of(name);
+        // BERT twice: every row as Transformers computes it (padding positions included), then the classifier's
+        // default, which skips padding positions (RowPacking) — same logits, loss and gradients, same real rows
+        for (boolean skipPadding : c.bert() ? new boolean[]{false, true} : new boolean[]{false}) {
+            matchTransformers(c, name + (skipPadding ? " (padding skipped)" : ""), skipPadding);
+        }
+    }
+
+    private static void matchTransformers(Case c, String name, boolean skipPadding) throws IOException {
         SequenceClassifier m = c.load(c.dir, DataType.DOUBLE);
+        if (m instanceof BertForSequenceClassification b) {
+            assertTrue(b.bert.skipsPadding(), "the classifier skips padding by default");
+            b.bert.skipPadding(skipPadding);
+        }
         m.train(true); // every dropout is 0, as in the golden run (which also ran in train mode)
         INDArray logits = c.forward(m);
 
@@ -84,9 +96,31 @@ class GoldenModelTest {
                 : ((Gpt2ForSequenceClassification) m).transformer.hiddenStates();
         assertEquals(m.numLayers() + 1, hidden.size(), "hidden states: embeddings + one per layer");
         double worst = 0;
+        int t = c.batch.seqLen(), padding = 0;
         for (int i = 0; i < hidden.size(); i++) {
-            worst = Math.max(worst, Golden.assertClose(name + " hidden_states." + i, c.io.require("hidden_states." + i), hidden.get(i), Golden.FP64));
+            TensorData golden = c.io.require("hidden_states." + i);
+            if (skipPadding && i > 0) {            // real rows as Transformers; padding rows zero (never read)
+                INDArray h = hidden.get(i);
+                double[] g = golden.toDoubles();
+                int width = (int) h.columns();
+                for (int n = 0; n < c.batch.batchSize(); n++) {
+                    for (int j = 0; j < t; j++) {
+                        long row = (long) n * t + j;
+                        if (c.batch.attentionMask()[n][j] != 0) {
+                            worst = Math.max(worst, Golden.assertClose(name + " hidden_states." + i + " row " + row,
+                                    java.util.Arrays.copyOfRange(g, (int) row * width, (int) (row + 1) * width),
+                                    h.getRow(row).dup().data().asDouble(), Golden.FP64));
+                        } else {
+                            assertEquals(0.0, h.getRow(row).norm1Number().doubleValue(), name + " padding row " + row);
+                            padding++;
+                        }
+                    }
+                }
+            } else {
+                worst = Math.max(worst, Golden.assertClose(name + " hidden_states." + i, golden, hidden.get(i), Golden.FP64));
+            }
         }
+        if (skipPadding) assertTrue(padding > 0, "the golden batch must have padding for this check to mean anything");
         assertNull(c.io.get("hidden_states." + hidden.size()), "golden has more hidden states than we produce");
         worst = Math.max(worst, Golden.assertClose(name + " logits", c.io.require("logits"), logits, Golden.FP64));
 

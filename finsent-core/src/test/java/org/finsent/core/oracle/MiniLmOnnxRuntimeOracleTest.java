@@ -58,39 +58,49 @@ class MiniLmOnnxRuntimeOracleTest {
         OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
         opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
         opts.setIntraOpNumThreads(2);
-        double worst = 0;
-        int positions = 0;
-        try (OrtSession session = env.createSession(onnx, opts)) {
-            for (int from = 0; from < sentences.size(); from += 16) {
-                List<Encoding> enc = tok.encodeBatch(sentences.subList(from, Math.min(sentences.size(), from + 16)));
-                Batch batch = Batch.of(enc);
-                int b = batch.batchSize(), t = batch.seqLen();
-                INDArray ours = bert.forward(batch);                       // [B*T, 384]
-                INDArray pooled = bert.pool(ours);
-                try (OnnxTensor ids = OnnxTensor.createTensor(env, longs(batch.inputIds()));
-                     OnnxTensor mask = OnnxTensor.createTensor(env, longs(batch.attentionMask()));
-                     OnnxTensor types = OnnxTensor.createTensor(env, longs(batch.tokenTypeIds()));
-                     OrtSession.Result r = session.run(Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", types))) {
-                    float[][][] hidden = (float[][][]) r.get("output_0").get().getValue();
-                    float[][] pool = (float[][]) r.get("882").get().getValue();
-                    for (int n = 0; n < b; n++) {
-                        for (int i = 0; i < t; i++) {
-                            if (batch.attentionMask()[n][i] == 0) continue;
-                            positions++;
-                            for (int c = 0; c < cfg.hiddenSize(); c++) {
-                                worst = Math.max(worst, Math.abs(ours.getDouble((long) n * t + i, c) - hidden[n][i][c]));
+        // both ways of running the layers: every row (padding positions too), and the real tokens' rows only
+        for (boolean skipPadding : new boolean[]{false, true}) {
+            bert.skipPadding(skipPadding);
+            double worst = 0;
+            int positions = 0, paddingRows = 0;
+            try (OrtSession session = env.createSession(onnx, opts)) {
+                for (int from = 0; from < sentences.size(); from += 16) {
+                    List<Encoding> enc = tok.encodeBatch(sentences.subList(from, Math.min(sentences.size(), from + 16)));
+                    Batch batch = Batch.of(enc);
+                    int b = batch.batchSize(), t = batch.seqLen();
+                    INDArray ours = bert.forward(batch);                       // [B*T, 384]
+                    INDArray pooled = bert.pool(ours);
+                    try (OnnxTensor ids = OnnxTensor.createTensor(env, longs(batch.inputIds()));
+                         OnnxTensor mask = OnnxTensor.createTensor(env, longs(batch.attentionMask()));
+                         OnnxTensor types = OnnxTensor.createTensor(env, longs(batch.tokenTypeIds()));
+                         OrtSession.Result r = session.run(Map.of("input_ids", ids, "attention_mask", mask, "token_type_ids", types))) {
+                        float[][][] hidden = (float[][][]) r.get("output_0").get().getValue();
+                        float[][] pool = (float[][]) r.get("882").get().getValue();
+                        for (int n = 0; n < b; n++) {
+                            for (int i = 0; i < t; i++) {
+                                if (batch.attentionMask()[n][i] == 0) {
+                                    if (skipPadding) assertEquals(0.0, ours.getRow((long) n * t + i).norm1Number().doubleValue(), "padding row");
+                                    paddingRows++;
+                                    continue;
+                                }
+                                positions++;
+                                for (int c = 0; c < cfg.hiddenSize(); c++) {
+                                    worst = Math.max(worst, Math.abs(ours.getDouble((long) n * t + i, c) - hidden[n][i][c]));
+                                }
                             }
-                        }
-                        for (int c = 0; c < cfg.hiddenSize(); c++) {
-                            assertEquals(pool[n][c], pooled.getDouble(n, c), TOL, "pooler output, sentence " + (from + n));
+                            for (int c = 0; c < cfg.hiddenSize(); c++) {
+                                assertEquals(pool[n][c], pooled.getDouble(n, c), TOL, "pooler output, sentence " + (from + n));
+                            }
                         }
                     }
                 }
             }
+            System.out.printf("MiniLM vs ONNX Runtime%s: %d sentences, %d positions, max |diff| %.3e%n",
+                    skipPadding ? " (padding skipped)" : "", sentences.size(), positions, worst);
+            assertTrue(positions > 100);
+            assertTrue(paddingRows > 100, "the batches must hold padding for the skipped-padding run to mean anything");
+            assertTrue(worst <= TOL, "max abs difference " + worst);
         }
-        System.out.printf("MiniLM vs ONNX Runtime: %d sentences, %d positions, max |diff| %.3e%n", sentences.size(), positions, worst);
-        assertTrue(positions > 100);
-        assertTrue(worst <= TOL, "max abs difference " + worst);
     }
 
     static long[][] longs(int[][] a) {

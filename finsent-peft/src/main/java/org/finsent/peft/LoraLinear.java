@@ -73,13 +73,27 @@ public final class LoraLinear implements Projection {
 
     @Override
     public INDArray backward(INDArray dy) {
+        checkUnmerged();
+        return loraBackward(dy, base.backward(dy));
+    }
+
+    @Override
+    public INDArray backwardAdd(INDArray dy, INDArray dxSum) {
+        checkUnmerged();
+        return loraBackward(dy, base.backwardAdd(dy, dxSum));
+    }
+
+    private void checkUnmerged() {
         if (merged) throw new IllegalStateException(module + ": LoRA is merged; unmerge() before training");
-        INDArray dx = base.backward(dy);
+    }
+
+    /** The low-rank branch's gradients; its share of dx added into {@code dx}, which it returns. */
+    private INDArray loraBackward(INDArray dy, INDArray dx) {
         if (loraB.grad() != null) Gemm.gemm(dy, h, loraB.grad(), true, false, scaling, 1.0);
         INDArray dh = Gemm.gemm(dy, loraB.value(), false, false).muli(scaling);   // [N, r]
         if (loraA.grad() != null) Gemm.gemm(dh, xd, loraA.grad(), true, false, 1.0, 1.0);
-        dx.addi(dropout.backward(Gemm.gemm(dh, loraA.value(), false, false)));
-        return dx;
+        if (dropout.identity()) return Gemm.gemm(dh, loraA.value(), dx, false, false, 1.0, 1.0);   // dx += dh·A
+        return dx.addi(dropout.backward(Gemm.gemm(dh, loraA.value(), false, false)));
     }
 
     /** The weight update {@code s·B·A} in the base weight's layout ([out,in], or [in,out] for Conv1D). */

@@ -30,6 +30,29 @@ class PeftTest {
 
     // ---------------------------------------------------------------- gradient checks (FP64)
 
+    /** LoRA's backwardAdd (its dx summed into a residual gradient) = that gradient + backward's dx; same A and B gradients. */
+    @Test
+    void loraBackwardAddEqualsBackwardPlusTheSum() {
+        for (double dropout : new double[]{0, 0.3}) {
+            INDArray x = org.nd4j.linalg.factory.Nd4j.rand(D, 40, 5), dy = org.nd4j.linalg.factory.Nd4j.rand(D, 40, 7);
+            INDArray sum = org.nd4j.linalg.factory.Nd4j.rand(D, 40, 5);
+            INDArray[] dx = new INDArray[2], dA = new INDArray[2], dB = new INDArray[2];
+            for (int way = 0; way < 2; way++) {
+                var base = org.finsent.core.nn.Linear.linear("m", 5, 7, true, D);
+                GradCheck.randomize(base.weight.value(), 0, 0.5, 1);
+                var lora = new LoraLinear("m", base, new LoraConfig(2, 4, dropout, LoraConfig.Bias.NONE, List.of("m"), null, false, 3));
+                GradCheck.randomize(lora.loraB.value(), 0, 0.3, 2);
+                lora.train(true);                                  // same seed both ways: the same dropout mask
+                lora.forward(x);
+                dx[way] = way == 0 ? sum.add(lora.backward(dy)) : lora.backwardAdd(dy, sum.dup());
+                dA[way] = lora.loraA.grad().dup();
+                dB[way] = lora.loraB.grad().dup();
+            }
+            assertTrue(dx[0].equalsWithEps(dx[1], 1e-13), "dx, dropout " + dropout);
+            assertTrue(dA[0].equalsWithEps(dA[1], 0) && dB[0].equalsWithEps(dB[1], 0), "A and B gradients, dropout " + dropout);
+        }
+    }
+
     @Test
     void loraGradientsOnBertAndGpt2() {
         var bert = Peft.apply(Tiny.bert(D, 1), LoraConfig.bert(4, 8).withTargets("query", "key", "value", "output.dense"));

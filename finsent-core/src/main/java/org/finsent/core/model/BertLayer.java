@@ -125,16 +125,17 @@ public final class BertLayer {
             da = null;                                                       // residual branch: df itself, below
         }
         INDArray dInter = act.backward(output.backward(outDrop.backward(df)), inter, actSaved[0]);
-        // the residual branches reuse df and ds in place: nothing reads them after the products above
-        da = (da != null ? da : df).addi(intermediate.backward(dInter));
+        // the residual branches reuse df and ds in place (nothing reads them after the products above); the
+        // projections add their input gradient into them inside their GEMM
+        da = intermediate.backwardAdd(dInter, da != null ? da : df);
         INDArray ds = attnLn.backward(da);                                   // d(attn_out + x)
         INDArray dctx = attnOut.backward(attnOutDrop.backward(ds));
         INDArray dx = ds;                                                    // residual branch
         Attention.Grads g = Attention.backward(Attention.splitHeads(padded(dctx), b, t, heads), attnCache, attnProbsDrop)
                 .routePrefix(kvPrefix, index);
-        dx.addi(query.backward(packed(Attention.mergeHeads(g.dq()))));
-        dx.addi(key.backward(packed(Attention.mergeHeads(g.dk()))));
-        dx.addi(value.backward(packed(Attention.mergeHeads(g.dv()))));
+        query.backwardAdd(packed(Attention.mergeHeads(g.dq())), dx);
+        key.backwardAdd(packed(Attention.mergeHeads(g.dk())), dx);
+        value.backwardAdd(packed(Attention.mergeHeads(g.dv())), dx);
         return dx;
     }
 

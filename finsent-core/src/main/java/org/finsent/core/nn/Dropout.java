@@ -36,6 +36,11 @@ public final class Dropout {
         return mask == null ? dy : dy.mul(mask);
     }
 
+    /** Whether the last forward was the identity (evaluation, or p = 0): then backward is too. */
+    public boolean identity() {
+        return mask == null;
+    }
+
     /** The last training forward's scaled mask (0 or 1/(1−p)); null after an identity forward. */
     INDArray mask() {
         return mask;

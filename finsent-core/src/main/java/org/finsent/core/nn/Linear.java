@@ -53,6 +53,16 @@ public final class Linear implements Projection {
 
     @Override
     public INDArray backward(INDArray dy) {
+        return backward(dy, Nd4j.createUninitialized(dy.dataType(), dy.rows(), in), 0.0);
+    }
+
+    @Override
+    public INDArray backwardAdd(INDArray dy, INDArray dxSum) {
+        return backward(dy, dxSum, 1.0);
+    }
+
+    /** Parameter gradients, then {@code dx = dy·W + beta·dx}. */
+    private INDArray backward(INDArray dy, INDArray dx, double beta) {
         // dW += dyᵀ·x  ([out,in]),  or xᵀ·dy for the Conv1D layout ([in,out]); skipped when frozen
         if (weight.grad() != null) {
             if (conv1d) Gemm.gemm(x, dy, weight.grad(), true, false, 1.0, 1.0);
@@ -60,9 +70,7 @@ public final class Linear implements Projection {
         }
         if (bias != null && bias.grad() != null) bias.grad().addi(dy.sum(0));
         // dx = dy·W  (W is [out,in]; Conv1D's [in,out] is used transposed)
-        INDArray dx = Nd4j.createUninitialized(dy.dataType(), dy.rows(), in);
-        Gemm.gemm(dy, weight.value(), dx, false, conv1d, 1.0, 0.0);
-        return dx;
+        return Gemm.gemm(dy, weight.value(), dx, false, conv1d, 1.0, beta);
     }
 
     @Override

@@ -15,6 +15,15 @@ public interface Projection {
     /** Given {@code dy [N, out]}, accumulates parameter gradients and returns {@code dx [N, in]}. */
     INDArray backward(INDArray dy);
 
+    /**
+     * {@link #backward} with {@code dx} added into {@code dxSum [N, in]} (a residual branch's gradient) instead of
+     * returned; returns {@code dxSum}. {@link Linear} folds the sum into its product (GEMM with beta = 1), which
+     * saves the result's allocation, BLAS's zeroing of it and the separate add.
+     */
+    default INDArray backwardAdd(INDArray dy, INDArray dxSum) {
+        return dxSum.addi(backward(dy));
+    }
+
     int inFeatures();
 
     int outFeatures();

@@ -10,6 +10,7 @@ import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -49,6 +50,34 @@ class LayerGradientTest {
             GradCheck.check("linear dx conv=" + conv, x, dx, () -> dot(l.forward(x), r), 100, 1);
             GradCheck.check("linear dW conv=" + conv, l.weight.value(), l.weight.grad(), () -> dot(l.forward(x), r), 100, 1);
             GradCheck.check("linear db conv=" + conv, l.bias.value(), l.bias.grad(), () -> dot(l.forward(x), r), 100, 1);
+        }
+    }
+
+    /** backwardAdd (dx summed into a residual gradient inside the GEMM) = that gradient + backward's dx, same weight gradients. */
+    @Test
+    void linearBackwardAddEqualsBackwardPlusTheSum() {
+        for (boolean conv : new boolean[]{false, true}) {
+            for (DataType type : new DataType[]{D, DataType.FLOAT}) {
+                INDArray[] grads = new INDArray[2], dx = new INDArray[2];
+                INDArray x = rand(3, 70, 5).castTo(type), dy = rand(4, 70, 7).castTo(type), sum = rand(5, 70, 5).castTo(type);
+                for (int way = 0; way < 2; way++) {
+                    Linear l = conv ? Linear.conv1d("c", 5, 7, type) : Linear.linear("l", 5, 7, true, type);
+                    l.weight.value().assign(rand(6, l.weight.value().shape()));
+                    l.weight.zeroGrad();
+                    l.forward(x);
+                    if (way == 0) {
+                        dx[0] = sum.add(l.backward(dy));
+                    } else {
+                        INDArray acc = sum.dup();
+                        assertSame(acc, l.backwardAdd(dy, acc), "returns the sum it added into");
+                        dx[1] = acc;
+                    }
+                    grads[way] = l.weight.grad().dup();
+                }
+                double tol = type == D ? 1e-13 : 1e-5;
+                assertTrue(dx[0].equalsWithEps(dx[1], tol), conv + " " + type + " dx");
+                assertTrue(grads[0].equalsWithEps(grads[1], 0), conv + " " + type + " weight gradient unchanged");
+            }
         }
     }
 

@@ -11,7 +11,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code c = alpha · op(a) · op(b) + beta · c} for 2-D arrays — {@link Nd4j#gemm(INDArray, INDArray, INDArray,
  * boolean, boolean, double, double)}'s contract, used by every layer's products.
  *
- * <p>On the CPU backend the rows of {@code c} are split over {@link HostThreads} and each block is one
+ * <p>On the CPU backend the rows of {@code c} (its columns when it has too few rows) are split over
+ * {@link HostThreads} and each block is one
  * single-threaded {@code cblas_?gemm} call of the OpenBLAS ND4J links, instead of one call that OpenBLAS splits over
  * its own threads. Measured on BERT-Base shapes (2 threads): the same GEMM speed or a few percent more, bit-identical
  * results (each element's sum runs in the same order either way), and no second thread pool: OpenBLAS's workers spin
@@ -65,12 +66,23 @@ public final class Gemm {
 
     private static void run(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB, double alpha,
                             double beta, INDArray row) {
-        long m = c.size(0);
-        int blocks = (int) Math.max(1, Math.min(HostThreads.threads(), m / MIN_ROWS_PER_THREAD));
+        long m = c.size(0), n = c.size(1);
+        int threads = HostThreads.threads();
+        int blocks = (int) Math.max(1, Math.min(threads, m / MIN_ROWS_PER_THREAD));
+        // few rows (one short text; LoRA's r-row products): split the columns instead, each thread reading all of A
+        // and its share of B — measured on [17, 384]·[384, 1536]: 328 → 157 µs, MiniLM at batch 1 14.5 → 9.5 ms
+        int colBlocks = blocks > 1 ? 1 : (int) Math.max(1, Math.min(threads, n / MIN_ROWS_PER_THREAD));
         singleThreadedBlas(() -> {
-            if (blocks == 1) rows(a, b, c, transA, transB, alpha, beta, row, 0, m);
-            else HostThreads.parallelFor(blocks, i -> rows(a, b, c, transA, transB, alpha, beta, row,
-                    edge(m, blocks, i), edge(m, blocks, i + 1)));
+            if (blocks > 1) {
+                HostThreads.parallelFor(blocks, i -> block(a, b, c, transA, transB, alpha, beta, row,
+                        edge(m, blocks, i), edge(m, blocks, i + 1), 0, n));
+            } else if (colBlocks > 1) {
+                if (row != null) fillRows(c, row, 0, m);
+                HostThreads.parallelFor(colBlocks, j -> block(a, b, c, transA, transB, alpha, beta, null, 0, m,
+                        edge(n, colBlocks, j), edge(n, colBlocks, j + 1)));
+            } else {
+                block(a, b, c, transA, transB, alpha, beta, row, 0, m, 0, n);
+            }
         });
     }
 
@@ -122,7 +134,7 @@ public final class Gemm {
         return gemm(a, b, Nd4j.createUninitialized(a.dataType(), m, n), transA, transB, 1.0, 0.0);
     }
 
-    /** Block {@code i}'s first row: edges on multiples of 16 rows (whole micro-kernel panels). */
+    /** Block {@code i}'s first row (or column): edges on multiples of 16 (whole micro-kernel panels). */
     private static long edge(long m, int blocks, int i) {
         return i == blocks ? m : Math.min(m, (m * i / blocks + 15) / 16 * 16);
     }
@@ -135,19 +147,23 @@ public final class Gemm {
                 && BatchedMatmul.Direct.layout(c) == Boolean.FALSE;
     }
 
-    /** Rows {@code from..to} of {@code c}, one BLAS call on the calling thread. */
-    private static void rows(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb, double alpha, double beta,
-                             INDArray row, long from, long to) {
-        if (to <= from) return;
+    /**
+     * The block rows {@code from..to} × columns {@code c0..c1} of {@code c}, one BLAS call on the calling thread
+     * (each element's sum runs over the whole inner dimension in the same order whatever the block).
+     */
+    private static void block(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb, double alpha, double beta,
+                              INDArray row, long from, long to, long c0, long c1) {
+        if (to <= from || c1 <= c0) return;
         if (row != null) fillRows(c, row, from, to);
         boolean colA = BatchedMatmul.Direct.layout(a), colB = BatchedMatmul.Direct.layout(b);
         int lda = BatchedMatmul.Direct.ld(a, colA), ldb = BatchedMatmul.Direct.ld(b, colB);
         int ldc = BatchedMatmul.Direct.ld(c, false);
         // a column-major operand is its transpose in row-major: flip its flag instead of copying it
         boolean opA = ta != colA, opB = tb != colB;
-        // row r of op(a) starts at r·lda when op(a) is a read row-major, at r when it is read transposed
-        long offA = opA ? from : from * lda, offC = from * ldc;
-        int m = (int) (to - from), n = (int) c.size(1), k = (int) (ta ? a.size(0) : a.size(1));
+        // row r of op(a) starts at r·lda when op(a) is a read row-major, at r when it is read transposed; column j
+        // of op(b) at j when read row-major, at j·ldb when read transposed
+        long offA = opA ? from : from * lda, offB = opB ? c0 * ldb : c0, offC = from * ldc + c0;
+        int m = (int) (to - from), n = (int) (c1 - c0), k = (int) (ta ? a.size(0) : a.size(1));
         int order = openblas_nolapack.CblasRowMajor;
         int tA = opA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans;
         int tB = opB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans;
@@ -155,12 +171,12 @@ public final class Gemm {
             FloatPointer pa = new FloatPointer(a.data().addressPointer()), pb = new FloatPointer(b.data().addressPointer());
             FloatPointer pc = new FloatPointer(c.data().addressPointer());
             openblas_nolapack.cblas_sgemm(order, tA, tB, m, n, k, (float) alpha, pa.position(pa.position() + offA),
-                    lda, pb, ldb, (float) beta, pc.position(pc.position() + offC), ldc);
+                    lda, pb.position(pb.position() + offB), ldb, (float) beta, pc.position(pc.position() + offC), ldc);
         } else {
             DoublePointer pa = new DoublePointer(a.data().addressPointer()), pb = new DoublePointer(b.data().addressPointer());
             DoublePointer pc = new DoublePointer(c.data().addressPointer());
             openblas_nolapack.cblas_dgemm(order, tA, tB, m, n, k, alpha, pa.position(pa.position() + offA),
-                    lda, pb, ldb, beta, pc.position(pc.position() + offC), ldc);
+                    lda, pb.position(pb.position() + offB), ldb, beta, pc.position(pc.position() + offC), ldc);
         }
     }
 }

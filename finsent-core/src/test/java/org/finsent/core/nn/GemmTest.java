@@ -52,9 +52,10 @@ class GemmTest {
     @Test
     void everyTransposeLayoutAndBetaMatchesTheNaiveProductInDouble() {
         Random rnd = new Random(11);
-        // m = 301: split into blocks (edges on multiples of 16, a ragged last block); m = 37: one block
-        for (long m : new long[]{301, 37}) {
-            long k = 45, n = 29;
+        // m = 301: rows split into blocks (edges on multiples of 16, a ragged last block); m = 37, n = 29: one
+        // block; m = 17, n = 301: columns split
+        for (long[] mn : new long[][]{{301, 29}, {37, 29}, {17, 301}}) {
+            long m = mn[0], k = 45, n = mn[1];
             for (boolean ta : new boolean[]{false, true}) {
                 for (boolean tb : new boolean[]{false, true}) {
                     for (int la = 0; la < 4; la++) {
@@ -84,7 +85,8 @@ class GemmTest {
     void floatResultsAreBitIdenticalToNd4jGemmOnModelShapes() {
         // the claim in Gemm's documentation: splitting rows over threads does not change any element's arithmetic
         Random rnd = new Random(3);
-        long[][] shapes = {{1024, 768, 768}, {1024, 768, 3072}, {1792, 384, 1536}, {300, 96, 160}};
+        // the last two: one short text (17 tokens) and a LoRA rank-8 product, whose columns are split
+        long[][] shapes = {{1024, 768, 768}, {1024, 768, 3072}, {1792, 384, 1536}, {300, 96, 160}, {17, 384, 1536}, {8, 1024, 768}};
         for (long[] s : shapes) {
             for (boolean tb : new boolean[]{false, true}) {
                 INDArray x = random(DataType.FLOAT, rnd, 'c', s[0], s[1]);
@@ -93,13 +95,15 @@ class GemmTest {
                 INDArray theirs = Nd4j.create(DataType.FLOAT, s[0], s[2]);
                 Gemm.gemm(x, w, ours, false, tb, 1.0, 0.0);
                 Nd4j.gemm(x, w, theirs, false, tb, 1.0, 0.0);
-                assertEquals(theirs, ours, () -> java.util.Arrays.toString(s));
+                org.junit.jupiter.api.Assertions.assertArrayEquals(theirs.data().asFloat(), ours.data().asFloat(),
+                        () -> "bit for bit " + java.util.Arrays.toString(s));
                 // and a weight gradient's shape: dW += dYᵀ · X accumulates into what is there
                 INDArray dw = random(DataType.FLOAT, rnd, 'c', s[2], s[1]), dw2 = dw.dup();
                 INDArray dy = random(DataType.FLOAT, rnd, 'c', s[0], s[2]);
                 Gemm.gemm(dy, x, dw, true, false, 1.0, 1.0);
                 Nd4j.gemm(dy, x, dw2, true, false, 1.0, 1.0);
-                assertEquals(dw2, dw, () -> "dW " + java.util.Arrays.toString(s));
+                org.junit.jupiter.api.Assertions.assertArrayEquals(dw2.data().asFloat(), dw.data().asFloat(),
+                        () -> "dW bit for bit " + java.util.Arrays.toString(s));
             }
         }
     }
@@ -108,19 +112,21 @@ class GemmTest {
     void gemmAddRowAddsTheRowToEveryRowOfTheProduct() {
         Random rnd = new Random(13);
         for (DataType type : new DataType[]{DataType.DOUBLE, DataType.FLOAT}) {
-            for (long m : new long[]{301, 37}) {
+            for (long[] mn : new long[][]{{301, 29}, {37, 29}, {17, 301}}) {   // rows split, one block, columns split
+                long m = mn[0];
+                int n = (int) mn[1];
                 for (boolean tb : new boolean[]{false, true}) {
                     INDArray x = random(type, rnd, 'c', m, 45);
-                    INDArray w = tb ? random(type, rnd, 'c', 29, 45) : random(type, rnd, 'c', 45, 29);
-                    INDArray bias = random(type, rnd, 'c', 1, 29).reshape(29);
-                    INDArray zero = Nd4j.zeros(DataType.DOUBLE, m, 29);
+                    INDArray w = tb ? random(type, rnd, 'c', n, 45) : random(type, rnd, 'c', 45, n);
+                    INDArray bias = random(type, rnd, 'c', 1, n).reshape(n);
+                    INDArray zero = Nd4j.zeros(DataType.DOUBLE, m, n);
                     double[][] want = naive(x.castTo(DataType.DOUBLE), w.castTo(DataType.DOUBLE), zero, false, tb, 1.0, 0.0);
                     // dense output: the fill-then-accumulate path; a strided view: the add-afterwards fallback
-                    for (INDArray y : new INDArray[]{Nd4j.createUninitialized(type, m, 29), layout(3, type, rnd, m, 29)}) {
+                    for (INDArray y : new INDArray[]{Nd4j.createUninitialized(type, m, n), layout(3, type, rnd, m, n)}) {
                         Gemm.gemmAddRow(x, w, bias, y, false, tb);
                         double tol = type == DataType.DOUBLE ? 1e-12 : 2e-5;
                         for (int r = 0; r < m; r++) {
-                            for (int c = 0; c < 29; c++) {
+                            for (int c = 0; c < n; c++) {
                                 double e = want[r][c] + bias.getDouble(c);
                                 assertEquals(e, y.getDouble(r, c), tol * Math.max(1, Math.abs(e)), type + " m=" + m + " tb=" + tb);
                             }

@@ -32,6 +32,7 @@ import java.util.Locale;
  *   Compare train [ARCH,..] [TECH,..] [reps]     training step, ours vs PyTorch (DJL), + MFU
  *   Compare fpb [ARCH] [TECH,..] [batches]       real FinancialPhraseBank batches: dynamic padding vs 128
  *   Compare infer [reps]                         MiniLM inference batch 1 and 32, ours vs ONNX Runtime
+ *   Compare infer-alone [reps]                   the same, each timed on its own (not interleaved)
  *   Compare memory ARCH TECH ours|torch [steps]  peak RSS, off-heap, optimizer state (one technique per JVM)
  *   Compare ours ARCH TECH [steps]               FinSent's step alone (for JFR / async-profiler)
  *   Compare phases ARCH TECH [steps]             FinSent's step split into forward, backward, AdamW, zeroGrad
@@ -64,6 +65,7 @@ public final class Compare {
                 for (Technique t : techs) fpb(a, t, batches);
             }
             case "infer" -> Inference.compare(args.length > 1 ? Integer.parseInt(args[1]) : QUICK ? 10 : 30);
+            case "infer-alone" -> Inference.alone(args.length > 1 ? Integer.parseInt(args[1]) : QUICK ? 30 : 100);
             case "ours" -> { // for a profiler: FinSent's step alone, as Compare.memory times it
                 Arch a = Arch.valueOf(args[1]);
                 Technique t = Technique.valueOf(args[2]);
@@ -84,7 +86,7 @@ public final class Compare {
             }
             case "memory" -> memory(Arch.valueOf(args[1]), Technique.valueOf(args[2]), args[3], args.length > 4 ? Integer.parseInt(args[4]) : 3);
             default -> System.out.println("usage: Compare gemm | train [ARCH,..] [TECH,..] [reps] | fpb [ARCH] [TECH,..] [batches]"
-                    + " | infer [reps] | memory ARCH TECH ours|torch [steps] | ours ARCH TECH [steps] | phases ARCH TECH [steps]");
+                    + " | infer [reps] | infer-alone [reps] | memory ARCH TECH ours|torch [steps] | ours ARCH TECH [steps] | phases ARCH TECH [steps]");
         }
         System.exit(0); // DJL and ND4J keep non-daemon threads
     }
@@ -135,6 +137,11 @@ public final class Compare {
         }
         System.out.printf("PEAK sgemm %.1f GFLOPS%n", best);
         return peakGflops = best;
+    }
+
+    /** Something to time. */
+    public interface Task {
+        void run() throws Exception;
     }
 
     /** One repetition of implementation {@code who}: 0 = ours, 1 = the peer. */

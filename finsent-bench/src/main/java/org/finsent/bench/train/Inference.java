@@ -86,12 +86,60 @@ public final class Inference implements AutoCloseable {
                         if (w == 0) inf.ours(b);
                         else inf.ort(b);
                     });
-                    org.finsent.bench.Compare.report("infer", "MiniLM " + n + "x" + b.seqLen() + " (FPB sentences, padded to longest"
-                            + (n == 1 ? ")" : skip ? "; ours skips padding rows)" : "; ours computes every row)"),
+                    org.finsent.bench.Compare.report("infer", "MiniLM " + n + "x" + b.seqLen() + " (FPB sentences, padded to longest, "
+                            + realTokens(b) + " real tokens" + (n == 1 ? ")" : skip ? "; ours skips padding rows)" : "; ours computes every row)"),
                             s, Flops.forward(Arch.MINILM, n, b.seqLen()), "peer = ONNX Runtime");
                 }
             }
         }
+    }
+
+    static int realTokens(Batch b) {
+        return new Workloads.Labeled(b, new int[b.batchSize()]).realTokens();
+    }
+
+    /**
+     * The {@code Compare infer-alone} mode: each contender timed on its own, one block of {@code reps} after a
+     * warm-up (interleaving slows both sides, most at batch 1), plus one few-row product of the kind a batch of one
+     * short text runs ({@code [17, 384]·[1536, 384]ᵀ}, {@code Gemm.gemm}, columns split over the threads).
+     */
+    public static void alone(int reps) throws Exception {
+        try (Inference inf = new Inference()) {
+            for (int n : new int[]{1, 32}) {
+                Batch b = batch(n);
+                String what = "MiniLM " + n + "x" + b.seqLen() + " (" + realTokens(b) + " real tokens)";
+                for (boolean skip : n == 1 ? new boolean[]{true} : new boolean[]{true, false}) {
+                    inf.ours.skipPadding(skip);
+                    double[] t = time(reps, () -> inf.ours(b));
+                    System.out.printf("ALONE %s ours%s: best %.2f ms median %.2f ms%n", what,
+                            n == 1 ? "" : skip ? " (padding rows skipped)" : " (every row)", t[0], t[1]);
+                }
+                double[] t = time(reps, () -> inf.ort(b));
+                System.out.printf("ALONE %s ONNX Runtime: best %.2f ms median %.2f ms%n", what, t[0], t[1]);
+            }
+        }
+        INDArray x = org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 17, 384);
+        INDArray w = org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 1536, 384);
+        INDArray y = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 17, 1536);
+        double[] t = time(Math.max(reps, 1) * 50, () -> org.finsent.core.nn.Gemm.gemm(x, w, y, false, true, 1.0, 0.0));
+        System.out.printf("ALONE Gemm [17x384]·[1536x384]ᵀ: best %.1f µs median %.1f µs%n", t[0] * 1e3, t[1] * 1e3);
+    }
+
+    /**
+     * Best and median milliseconds of {@code reps} runs after a warm-up of at least 3 runs and 3 seconds (a batch
+     * of one takes milliseconds: a few runs would leave it to the interpreter and C1).
+     */
+    private static double[] time(int reps, org.finsent.bench.Compare.Task task) throws Exception {
+        long warm = System.nanoTime();
+        for (int i = 0; i < 3 || System.nanoTime() - warm < 3_000_000_000L; i++) task.run();
+        double[] ms = new double[reps];
+        for (int i = 0; i < reps; i++) {
+            long t0 = System.nanoTime();
+            task.run();
+            ms[i] = (System.nanoTime() - t0) / 1e6;
+        }
+        java.util.Arrays.sort(ms);
+        return new double[]{ms[0], ms[reps / 2]};
     }
 
     @Override

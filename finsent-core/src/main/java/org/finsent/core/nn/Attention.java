@@ -43,8 +43,9 @@ public final class Attention {
         double scale = 1 / Math.sqrt(q.size(3));
         boolean maskFits = mask == null || HostKernels.usable(mask) && mask.rank() == 4
                 && mask.size(0) == b && mask.size(1) == 1 && mask.size(2) == t && mask.size(3) == tk;
-        if (maskFits && q.dataType() == DataType.FLOAT && HostKernels.active()
-                && BatchedMatmul.Direct.usable(q, k, null) && BatchedMatmul.Direct.usable(v, v, null)) {
+        // the fused path: FP32 on the CPU, Q, K and V laid out so that BLAS reads them in place
+        if (maskFits && q.dataType() == DataType.FLOAT && v.dataType() == DataType.FLOAT && HostKernels.active()
+                && BatchedMatmul.Direct.usable(q, k, null) && BatchedMatmul.Direct.layout(v) != null) {
             INDArray s = Nd4j.createUninitialized(q.dataType(), new long[]{b, h, t, tk}, 'c');   // [B,H,T,Tk]
             INDArray o = headsOut(q, t);
             boolean drops = dropout != null && training && dropout.p() > 0;

@@ -256,9 +256,11 @@ class CommandsTest {
         var src = ModelSources.load(modelDir.toString(), 2, 0);
         var bert = (BertForSequenceClassification) src.model();
         bert.train(false);
+        bert.bert.poolerRowsOnly(false);    // every row of the last layer (the classifier computes [CLS] only)
         for (int i = 0; i < lines.size(); i++) {
             var enc = src.tokenizer().withOptions(TokenizerOptions.DEFAULTS).encode(lines.get(i)); // unpadded
             INDArray h = bert.bert.forward(Batch.of(List.of(enc))); // [T, H] for one sequence
+            assertTrue(h.getRow(enc.length() - 1).norm1Number().doubleValue() > 0, "the last token's row is computed");
             assertArrayEquals(new long[]{enc.length(), 16}, sd.get(String.valueOf(i)).shape());
             assertArrayEquals(h.dup('c').data().asFloat(), sd.get(String.valueOf(i)).toINDArray(DataType.FLOAT).dup('c').data().asFloat(), 0f);
         }

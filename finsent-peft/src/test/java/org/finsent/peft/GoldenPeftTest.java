@@ -124,7 +124,7 @@ class GoldenPeftTest {
         INDArray logits = forward(c, m);
         List<INDArray> hidden = m.base() instanceof BertForSequenceClassification b ? b.bert.hiddenStates()
                 : ((Gpt2ForSequenceClassification) m.base()).transformer.hiddenStates();
-        boolean skipped = m.base() instanceof BertForSequenceClassification b && b.bert.skipsPadding();
+        boolean skipped = m.base() instanceof BertForSequenceClassification b && (b.bert.skipsPadding() || b.bert.poolerRowsOnly());
         for (int i = 0; i < hidden.size(); i++) {
             if (skipped && i > 0) {
                 assertRealRowsClose(c, m, i, hidden.get(i));
@@ -142,17 +142,19 @@ class GoldenPeftTest {
     }
 
     /**
-     * With padding skipped (BERT's default): each row the layers ran (real tokens, virtual tokens, each example's
-     * first row) equals PEFT's; the others, padding, are zero.
+     * With padding skipped and the last layer on [CLS] rows only (BERT's defaults): each row a layer ran (real
+     * tokens, virtual tokens, each example's first row; in the last layer the first rows alone) equals PEFT's; the
+     * others are zero.
      */
     static void assertRealRowsClose(Case c, PeftModel m, int layer, INDArray h) {
         var bert = ((BertForSequenceClassification) m.base()).bert;
+        boolean skip = bert.skipsPadding(), firstOnly = bert.poolerRowsOnly() && layer == bert.layers.size();
         int p = bert.prompt == null ? 0 : bert.prompt.length(), t = p + c.batch.seqLen(), width = (int) h.columns(), padding = 0;
         double[] g = c.io.require("hidden_states." + layer).toDoubles();
         for (int n = 0; n < c.batch.batchSize(); n++) {
             for (int j = 0; j < t; j++) {
                 int row = n * t + j;
-                boolean runs = j == 0 || j < p || c.batch.attentionMask()[n][j - p] != 0;
+                boolean runs = j == 0 || !firstOnly && (!skip || j < p || c.batch.attentionMask()[n][j - p] != 0);
                 if (runs) {
                     Golden.assertClose(c.name + " hidden_states." + layer + " row " + row,
                             java.util.Arrays.copyOfRange(g, row * width, (row + 1) * width), h.getRow(row).dup().data().asDouble(), Golden.FP64);
@@ -171,11 +173,15 @@ class GoldenPeftTest {
         Case c = Case.of(name);
         PeftModel m = c.load(c.adapter());
         if (m.base() instanceof BertForSequenceClassification b) {
-            // first every row, as Transformers + PEFT compute it; then (below) the default, padding rows skipped
+            // first every row, as Transformers + PEFT compute it; then (below) the defaults: padding rows skipped
+            // and the last layer on [CLS] rows only
             assertTrue(b.bert.skipsPadding(), "BERT classifiers skip padding by default");
+            assertTrue(b.bert.poolerRowsOnly(), "BERT classifiers compute the last layer's [CLS] rows only by default");
             b.bert.skipPadding(false);
+            b.bert.poolerRowsOnly(false);
             forwardBackward(c, m);
             b.bert.skipPadding(true);
+            b.bert.poolerRowsOnly(true);
         }
         forwardBackward(c, m);
         if (!c.type().equals("PREFIX_TUNING")) {

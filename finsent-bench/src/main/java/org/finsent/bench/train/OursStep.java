@@ -30,6 +30,11 @@ public final class OursStep implements TrainStep {
 
     public OursStep(Arch arch, Technique technique, long seed) {
         SequenceClassifier base = arch.newModel(seed);
+        // -Dfinsent.bench.fullLastLayer=true: the last BERT layer computes every row, as PyTorch/Transformers do
+        // (for measuring what BertModel.poolerRowsOnly buys in the same run)
+        if (Boolean.getBoolean("finsent.bench.fullLastLayer") && base instanceof org.finsent.core.model.BertForSequenceClassification b) {
+            b.bert.poolerRowsOnly(false);
+        }
         model = Peft.apply(base, technique.method(arch));
         trainable = model.parameters().stream().filter(Parameter::trainable).toList();
         optimizer = new AdamW(trainable, AdamW.Options.HF_DEFAULTS);

@@ -18,7 +18,8 @@ public final class BertForSequenceClassification implements SequenceClassifier {
 
     public BertForSequenceClassification(BertConfig c, DataType type, long seed) {
         bert = new BertModel(c, "bert.", true, type, seed);
-        bert.skipPadding(true);   // the logits read [CLS] only: no work for padding positions
+        bert.skipPadding(true);     // the logits read [CLS] only: no work for padding positions...
+        bert.poolerRowsOnly(true);  // ...nor for the last layer's other rows
         dropout = new Dropout(c.hiddenDropoutProb(), Nd4j.getRandomFactory().getNewRandomInstance(seed + 1));
         classifier = Linear.linear("classifier", c.hiddenSize(), c.numLabels(), true, type);
         org.finsent.core.nn.Init.initialize(classifier.parameters(), seed + 2, 0); // the encoder initialised itself

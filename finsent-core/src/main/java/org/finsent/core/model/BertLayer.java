@@ -22,7 +22,7 @@ import java.util.List;
  *   a  = LN1(x + Drop(Wo·Attn(Wq·x, Wk·x, Wv·x)))        attention.self.{query,key,value}, attention.output.{dense,LayerNorm}
  *   y  = LN2(a + Drop(W2·GELU(W1·a)))                     intermediate.dense, output.{dense,LayerNorm}
  * </pre>
- * Shapes: x, a, y {@code [B·T, C]}. The projections are {@link Projection}s so PEFT can wrap them.
+ * Shapes: x, a, y {@code [B·T, C]} (see {@link #forward} for fewer rows). The projections are {@link Projection}s so PEFT can wrap them.
  */
 public final class BertLayer {
     public Projection query, key, value, attnOut, intermediate, output;
@@ -36,6 +36,7 @@ public final class BertLayer {
     private Attention.Cache attnCache;
     private KeyValuePrefix kvPrefix;
     private RowPacking packing; // null: rows are the padded layout
+    private RowPacking readout; // null: every row is output; else the rows (of x's) this layer outputs
     private int index;
     private INDArray inter; // pre-activation W1·a
     private final INDArray[] actSaved = new INDArray[1]; // what the activation's backward reuses (Φ(inter) for GELU)
@@ -74,15 +75,21 @@ public final class BertLayer {
     /**
      * x: {@code [B·T, C]} rows, or with {@code packing} only the real tokens' rows ({@code [N, C]}): then every
      * token-wise op runs on those alone and only attention sees the padded layout (zero rows at padding).
+     * With {@code readout} (one row per example: its first, among x's rows) only those rows are output
+     * ({@code [B, C]}): keys and values still come from every row, everything else runs on B rows (queries of
+     * length 1) — the last layer under a pooler needs nothing more.
      */
     INDArray forward(INDArray x, int b, int t, INDArray mask, boolean training, KeyValuePrefix prefix, int index,
-                     RowPacking packing) {
+                     RowPacking packing, RowPacking readout) {
         this.b = b;
         this.t = t;
         this.kvPrefix = prefix;
         this.index = index;
         this.packing = packing;
-        INDArray q = Attention.splitHeads(padded(query.forward(x)), b, t, heads);
+        this.readout = readout;
+        INDArray xq = readout == null ? x : readout.gather(x);               // the rows this layer outputs
+        INDArray q = readout == null ? Attention.splitHeads(padded(query.forward(x)), b, t, heads)
+                : Attention.splitHeads(query.forward(xq), b, 1, heads);      // [B,H,1,D]
         INDArray k = Attention.splitHeads(padded(key.forward(x)), b, t, heads);
         INDArray v = Attention.splitHeads(padded(value.forward(x)), b, t, heads);
         if (prefix != null) {                                                // prefix tuning: [B,H,P+T,D]
@@ -90,12 +97,20 @@ public final class BertLayer {
             v = Attention.withPrefix(prefix.value(index), v, heads);
         }
         Attention.Cache[] cache = new Attention.Cache[1];
-        INDArray ctx = packed(Attention.mergeHeads(Attention.forward(q, k, v, mask, attnProbsDrop, training, cache)));
+        INDArray m = readout == null || mask == null ? mask : firstQueryRow(mask);
+        INDArray o = Attention.mergeHeads(Attention.forward(q, k, v, m, attnProbsDrop, training, cache));
+        INDArray ctx = readout == null ? packed(o) : o;
         attnCache = cache[0];
-        INDArray a = attnLn.forward(attnOutDrop.forward(attnOut.forward(ctx), training), x);   // LN(h + x)
+        INDArray a = attnLn.forward(attnOutDrop.forward(attnOut.forward(ctx), training), xq);  // LN(h + x)
         inter = intermediate.forward(a);
         INDArray f = outDrop.forward(output.forward(act.forward(inter, saveForBackward(training))), training);
         return outputHook != null ? outputHook.forward(f, a, outLn) : outLn.forward(f, a);
+    }
+
+    /** The additive mask's row for query position 0: {@code [B,1,T,Tk]} → {@code [B,1,1,Tk]}. */
+    private static INDArray firstQueryRow(INDArray mask) {
+        var all = org.nd4j.linalg.indexing.NDArrayIndex.all();
+        return mask.get(all, all, org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1), all).dup('c');
     }
 
     /** Token rows → the padded layout attention needs (identity without packing). */
@@ -130,6 +145,14 @@ public final class BertLayer {
         da = intermediate.backwardAdd(dInter, da != null ? da : df);
         INDArray ds = attnLn.backward(da);                                   // d(attn_out + x)
         INDArray dctx = attnOut.backward(attnOutDrop.backward(ds));
+        if (readout != null) {                                               // outputs on B rows, inputs on all
+            Attention.Grads g = Attention.backward(Attention.splitHeads(dctx, b, 1, heads), attnCache, attnProbsDrop)
+                    .routePrefix(kvPrefix, index);
+            query.backwardAdd(Attention.mergeHeads(g.dq()), ds);             // ds: the B rows' residual branch
+            INDArray dx = key.backward(packed(Attention.mergeHeads(g.dk())));
+            value.backwardAdd(packed(Attention.mergeHeads(g.dv())), dx);
+            return dx.addi(readout.scatter(ds));
+        }
         INDArray dx = ds;                                                    // residual branch
         Attention.Grads g = Attention.backward(Attention.splitHeads(padded(dctx), b, t, heads), attnCache, attnProbsDrop)
                 .routePrefix(kvPrefix, index);

@@ -51,8 +51,9 @@ public final class BertModel {
     private int promptLen, tokens; // P and the real T of the last forward
 
     private int b, t;
-    private boolean skipPadding;
+    private boolean skipPadding, poolerRowsOnly;
     private RowPacking packing; // the last forward's real-token rows (null: the layers ran on every row)
+    private RowPacking readout; // the last layer's output rows, among the layers' rows (null: all of them)
     private INDArray pooledPre; // tanh output, for backward
     private INDArray mask;
     private final List<INDArray> hiddenStates = new ArrayList<>();
@@ -95,6 +96,23 @@ public final class BertModel {
         return skipPadding;
     }
 
+    /**
+     * Whether the last layer computes only each example's first row (off by default): the one row per example the
+     * pooler reads. Every layer below still runs on every row, since the last layer's keys and values need them;
+     * only its queries, attention output, feed-forward block and LayerNorms shrink to B rows (with B·T rows in
+     * the other layers that is 10/12 of one layer's projections, ~7 % of a 12-layer step, more for 6 layers).
+     * The pooled output and every gradient are those of the full computation up to the order of floating-point
+     * sums; the last hidden state ({@link #forward}, {@link #hiddenStates}) then holds those first rows only, zero
+     * elsewhere. {@link BertForSequenceClassification} turns it on; whoever wants hidden states turns it off.
+     */
+    public void poolerRowsOnly(boolean on) {
+        poolerRowsOnly = on;
+    }
+
+    public boolean poolerRowsOnly() {
+        return poolerRowsOnly;
+    }
+
     /** Last hidden state {@code [B·T, C]}. */
     public INDArray forward(Batch batch) {
         b = batch.batchSize();
@@ -121,15 +139,39 @@ public final class BertModel {
                 .addi(tokenType.forward(Nd4j.createFromArray(Batch.flat(types))));
         x = embDrop.forward(embLn.forward(x), training);
         mask = Attention.mask(attention, false, p, type);
-        packing = skipPadding ? RowPacking.of(rowsToRun(attention)) : null;
+        int[][] run = rowsToRun(attention);
+        packing = skipPadding ? RowPacking.of(run) : null;
+        readout = poolerRowsOnly ? RowPacking.of(firstRows(run, packing != null)) : null;
         hiddenStates.clear();
         hiddenStates.add(x);
         if (packing != null) x = packing.gather(x);
         for (int i = 0; i < layers.size(); i++) {
-            x = layers.get(i).forward(x, b, t, mask, training, prefix, i, packing);
+            x = layers.get(i).forward(x, b, t, mask, training, prefix, i, packing, i == layers.size() - 1 ? readout : null);
             hiddenStates.add(x);
         }
-        return packing == null ? x : packing.scatter(x);
+        return padded(x);
+    }
+
+    /** The last layer's rows → the padded layout {@code [B·T, C]} (zero rows where nothing was computed). */
+    private INDArray padded(INDArray last) {
+        if (readout != null) last = readout.scatter(last);
+        return packing == null ? last : packing.scatter(last);
+    }
+
+    /**
+     * A one-row "mask" over the layers' rows (the packed rows of {@code run} when packed, else all B·T) marking
+     * each example's first row: the rows {@link #poolerRowsOnly} keeps in the last layer.
+     */
+    private static int[][] firstRows(int[][] run, boolean packed) {
+        int rows = 0;
+        for (int[] r : run) rows += packed ? java.util.Arrays.stream(r).map(v -> v != 0 ? 1 : 0).sum() : r.length;
+        int[][] first = new int[1][rows];
+        int at = 0;
+        for (int[] r : run) {
+            first[0][at] = 1;                                    // position 0 always runs (rowsToRun)
+            at += packed ? java.util.Arrays.stream(r).map(v -> v != 0 ? 1 : 0).sum() : r.length;
+        }
+        return first;
     }
 
     /**
@@ -149,12 +191,15 @@ public final class BertModel {
      * Hugging Face's {@code output_hidden_states} of the last forward: the embeddings output, then each layer's
      * output ({@code L+1} arrays {@code [B·T, C]}). The layers keep these arrays for backward anyway, and nothing
      * writes into them, so recording them costs no copy (with {@link #skipPadding} the layers' rows are scattered
-     * into the padded layout here, zero at padding).
+     * into the padded layout here, zero at padding; with {@link #poolerRowsOnly} the last one holds each example's
+     * first row only).
      */
     public List<INDArray> hiddenStates() {
-        if (packing == null) return List.copyOf(hiddenStates);
+        if (packing == null && readout == null) return List.copyOf(hiddenStates);
         List<INDArray> out = new ArrayList<>(List.of(hiddenStates.get(0)));   // the embeddings ran padded
-        for (int i = 1; i < hiddenStates.size(); i++) out.add(packing.scatter(hiddenStates.get(i)));
+        int last = hiddenStates.size() - 1;
+        for (int i = 1; i < last; i++) out.add(packing == null ? hiddenStates.get(i) : packing.scatter(hiddenStates.get(i)));
+        if (last > 0) out.add(padded(hiddenStates.get(last)));
         return out;
     }
 
@@ -177,6 +222,7 @@ public final class BertModel {
     /** Backward from {@code d(last hidden state)}; accumulates every trainable parameter's gradient. */
     public INDArray backward(INDArray dHidden) {
         INDArray d = packing == null ? dHidden : packing.gather(dHidden);
+        if (readout != null) d = readout.gather(d);                            // the rows the last layer computed
         for (int i = layers.size() - 1; i >= 0; i--) d = layers.get(i).backward(d);
         if (packing != null) d = packing.scatter(d);
         d = embLn.backward(embDrop.backward(d));

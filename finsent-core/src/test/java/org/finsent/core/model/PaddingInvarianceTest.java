@@ -18,6 +18,7 @@ class PaddingInvarianceTest {
     @Test
     void bertHiddenStatesAndLogits() {
         var m = TinyModels.bertClassifier(11);
+        m.bert.poolerRowsOnly(false);                                    // every row of the last layer
         Batch padded = TinyModels.batch(false, 0);                       // row 1 = [11,4,30,pad,pad]
         INDArray hPadded = m.bert.forward(padded);
         INDArray logitsPadded = m.forward(padded);
@@ -28,29 +29,39 @@ class PaddingInvarianceTest {
         assertRowsEqual(logitsPadded, 1, logitsAlone, 0, "bert logits");
     }
 
-    /** The classifier's default (layers on real tokens only) against every row computed: logits and all gradients. */
+    /**
+     * The classifier's defaults (layers on real tokens only, the last layer on [CLS] rows only) and each alone,
+     * against every row computed: logits and all gradients, left and right padding.
+     */
     @Test
-    void bertSkippingPaddingChangesNoLogitOrGradient() {
+    void bertSkippingRowsChangesNoLogitOrGradient() {
+        boolean[][] modes = {{false, false}, {true, false}, {false, true}, {true, true}}; // {skipPadding, poolerRowsOnly}
         for (boolean left : new boolean[]{false, true}) {
             Batch batch = TinyModels.batch(left, 0);
-            double[][] logits = new double[2][];
-            java.util.List<double[]> grads = new java.util.ArrayList<>(), skipped = new java.util.ArrayList<>();
-            for (boolean skip : new boolean[]{false, true}) {
+            double[][] logits = new double[modes.length][];
+            java.util.List<java.util.List<double[]>> grads = new java.util.ArrayList<>();
+            for (int k = 0; k < modes.length; k++) {
                 var m = TinyModels.bertClassifier(11);
-                m.bert.skipPadding(skip);
+                m.bert.skipPadding(modes[k][0]);
+                m.bert.poolerRowsOnly(modes[k][1]);
                 m.train(true);                                           // dropout is 0 in TinyModels
                 m.zeroGrad();
                 INDArray out = m.forward(batch);
-                logits[skip ? 1 : 0] = out.dup().data().asDouble();
+                logits[k] = out.dup().data().asDouble();
                 m.backward(ModelGradientTest.LOSS.compute(out, ModelGradientTest.LABELS).dLogits());
-                for (var p : m.parameters()) (skip ? skipped : grads).add(p.grad().dup().data().asDouble());
+                java.util.List<double[]> g = new java.util.ArrayList<>();
+                for (var p : m.parameters()) g.add(p.grad().dup().data().asDouble());
+                grads.add(g);
             }
-            String side = left ? "left padding" : "right padding";
-            org.junit.jupiter.api.Assertions.assertArrayEquals(logits[0], logits[1], 1e-14, side + " logits");
-            for (int i = 0; i < grads.size(); i++) {
-                double scale = java.util.Arrays.stream(grads.get(i)).map(Math::abs).max().orElse(0);
-                org.junit.jupiter.api.Assertions.assertArrayEquals(grads.get(i), skipped.get(i), 1e-13 * Math.max(scale, 1e-3),
-                        side + " gradient of parameter " + i);
+            for (int k = 1; k < modes.length; k++) {
+                String side = (left ? "left padding" : "right padding") + ", skipPadding " + modes[k][0] + ", poolerRowsOnly " + modes[k][1];
+                org.junit.jupiter.api.Assertions.assertArrayEquals(logits[0], logits[k], 1e-14, side + " logits");
+                for (int i = 0; i < grads.get(0).size(); i++) {
+                    double[] want = grads.get(0).get(i);
+                    double scale = java.util.Arrays.stream(want).map(Math::abs).max().orElse(0);
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(want, grads.get(k).get(i), 1e-13 * Math.max(scale, 1e-3),
+                            side + " gradient of parameter " + i);
+                }
             }
         }
     }

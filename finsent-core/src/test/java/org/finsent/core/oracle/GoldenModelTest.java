@@ -76,18 +76,25 @@ class GoldenModelTest {
     @ValueSource(strings = {"bert_seqcls", "gpt2_seqcls_rightpad", "gpt2_seqcls_leftpad"})
     void forwardAndBackwardMatchTransformers(String name) throws IOException {
         Case c = Case.of(name);
-        // BERT twice: every row as Transformers computes it (padding positions included), then the classifier's
-        // default, which skips padding positions (RowPacking) — same logits, loss and gradients, same real rows
-        for (boolean skipPadding : c.bert() ? new boolean[]{false, true} : new boolean[]{false}) {
-            matchTransformers(c, name + (skipPadding ? " (padding skipped)" : ""), skipPadding);
+        // BERT three ways: every row as Transformers computes it (padding positions included); padding positions
+        // skipped (RowPacking); and the classifier's default, which also computes only the [CLS] rows of the last
+        // layer (BertModel.poolerRowsOnly) — the same logits, loss and gradients each time, the same computed rows
+        if (!c.bert()) {
+            matchTransformers(c, name, false, false);
+            return;
         }
+        matchTransformers(c, name, false, false);
+        matchTransformers(c, name + " (padding skipped)", true, false);
+        matchTransformers(c, name + " (padding skipped, last layer [CLS] only)", true, true);
     }
 
-    private static void matchTransformers(Case c, String name, boolean skipPadding) throws IOException {
+    private static void matchTransformers(Case c, String name, boolean skipPadding, boolean poolerRowsOnly) throws IOException {
         SequenceClassifier m = c.load(c.dir, DataType.DOUBLE);
         if (m instanceof BertForSequenceClassification b) {
             assertTrue(b.bert.skipsPadding(), "the classifier skips padding by default");
+            assertTrue(b.bert.poolerRowsOnly(), "the classifier's last layer computes [CLS] rows only by default");
             b.bert.skipPadding(skipPadding);
+            b.bert.poolerRowsOnly(poolerRowsOnly);
         }
         m.train(true); // every dropout is 0, as in the golden run (which also ran in train mode)
         INDArray logits = c.forward(m);
@@ -96,23 +103,27 @@ class GoldenModelTest {
                 : ((Gpt2ForSequenceClassification) m).transformer.hiddenStates();
         assertEquals(m.numLayers() + 1, hidden.size(), "hidden states: embeddings + one per layer");
         double worst = 0;
-        int t = c.batch.seqLen(), padding = 0;
+        int t = c.batch.seqLen(), padding = 0, notRead = 0;
         for (int i = 0; i < hidden.size(); i++) {
             TensorData golden = c.io.require("hidden_states." + i);
-            if (skipPadding && i > 0) {            // real rows as Transformers; padding rows zero (never read)
+            boolean last = i == hidden.size() - 1;
+            if ((skipPadding || poolerRowsOnly && last) && i > 0) {  // computed rows as Transformers, the others zero
                 INDArray h = hidden.get(i);
                 double[] g = golden.toDoubles();
                 int width = (int) h.columns();
                 for (int n = 0; n < c.batch.batchSize(); n++) {
                     for (int j = 0; j < t; j++) {
                         long row = (long) n * t + j;
-                        if (c.batch.attentionMask()[n][j] != 0) {
+                        boolean pad = c.batch.attentionMask()[n][j] == 0;
+                        boolean skipped = j > 0 && (skipPadding && pad || poolerRowsOnly && last);
+                        if (!skipped) {
                             worst = Math.max(worst, Golden.assertClose(name + " hidden_states." + i + " row " + row,
                                     java.util.Arrays.copyOfRange(g, (int) row * width, (int) (row + 1) * width),
                                     h.getRow(row).dup().data().asDouble(), Golden.FP64));
                         } else {
-                            assertEquals(0.0, h.getRow(row).norm1Number().doubleValue(), name + " padding row " + row);
-                            padding++;
+                            assertEquals(0.0, h.getRow(row).norm1Number().doubleValue(), name + " skipped row " + row);
+                            if (pad) padding++;
+                            else notRead++;
                         }
                     }
                 }
@@ -120,6 +131,7 @@ class GoldenModelTest {
                 worst = Math.max(worst, Golden.assertClose(name + " hidden_states." + i, golden, hidden.get(i), Golden.FP64));
             }
         }
+        if (poolerRowsOnly) assertTrue(notRead > 0, "the last layer must have skipped real rows");
         if (skipPadding) assertTrue(padding > 0, "the golden batch must have padding for this check to mean anything");
         assertNull(c.io.get("hidden_states." + hidden.size()), "golden has more hidden states than we produce");
         worst = Math.max(worst, Golden.assertClose(name + " logits", c.io.require("logits"), logits, Golden.FP64));

@@ -83,15 +83,24 @@ public final class LoraLinear implements Projection {
         return loraBackward(dy, base.backwardAdd(dy, dxSum));
     }
 
+    @Override
+    public void backwardParameters(INDArray dy) {
+        checkUnmerged();
+        base.backwardParameters(dy);
+        loraBackward(dy, null);
+    }
+
     private void checkUnmerged() {
         if (merged) throw new IllegalStateException(module + ": LoRA is merged; unmerge() before training");
     }
 
-    /** The low-rank branch's gradients; its share of dx added into {@code dx}, which it returns. */
+    /** The low-rank branch's gradients; its share of dx added into {@code dx}, which it returns (null: none wanted). */
     private INDArray loraBackward(INDArray dy, INDArray dx) {
         if (loraB.grad() != null) Gemm.gemm(dy, h, loraB.grad(), true, false, scaling, 1.0);
+        if (loraA.grad() == null && dx == null) return null;
         INDArray dh = Gemm.gemm(dy, loraB.value(), false, false).muli(scaling);   // [N, r]
         if (loraA.grad() != null) Gemm.gemm(dh, xd, loraA.grad(), true, false, 1.0, 1.0);
+        if (dx == null) return null;
         if (dropout.identity()) return Gemm.gemm(dh, loraA.value(), dx, false, false, 1.0, 1.0);   // dx += dh·A
         return dx.addi(dropout.backward(Gemm.gemm(dh, loraA.value(), false, false)));
     }

@@ -18,26 +18,40 @@ public final class Flops {
     }
 
     public static double trainingStep(Arch a, Technique t, int b, int seq) {
-        double n = (double) b * seq, c = a.hidden(), f = a.ffn(), l = a.layers();
-        double tk = seq + t.prefixLength();
-        double proj = 2 * n * (4 * c * c + 2 * c * f);              // q, k, v, out (GPT-2: c_attn + c_proj) and the FFN
-        double attn = 2 * 2 * b * seq * tk * c;
-        double forward = l * (proj + attn);
-        double backward = l * (proj + 2 * attn);                   // input gradients everywhere
-        if (t == Technique.FULL) backward += l * proj;              // weight gradients of every projection
-        double extra = 0;
-        switch (t) {
-            case LORA -> extra = l * 3 * 3 * 2 * n * Technique.LORA_R * (c + c); // q, k, v (c_attn: in C, out 3C ≈ same sum)
-            case ADAPTER -> extra = l * 3 * 2 * 2 * n * c * (c / Technique.ADAPTER_REDUCTION);
-            case PREFIX -> {
-                double p = Technique.PREFIX_TOKENS, e = Technique.PREFIX_HIDDEN;
-                extra = 3 * 2 * p * (c * e + e * l * 2 * c);
-            }
-            default -> { }
+        return trainingStep(a, t, b, seq, false);
+    }
+
+    /**
+     * As {@link #trainingStep(Arch, Technique, int, int)}; with {@code clsOnly} the last layer runs its queries,
+     * attention output, feed-forward block and adapter on B rows (BERT classifiers' {@code poolerRowsOnly}; keys
+     * and values still on all N rows) — what FinSent's BERT classifier computes, and all a classifier needs.
+     */
+    public static double trainingStep(Arch a, Technique t, int b, int seq, boolean clsOnly) {
+        double n = (double) b * seq, l = a.layers();
+        double total = (l - 1) * layer(a, t, b, n, n, seq) + layer(a, t, b, clsOnly ? b : n, n, seq);
+        if (t == Technique.PREFIX) {
+            double c = a.hidden(), p = Technique.PREFIX_TOKENS, e = Technique.PREFIX_HIDDEN;
+            total += 3 * 2 * p * (c * e + e * l * 2 * c);
         }
-        if (t == Technique.LORA && a.decoder()) extra = l * 3 * 2 * n * Technique.LORA_R * (c + 3 * c);
-        double head = 3 * 2 * b * c * c;                           // BERT's pooler (GPT-2 has none; small either way)
-        return forward + backward + extra + head;
+        double head = 3 * 2 * b * a.hidden() * a.hidden();       // BERT's pooler (GPT-2 has none; small either way)
+        return total + head;
+    }
+
+    /** One layer's forward + backward with {@code nq} query/output rows and {@code nkv} key/value rows. */
+    private static double layer(Arch a, Technique t, int b, double nq, double nkv, int seq) {
+        double c = a.hidden(), f = a.ffn(), tq = nq / b, tk = seq + t.prefixLength();
+        double proj = 2 * nkv * 2 * c * c + 2 * nq * (2 * c * c + 2 * c * f);   // k, v | q, out (GPT-2: c_attn + c_proj), FFN
+        double attn = 2 * 2 * b * tq * tk * c;
+        double forward = proj + attn;
+        double backward = proj + 2 * attn;                          // input gradients everywhere
+        if (t == Technique.FULL) backward += proj;                  // weight gradients of every projection
+        double extra = switch (t) {
+            case LORA -> a.decoder() ? 3 * 2 * nq * Technique.LORA_R * (c + 3 * c)
+                    : 3 * 2 * Technique.LORA_R * (c + c) * (nq + 2 * nkv);   // q | k, v (c_attn: in C, out 3C)
+            case ADAPTER -> 3 * 2 * 2 * nq * c * (c / Technique.ADAPTER_REDUCTION);
+            default -> 0;
+        };
+        return forward + backward + extra;
     }
 
     /** Forward only (inference). */

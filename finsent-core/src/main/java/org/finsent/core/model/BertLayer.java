@@ -129,7 +129,8 @@ public final class BertLayer {
         return training ? actSaved : null;
     }
 
-    INDArray backward(INDArray dy) {
+    /** Backward from {@code dy}; returns dx, or null without {@code inputGradient} (parameter gradients only). */
+    INDArray backward(INDArray dy, boolean inputGradient) {
         INDArray df, da;
         if (outputHook != null) {
             INDArray[] d = outputHook.backward(dy);
@@ -148,6 +149,8 @@ public final class BertLayer {
         if (readout != null) {                                               // outputs on B rows, inputs on all
             Attention.Grads g = Attention.backward(Attention.splitHeads(dctx, b, 1, heads), attnCache, attnProbsDrop)
                     .routePrefix(kvPrefix, index);
+            if (!inputGradient) return projectionParameters(Attention.mergeHeads(g.dq()), packed(Attention.mergeHeads(g.dk())),
+                    packed(Attention.mergeHeads(g.dv())));
             query.backwardAdd(Attention.mergeHeads(g.dq()), ds);             // ds: the B rows' residual branch
             INDArray dx = key.backward(packed(Attention.mergeHeads(g.dk())));
             value.backwardAdd(packed(Attention.mergeHeads(g.dv())), dx);
@@ -156,10 +159,20 @@ public final class BertLayer {
         INDArray dx = ds;                                                    // residual branch
         Attention.Grads g = Attention.backward(Attention.splitHeads(padded(dctx), b, t, heads), attnCache, attnProbsDrop)
                 .routePrefix(kvPrefix, index);
+        if (!inputGradient) return projectionParameters(packed(Attention.mergeHeads(g.dq())), packed(Attention.mergeHeads(g.dk())),
+                packed(Attention.mergeHeads(g.dv())));
         query.backwardAdd(packed(Attention.mergeHeads(g.dq())), dx);
         key.backwardAdd(packed(Attention.mergeHeads(g.dk())), dx);
         value.backwardAdd(packed(Attention.mergeHeads(g.dv())), dx);
         return dx;
+    }
+
+    /** Q, K and V's parameter gradients alone (no input gradient wanted); returns null. */
+    private INDArray projectionParameters(INDArray dq, INDArray dk, INDArray dv) {
+        query.backwardParameters(dq);
+        key.backwardParameters(dk);
+        value.backwardParameters(dv);
+        return null;
     }
 
     /** The six projections of this layer, by Hugging Face module name. */

@@ -219,11 +219,18 @@ public final class BertModel {
         return dHidden;
     }
 
-    /** Backward from {@code d(last hidden state)}; accumulates every trainable parameter's gradient. */
+    /**
+     * Backward from {@code d(last hidden state)}; accumulates every trainable parameter's gradient. Returns the
+     * gradient w.r.t. the word embeddings of the batch, or null when nothing below the first layer trains
+     * (embeddings frozen, no prompt): then the first layer's input gradient is not computed at all.
+     */
     public INDArray backward(INDArray dHidden) {
         INDArray d = packing == null ? dHidden : packing.gather(dHidden);
         if (readout != null) d = readout.gather(d);                            // the rows the last layer computed
-        for (int i = layers.size() - 1; i >= 0; i--) d = layers.get(i).backward(d);
+        boolean below = promptLen > 0 || word.weight.trainable() || position.weight.trainable()
+                || tokenType.weight.trainable() || embLn.parameters().stream().anyMatch(Parameter::trainable);
+        for (int i = layers.size() - 1; i >= 0; i--) d = layers.get(i).backward(d, i > 0 || below);
+        if (!below) return null;
         if (packing != null) d = packing.scatter(d);
         d = embLn.backward(embDrop.backward(d));
         position.backward(d);

@@ -61,14 +61,19 @@ public final class Linear implements Projection {
         return backward(dy, dxSum, 1.0);
     }
 
-    /** Parameter gradients, then {@code dx = dy·W + beta·dx}. */
-    private INDArray backward(INDArray dy, INDArray dx, double beta) {
+    @Override
+    public void backwardParameters(INDArray dy) {
         // dW += dyᵀ·x  ([out,in]),  or xᵀ·dy for the Conv1D layout ([in,out]); skipped when frozen
         if (weight.grad() != null) {
             if (conv1d) Gemm.gemm(x, dy, weight.grad(), true, false, 1.0, 1.0);
             else Gemm.gemm(dy, x, weight.grad(), true, false, 1.0, 1.0);
         }
         if (bias != null && bias.grad() != null) bias.grad().addi(dy.sum(0));
+    }
+
+    /** Parameter gradients, then {@code dx = dy·W + beta·dx}. */
+    private INDArray backward(INDArray dy, INDArray dx, double beta) {
+        backwardParameters(dy);
         // dx = dy·W  (W is [out,in]; Conv1D's [in,out] is used transposed)
         return Gemm.gemm(dy, weight.value(), dx, false, conv1d, 1.0, beta);
     }

@@ -24,6 +24,14 @@ public interface Projection {
         return dxSum.addi(backward(dy));
     }
 
+    /**
+     * {@link #backward}'s parameter gradients without {@code dx}: for the first layer when nothing below it trains
+     * (LoRA, adapters, prefix tuning leave the embeddings frozen), which saves the input-gradient product.
+     */
+    default void backwardParameters(INDArray dy) {
+        backward(dy);
+    }
+
     int inFeatures();
 
     int outFeatures();

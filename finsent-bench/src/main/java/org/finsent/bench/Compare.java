@@ -189,7 +189,9 @@ public final class Compare {
             ours.setBatch(in.batch(), in.labels());
             torch.setBatch(in.batch(), in.labels());
             TrainStep[] impl = {ours, torch};
-            double[][] s = interleave(1, reps, w -> impl[w].step());
+            // two warm-up steps each: PyTorch's second step still ran ~2× its steady time (allocator and autograd
+            // caches), which with one put a slow peer step into every median
+            double[][] s = interleave(2, reps, w -> impl[w].step());
             report("train", a + " " + t + " " + b + "x" + seq, s, oursFlops, flops,
                     String.format("trainable ours %,d torch %,d; loss ours %.4f torch %.4f; AdamW state ours %,d B torch %,d B",
                             ours.trainableCount(), torch.trainableCount(), ours.lastLoss(), torch.lastLoss(),

@@ -52,6 +52,7 @@ public final class HiddenStatesCommand implements Callable<Integer> {
         ModelSources.Source src = ModelSources.load(model, 2, 0);
         SequenceClassifier m = src.model();
         m.train(false);
+        if (m instanceof BertForSequenceClassification b) b.bert.poolerRowsOnly(false); // every last-layer row, not just [CLS]
         Tokenizer tok = src.tokenizer().withOptions(src.tokenizer().options().withTruncation(maxLength)
                 .withPadding(TokenizerOptions.Padding.NONE));
         StateDict out = new StateDict();
@@ -60,10 +61,7 @@ public final class HiddenStatesCommand implements Callable<Integer> {
             if (e.length() == 0) throw new IllegalArgumentException(input + ":" + (i + 1) + ": the line has no tokens (empty line?)");
             Batch batch = Batch.of(List.of(e));
             INDArray h; // [B·T, H] with B = 1
-            if (m instanceof BertForSequenceClassification b) {
-                b.bert.poolerRowsOnly(false);                       // every row of the last layer, not just [CLS]
-                h = b.bert.forward(batch);
-            }
+            if (m instanceof BertForSequenceClassification b) h = b.bert.forward(batch);
             else if (m instanceof Gpt2ForSequenceClassification g) h = g.transformer.forward(batch);
             else throw new IllegalStateException("unsupported model " + m.getClass().getSimpleName());
             long t = e.length(), hidden = m.hiddenSize();

@@ -184,7 +184,7 @@ public final class Compare {
     static void train(Arch a, Technique t, int reps) throws Exception {
         int b = 8, seq = 128;
         Workloads.Labeled in = Workloads.synthetic(a, b, seq, 7);
-        double flops = Flops.trainingStep(a, t, b, seq), oursFlops = Flops.trainingStep(a, t, b, seq, clsOnly(a));
+        double flops = Flops.trainingStep(a, t, b, seq), oursFlops = Flops.trainingStep(a, t, b, seq, OursStep.clsOnlyLastLayer(a));
         try (OursStep ours = new OursStep(a, t, 42); TorchStep torch = new TorchStep(a, t, 42)) {
             ours.setBatch(in.batch(), in.labels());
             torch.setBatch(in.batch(), in.labels());
@@ -207,7 +207,7 @@ public final class Compare {
             int tokens = batches.stream().mapToInt(l -> l.batch().batchSize() * l.batch().seqLen()).sum();
             int real = batches.stream().mapToInt(Workloads.Labeled::realTokens).sum();
             double flops = batches.stream().mapToDouble(l -> Flops.trainingStep(a, t, 8, l.batch().seqLen())).sum() / count;
-            double oursFlops = batches.stream().mapToDouble(l -> Flops.trainingStep(a, t, 8, l.batch().seqLen(), clsOnly(a))).sum() / count;
+            double oursFlops = batches.stream().mapToDouble(l -> Flops.trainingStep(a, t, 8, l.batch().seqLen(), OursStep.clsOnlyLastLayer(a))).sum() / count;
             try (OursStep ours = new OursStep(a, t, 42); TorchStep torch = new TorchStep(a, t, 42)) {
                 TrainStep[] impl = {ours, torch};
                 int[] next = {0, 0};
@@ -225,11 +225,6 @@ public final class Compare {
             }
             System.gc();
         }
-    }
-
-    /** Whether our classifier of {@code a} runs its last layer on [CLS] rows only (BERT's default; see OursStep). */
-    static boolean clsOnly(Arch a) {
-        return a.bert != null && !Boolean.getBoolean("finsent.bench.fullLastLayer");
     }
 
     public static void report(String kind, String what, double[][] s, double flops, String note) {

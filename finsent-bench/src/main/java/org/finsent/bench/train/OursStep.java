@@ -30,9 +30,7 @@ public final class OursStep implements TrainStep {
 
     public OursStep(Arch arch, Technique technique, long seed) {
         SequenceClassifier base = arch.newModel(seed);
-        // -Dfinsent.bench.fullLastLayer=true: the last BERT layer computes every row, as PyTorch/Transformers do
-        // (for measuring what BertModel.poolerRowsOnly buys in the same run)
-        if (Boolean.getBoolean("finsent.bench.fullLastLayer") && base instanceof org.finsent.core.model.BertForSequenceClassification b) {
+        if (!clsOnlyLastLayer(arch) && base instanceof org.finsent.core.model.BertForSequenceClassification b) {
             b.bert.poolerRowsOnly(false);
         }
         model = Peft.apply(base, technique.method(arch));
@@ -40,6 +38,15 @@ public final class OursStep implements TrainStep {
         optimizer = new AdamW(trainable, AdamW.Options.HF_DEFAULTS);
         model.train(true);
         model.zeroGrad();
+    }
+
+    /**
+     * Whether our classifier of {@code arch} runs its last layer on [CLS] rows only: BERT's default, unless
+     * {@code -Dfinsent.bench.fullLastLayer=true} asks for every row, as PyTorch/Transformers compute it (to measure
+     * what {@code BertModel.poolerRowsOnly} buys in the same run).
+     */
+    public static boolean clsOnlyLastLayer(Arch arch) {
+        return arch.bert != null && !Boolean.getBoolean("finsent.bench.fullLastLayer");
     }
 
     @Override

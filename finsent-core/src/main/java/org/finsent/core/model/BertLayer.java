@@ -146,33 +146,26 @@ public final class BertLayer {
         da = intermediate.backwardAdd(dInter, da != null ? da : df);
         INDArray ds = attnLn.backward(da);                                   // d(attn_out + x)
         INDArray dctx = attnOut.backward(attnOutDrop.backward(ds));
-        if (readout != null) {                                               // outputs on B rows, inputs on all
-            Attention.Grads g = Attention.backward(Attention.splitHeads(dctx, b, 1, heads), attnCache, attnProbsDrop)
-                    .routePrefix(kvPrefix, index);
-            if (!inputGradient) return projectionParameters(Attention.mergeHeads(g.dq()), packed(Attention.mergeHeads(g.dk())),
-                    packed(Attention.mergeHeads(g.dv())));
-            query.backwardAdd(Attention.mergeHeads(g.dq()), ds);             // ds: the B rows' residual branch
-            INDArray dx = key.backward(packed(Attention.mergeHeads(g.dk())));
-            value.backwardAdd(packed(Attention.mergeHeads(g.dv())), dx);
-            return dx.addi(readout.scatter(ds));
+        // with readout the queries (and ds) are the B output rows, the keys and values every row
+        Attention.Grads g = Attention.backward(readout == null ? Attention.splitHeads(padded(dctx), b, t, heads)
+                : Attention.splitHeads(dctx, b, 1, heads), attnCache, attnProbsDrop).routePrefix(kvPrefix, index);
+        INDArray dq = Attention.mergeHeads(g.dq()), dk = packed(Attention.mergeHeads(g.dk())), dv = packed(Attention.mergeHeads(g.dv()));
+        if (readout == null) dq = packed(dq);
+        if (!inputGradient) {                                                // parameter gradients only
+            query.backwardParameters(dq);
+            key.backwardParameters(dk);
+            value.backwardParameters(dv);
+            return null;
         }
-        INDArray dx = ds;                                                    // residual branch
-        Attention.Grads g = Attention.backward(Attention.splitHeads(padded(dctx), b, t, heads), attnCache, attnProbsDrop)
-                .routePrefix(kvPrefix, index);
-        if (!inputGradient) return projectionParameters(packed(Attention.mergeHeads(g.dq())), packed(Attention.mergeHeads(g.dk())),
-                packed(Attention.mergeHeads(g.dv())));
-        query.backwardAdd(packed(Attention.mergeHeads(g.dq())), dx);
-        key.backwardAdd(packed(Attention.mergeHeads(g.dk())), dx);
-        value.backwardAdd(packed(Attention.mergeHeads(g.dv())), dx);
-        return dx;
-    }
-
-    /** Q, K and V's parameter gradients alone (no input gradient wanted); returns null. */
-    private INDArray projectionParameters(INDArray dq, INDArray dk, INDArray dv) {
-        query.backwardParameters(dq);
-        key.backwardParameters(dk);
-        value.backwardParameters(dv);
-        return null;
+        query.backwardAdd(dq, ds);                                           // ds: the residual branch
+        if (readout == null) {
+            key.backwardAdd(dk, ds);
+            value.backwardAdd(dv, ds);
+            return ds;
+        }
+        INDArray dx = key.backward(dk);                                      // every row
+        value.backwardAdd(dv, dx);
+        return dx.addi(readout.scatter(ds));                                 // + the B output rows' residual branch
     }
 
     /** The six projections of this layer, by Hugging Face module name. */

@@ -46,6 +46,7 @@ public final class FinSentCli implements Runnable {
     }
 
     public static void main(String[] args) {
+        org.finsent.core.nn.OpenMp.preferPassiveWaits();   // before anything loads ND4J (the class says why)
         System.exit(run(args));
     }
 

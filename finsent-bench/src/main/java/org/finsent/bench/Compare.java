@@ -45,6 +45,8 @@ public final class Compare {
     private static double peakGflops = Double.NaN;
 
     public static void main(String[] args) throws Exception {
+        // before ND4J loads; the documented commands export OMP_WAIT_POLICY=PASSIVE anyway (for libtorch too)
+        org.finsent.core.nn.OpenMp.preferPassiveWaits();
         Locale.setDefault(Locale.ROOT);
         String mode = args.length > 0 ? args[0] : "help";
         System.out.println(Machine.describe());

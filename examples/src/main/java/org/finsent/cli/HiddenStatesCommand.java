@@ -52,7 +52,9 @@ public final class HiddenStatesCommand implements Callable<Integer> {
         ModelSources.Source src = ModelSources.load(model, 2, 0);
         SequenceClassifier m = src.model();
         m.train(false);
-        if (m instanceof BertForSequenceClassification b) b.bert.poolerRowsOnly(false); // every last-layer row, not just [CLS]
+        // every last-layer row, not just the ones the classifier's head reads ([CLS] / the last token)
+        if (m instanceof BertForSequenceClassification b) b.bert.poolerRowsOnly(false);
+        if (m instanceof Gpt2ForSequenceClassification g) g.transformer.lastTokenOnly(false);
         Tokenizer tok = src.tokenizer().withOptions(src.tokenizer().options().withTruncation(maxLength)
                 .withPadding(TokenizerOptions.Padding.NONE));
         StateDict out = new StateDict();

@@ -266,6 +266,21 @@ class CommandsTest {
         }
     }
 
+    /** GPT-2 classifiers compute only the last token in their last block; hidden-states must get every row. */
+    @Test
+    void gpt2HiddenStatesHoldEveryRow() throws Exception {
+        Path in = tmp.resolve("hs2.txt"), out = tmp.resolve("hs2.safetensors");
+        Files.write(in, List.of("Profit rose sharply in the third quarter ."));
+        Result r = cli(null, "hidden-states", "--model", org.finsent.train.ModelSources.RANDOM_GPT2, "--input", in.toString(),
+                "--output", out.toString());
+        assertEquals(0, r.code(), r.err());
+        INDArray h = SafeTensors.read(out).get("0").toINDArray(DataType.FLOAT);
+        assertTrue(h.rows() > 1, "several tokens");
+        for (int i = 0; i < h.rows(); i++) {
+            assertTrue(h.getRow(i).norm1Number().doubleValue() > 0, "row " + i + " computed, not left zero");
+        }
+    }
+
     @Test
     void userErrorsGetOneLineAndAnExitCode() {
         Result missing = cli(null, "train", "--model", modelDir.toString(), "--data", "fpb:" + tmp.resolve("nope"), "--output",

@@ -125,8 +125,11 @@ class GoldenPeftTest {
         List<INDArray> hidden = m.base() instanceof BertForSequenceClassification b ? b.bert.hiddenStates()
                 : ((Gpt2ForSequenceClassification) m.base()).transformer.hiddenStates();
         boolean skipped = m.base() instanceof BertForSequenceClassification b && (b.bert.skipsPadding() || b.bert.poolerRowsOnly());
+        boolean lastOnly = m.base() instanceof Gpt2ForSequenceClassification g && g.transformer.lastTokenOnly();
         for (int i = 0; i < hidden.size(); i++) {
-            if (skipped && i > 0) {
+            if (lastOnly && i == hidden.size() - 1) {
+                assertLastTokenRowsClose(c, hidden.get(i), i);
+            } else if (skipped && i > 0) {
                 assertRealRowsClose(c, m, i, hidden.get(i));
             } else {
                 Golden.assertClose(c.name + " hidden_states." + i, c.io.require("hidden_states." + i), hidden.get(i), Golden.FP64);
@@ -167,6 +170,25 @@ class GoldenPeftTest {
         assertTrue(padding > 0, c.name + ": the golden batch must hold padding");
     }
 
+    /** GPT-2's last block with {@code lastTokenOnly} (the classifier's default): each example's last real token's row equals PEFT's, the others are zero. */
+    static void assertLastTokenRowsClose(Case c, INDArray h, int layer) {
+        int[] rows = Gpt2Model.lastTokenRows(c.batch.attentionMask());
+        Set<Integer> read = new TreeSet<>();
+        for (int r : rows) read.add(r);
+        double[] g = c.io.require("hidden_states." + layer).toDoubles();
+        int width = (int) h.columns(), zero = 0;
+        for (int row = 0; row < h.rows(); row++) {
+            if (read.contains(row)) {
+                Golden.assertClose(c.name + " hidden_states." + layer + " row " + row,
+                        java.util.Arrays.copyOfRange(g, row * width, (row + 1) * width), h.getRow(row).dup().data().asDouble(), Golden.FP64);
+            } else {
+                assertEquals(0.0, h.getRow(row).norm1Number().doubleValue(), c.name + " row not computed " + row);
+                zero++;
+            }
+        }
+        assertTrue(zero > 0, c.name + ": the last block must have skipped rows");
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"peft_lora_bert", "peft_lora_gpt2", "peft_prefix_bert", "peft_prefix_gpt2", "peft_prompt_bert"})
     void pythonAdapterReproducesLogitsLossAndGradients(String name) throws IOException {
@@ -182,6 +204,13 @@ class GoldenPeftTest {
             forwardBackward(c, m);
             b.bert.skipPadding(true);
             b.bert.poolerRowsOnly(true);
+        }
+        if (m.base() instanceof Gpt2ForSequenceClassification g) {
+            // first every row; then (below) the default: the last block on each example's last token only
+            assertTrue(g.transformer.lastTokenOnly(), "GPT-2 classifiers compute the last block's last tokens only by default");
+            g.transformer.lastTokenOnly(false);
+            forwardBackward(c, m);
+            g.transformer.lastTokenOnly(true);
         }
         forwardBackward(c, m);
         if (!c.type().equals("PREFIX_TUNING")) {

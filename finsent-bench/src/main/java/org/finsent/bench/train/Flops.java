@@ -24,7 +24,8 @@ public final class Flops {
     /**
      * As {@link #trainingStep(Arch, Technique, int, int)}; with {@code clsOnly} the last layer runs its queries,
      * attention output, feed-forward block and adapter on B rows (BERT classifiers' {@code poolerRowsOnly}; keys
-     * and values still on all N rows) — what FinSent's BERT classifier computes, and all a classifier needs.
+     * and values still on all N rows; GPT-2 classifiers' {@code lastTokenOnly}, whose fused c_attn computes the
+     * queries of every row with the keys and values) — what FinSent's classifiers compute, and all they need.
      */
     public static double trainingStep(Arch a, Technique t, int b, int seq, boolean clsOnly) {
         double n = (double) b * seq, l = a.layers();
@@ -40,13 +41,15 @@ public final class Flops {
     /** One layer's forward + backward with {@code nq} query/output rows and {@code nkv} key/value rows. */
     private static double layer(Arch a, Technique t, int b, double nq, double nkv, int seq) {
         double c = a.hidden(), f = a.ffn(), tq = nq / b, tk = seq + t.prefixLength();
-        double proj = 2 * nkv * 2 * c * c + 2 * nq * (2 * c * c + 2 * c * f);   // k, v | q, out (GPT-2: c_attn + c_proj), FFN
+        double proj = a.decoder()
+                ? 2 * nkv * 3 * c * c + 2 * nq * (c * c + 2 * c * f)         // c_attn (q, k, v fused) | c_proj, MLP
+                : 2 * nkv * 2 * c * c + 2 * nq * (2 * c * c + 2 * c * f);    // k, v | q, out, FFN
         double attn = 2 * 2 * b * tq * tk * c;
         double forward = proj + attn;
         double backward = proj + 2 * attn;                          // input gradients everywhere
         if (t == Technique.FULL) backward += proj;                  // weight gradients of every projection
         double extra = switch (t) {
-            case LORA -> a.decoder() ? 3 * 2 * nq * Technique.LORA_R * (c + 3 * c)
+            case LORA -> a.decoder() ? 3 * 2 * nkv * Technique.LORA_R * (c + 3 * c)    // on c_attn: every row
                     : 3 * 2 * Technique.LORA_R * (c + c) * (nq + 2 * nkv);   // q | k, v (c_attn: in C, out 3C)
             case ADAPTER -> 3 * 2 * 2 * nq * c * (c / Technique.ADAPTER_REDUCTION);
             default -> 0;

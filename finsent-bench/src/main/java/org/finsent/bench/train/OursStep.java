@@ -30,8 +30,9 @@ public final class OursStep implements TrainStep {
 
     public OursStep(Arch arch, Technique technique, long seed) {
         SequenceClassifier base = arch.newModel(seed);
-        if (!clsOnlyLastLayer(arch) && base instanceof org.finsent.core.model.BertForSequenceClassification b) {
-            b.bert.poolerRowsOnly(false);
+        if (!clsOnlyLastLayer(arch)) {
+            if (base instanceof org.finsent.core.model.BertForSequenceClassification b) b.bert.poolerRowsOnly(false);
+            if (base instanceof org.finsent.core.model.Gpt2ForSequenceClassification g) g.transformer.lastTokenOnly(false);
         }
         model = Peft.apply(base, technique.method(arch));
         trainable = model.parameters().stream().filter(Parameter::trainable).toList();
@@ -41,12 +42,13 @@ public final class OursStep implements TrainStep {
     }
 
     /**
-     * Whether our classifier of {@code arch} runs its last layer on [CLS] rows only: BERT's default, unless
-     * {@code -Dfinsent.bench.fullLastLayer=true} asks for every row, as PyTorch/Transformers compute it (to measure
-     * what {@code BertModel.poolerRowsOnly} buys in the same run).
+     * Whether our classifier of {@code arch} runs its last layer on the rows its head reads only (BERT: [CLS],
+     * {@code BertModel.poolerRowsOnly}; GPT-2: the last real tokens, {@code Gpt2Model.lastTokenOnly}): the default,
+     * unless {@code -Dfinsent.bench.fullLastLayer=true} asks for every row, as PyTorch/Transformers compute it (to
+     * measure what it buys in the same run).
      */
     public static boolean clsOnlyLastLayer(Arch arch) {
-        return arch.bert != null && !Boolean.getBoolean("finsent.bench.fullLastLayer");
+        return !Boolean.getBoolean("finsent.bench.fullLastLayer");
     }
 
     @Override

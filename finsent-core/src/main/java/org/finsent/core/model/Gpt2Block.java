@@ -39,6 +39,7 @@ public final class Gpt2Block {
     private int index;
     private INDArray fc; // pre-activation
     private int b, t;
+    private org.finsent.core.nn.RowPacking readout; // null: every row is output; else the rows this block outputs
 
     /** Hook for the feed-forward output; GPT-2 is pre-LN, so there is no LayerNorm at this point. */
     public interface OutputHook {
@@ -69,12 +70,25 @@ public final class Gpt2Block {
     }
 
     INDArray forward(INDArray x, int b, int t, INDArray mask, boolean training, KeyValuePrefix prefix, int index) {
+        return forward(x, b, t, mask, training, prefix, index, null, null);
+    }
+
+    /**
+     * With {@code readout} (one row per example among x's {@code [B·T]} rows: its last real token) only those rows are
+     * output ({@code [B, C]}): c_attn still runs on every row (keys and values need them; its fused weight computes
+     * queries alongside), everything after it on B rows, with one query per example under {@code readoutMask}
+     * ({@code [B,1,1,Tk]}, {@link Attention#keyMask}) — the last block under the classifier's score head needs no more.
+     */
+    INDArray forward(INDArray x, int b, int t, INDArray mask, boolean training, KeyValuePrefix prefix, int index,
+                     org.finsent.core.nn.RowPacking readout, INDArray readoutMask) {
         this.b = b;
         this.t = t;
         this.kvPrefix = prefix;
         this.index = index;
+        this.readout = readout;
         INDArray qkv = cAttn.forward(ln1.forward(x));                                  // [N, 3C]
-        INDArray q = Attention.splitHeads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c)), b, t, heads);
+        INDArray q = readout == null ? Attention.splitHeads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c)), b, t, heads)
+                : Attention.splitHeads(readout.gather(qkv).get(NDArrayIndex.all(), NDArrayIndex.interval(0, c)), b, 1, heads);
         INDArray k = Attention.splitHeads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(c, 2 * c)), b, t, heads);
         INDArray v = Attention.splitHeads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(2 * c, 3 * c)), b, t, heads);
         if (prefix != null) {                                                // prefix tuning: [B,H,P+T,D]
@@ -82,9 +96,10 @@ public final class Gpt2Block {
             v = Attention.withPrefix(prefix.value(index), v, heads);
         }
         Attention.Cache[] cache = new Attention.Cache[1];
-        INDArray ctx = Attention.mergeHeads(Attention.forward(q, k, v, mask, attnDrop, training, cache));
+        INDArray ctx = Attention.mergeHeads(Attention.forward(q, k, v, readout == null ? mask : readoutMask, attnDrop,
+                training, cache));
         attnCache = cache[0];
-        INDArray x1 = residDrop1.forward(cProj.forward(ctx), training).add(x);
+        INDArray x1 = residDrop1.forward(cProj.forward(ctx), training).add(readout == null ? x : readout.gather(x));
         fc = cFc.forward(ln2.forward(x1));
         INDArray f = residDrop2.forward(mlpProj.forward(act.forward(fc)), training);
         return outputHook != null ? outputHook.forward(f, x1) : f.addi(x1);
@@ -102,11 +117,14 @@ public final class Gpt2Block {
         }
         INDArray dFc = act.backward(mlpProj.backward(residDrop2.backward(df)), fc);
         dx1.addi(ln2.backward(cFc.backward(dFc)));
-        INDArray dx = dx1.dup();                                                       // residual branch
+        // residual branch (with readout: the B output rows' gradient placed among every row, zero elsewhere)
+        INDArray dx = readout == null ? dx1.dup() : readout.scatter(dx1);
         INDArray dctx = cProj.backward(residDrop1.backward(dx1));
-        Attention.Grads g = Attention.backward(Attention.splitHeads(dctx, b, t, heads), attnCache, attnDrop)
-                .routePrefix(kvPrefix, index);
-        INDArray dqkv = Nd4j.hstack(Attention.mergeHeads(g.dq()), Attention.mergeHeads(g.dk()), Attention.mergeHeads(g.dv()));
+        Attention.Grads g = Attention.backward(Attention.splitHeads(dctx, b, readout == null ? t : 1, heads), attnCache,
+                attnDrop).routePrefix(kvPrefix, index);
+        INDArray dq = Attention.mergeHeads(g.dq());
+        if (readout != null) dq = readout.scatter(dq);                                // queries computed for B rows only
+        INDArray dqkv = Nd4j.hstack(dq, Attention.mergeHeads(g.dk()), Attention.mergeHeads(g.dv()));
         dx.addi(ln1.backward(cAttn.backward(dqkv)));
         return dx;
     }

@@ -22,21 +22,9 @@ public final class Gpt2ForSequenceClassification implements SequenceClassifier {
 
     public Gpt2ForSequenceClassification(Gpt2Config c, DataType type, long seed) {
         transformer = new Gpt2Model(c, "transformer.", type, seed);
+        transformer.lastTokenOnly(true);   // the score head reads nothing else of the last block
         score = Linear.linear("score", c.nEmbd(), c.numLabels(), false, type);
         org.finsent.core.nn.Init.initialize(score.parameters(), seed + 2, c.nLayer()); // the decoder initialised itself
-    }
-
-    /** Row index (in {@code [B·T]}) of each example's last real token. */
-    static int[] lastTokenRows(int[][] mask) {
-        int t = mask[0].length;
-        int[] rows = new int[mask.length];
-        for (int n = 0; n < mask.length; n++) {
-            int last = -1;
-            for (int i = 0; i < t; i++) if (mask[n][i] != 0) last = i;
-            if (last < 0) throw new IllegalArgumentException("row " + n + " of the batch has no real token");
-            rows[n] = n * t + last;
-        }
-        return rows;
     }
 
     @Override
@@ -55,7 +43,7 @@ public final class Gpt2ForSequenceClassification implements SequenceClassifier {
 
     private INDArray head(Batch batch, INDArray h) {
         rows = h.rows();
-        lastRows = lastTokenRows(transformer.effectiveMask(batch.attentionMask()));
+        lastRows = Gpt2Model.lastTokenRows(transformer.effectiveMask(batch.attentionMask()));
         return score.forward(Nd4j.pullRows(h, 1, lastRows));
     }
 

@@ -41,6 +41,8 @@ public final class Gpt2Model {
     public VirtualTokens prompt;
     private int promptLen, tokens, batch;
     private final List<INDArray> hiddenStates = new ArrayList<>();
+    private boolean lastTokenOnly;
+    private org.finsent.core.nn.RowPacking readout; // the last block's output rows, among every row (null: all)
 
     public Gpt2Model(Gpt2Config c, String prefix, DataType type, long seed) {
         this.config = c;
@@ -60,6 +62,34 @@ public final class Gpt2Model {
 
     public boolean training() {
         return training;
+    }
+
+    /**
+     * Whether the last block computes only each example's last real token (what {@link Gpt2ForSequenceClassification}
+     * reads; on there by default): c_attn still runs on every row (keys and values), the rest of the block and ln_f
+     * on B rows — 9/12 of one block's projection FLOPs. {@link #forward} then returns those rows in place and zero
+     * rows elsewhere, and so does the last entry of {@link #hiddenStates()}. Off by default here (a language model
+     * reads every row). Same logits and gradients either way.
+     */
+    public void lastTokenOnly(boolean on) {
+        lastTokenOnly = on;
+    }
+
+    public boolean lastTokenOnly() {
+        return lastTokenOnly;
+    }
+
+    /** Row index (in {@code [B·T]}) of each example's last real token under a {@code [B][T]} attention mask. */
+    public static int[] lastTokenRows(int[][] mask) {
+        int t = mask[0].length;
+        int[] rows = new int[mask.length];
+        for (int n = 0; n < mask.length; n++) {
+            int last = -1;
+            for (int i = 0; i < t; i++) if (mask[n][i] != 0) last = i;
+            if (last < 0) throw new IllegalArgumentException("row " + n + " of the batch has no real token");
+            rows[n] = n * t + last;
+        }
+        return rows;
     }
 
     /** Positions that ignore padding: {@code cumsum(mask) − 1}, and 0 on padded positions. */
@@ -107,13 +137,24 @@ public final class Gpt2Model {
         if (promptLen > 0) x = VirtualTokens.prepend(prompt.embeddings(), x, b, tokens);
         x = x.addi(wpe.forward(Nd4j.createFromArray(Batch.flat(positions))));
         x = drop.forward(x, training);
-        INDArray mask = Attention.mask(effectiveMask(batch.attentionMask()), true, p, type);
+        int[][] attention = effectiveMask(batch.attentionMask());
+        INDArray mask = Attention.mask(attention, true, p, type);
+        readout = null;
+        INDArray readoutMask = null;
+        if (lastTokenOnly) {
+            int[][] rows = new int[1][b * t];                   // a one-row "mask" marking the rows to output
+            for (int r : lastTokenRows(attention)) rows[0][r] = 1;
+            readout = org.finsent.core.nn.RowPacking.of(rows);  // null when every row is one (T = 1)
+            readoutMask = readout == null ? null : Attention.keyMask(attention, p, type);
+        }
         hiddenStates.clear();
         for (int i = 0; i < blocks.size(); i++) {
             hiddenStates.add(x);
-            x = blocks.get(i).forward(x, b, t, mask, training, prefix, i);
+            boolean last = i == blocks.size() - 1;
+            x = blocks.get(i).forward(x, b, t, mask, training, prefix, i, last ? readout : null, last ? readoutMask : null);
         }
         INDArray out = lnF.forward(x);
+        if (readout != null) out = readout.scatter(out);
         hiddenStates.add(out);
         return out;
     }
@@ -122,7 +163,8 @@ public final class Gpt2Model {
      * Hugging Face's {@code output_hidden_states} of the last forward: the embeddings output, the outputs of blocks
      * 1..L−1, and {@code ln_f} of the last block's output ({@code L+1} arrays {@code [B·T, C]}), which is what
      * {@code transformers.GPT2Model} returns. The blocks keep these arrays for backward anyway, so recording them
-     * costs no copy.
+     * costs no copy. With {@link #lastTokenOnly} the last one holds each example's last real token only (zero rows
+     * elsewhere).
      */
     public List<INDArray> hiddenStates() {
         return List.copyOf(hiddenStates);
@@ -130,7 +172,7 @@ public final class Gpt2Model {
 
     /** Backward from {@code d(out)}; returns the gradient w.r.t. the summed input embeddings. */
     public INDArray backward(INDArray dOut) {
-        INDArray d = lnF.backward(dOut);
+        INDArray d = lnF.backward(readout == null ? dOut : readout.gather(dOut));  // the rows the last block computed
         for (int i = blocks.size() - 1; i >= 0; i--) d = blocks.get(i).backward(d);
         d = drop.backward(d);
         wpe.backward(d);

@@ -174,6 +174,20 @@ public final class Attention {
         return Nd4j.create(m, new long[]{b, 1, t, tk}, type);
     }
 
+    /**
+     * The additive mask of one query per example that may see every real key and every prefix row: {@code [B,1,1,P+T]}.
+     * It is GPT-2's causal mask at each example's last real token (the positions after it are all padding).
+     */
+    public static INDArray keyMask(int[][] attentionMask, int prefix, DataType type) {
+        int b = attentionMask.length, t = attentionMask[0].length, tk = prefix + t;
+        double neg = type == DataType.DOUBLE ? -Double.MAX_VALUE : -Float.MAX_VALUE;
+        double[] m = new double[b * tk];
+        for (int n = 0; n < b; n++) {
+            for (int j = 0; j < t; j++) m[n * tk + prefix + j] = attentionMask[n][j] != 0 ? 0 : neg;
+        }
+        return Nd4j.create(m, new long[]{b, 1, 1, tk}, type);
+    }
+
     /** K or V {@code [B,H,T,D]} with prefix rows {@code [P, H·D]} in front: {@code [B,H,P+T,D]}. */
     public static INDArray withPrefix(INDArray rows, INDArray x, long heads) {
         var all = org.nd4j.linalg.indexing.NDArrayIndex.all();

@@ -103,6 +103,7 @@ class Gpt2NaiveReferenceTest {
         var m = new Gpt2ForSequenceClassification(cfg, DataType.DOUBLE, 21);
         TinyModels.randomize(m.parameters(), 21);
         int[] ids = {3, 17, 0, 25, 25, 8, 39, 12};
+        m.transformer.lastTokenOnly(false);                        // every row of the last block
         INDArray h = m.transformer.forward(Batch.of(new int[][]{ids}));
         double[][] ref = reference(m.namedParameters(), cfg, ids);
         double max = 0;
@@ -110,11 +111,18 @@ class Gpt2NaiveReferenceTest {
             for (int j = 0; j < cfg.nEmbd(); j++) max = Math.max(max, Math.abs(h.getDouble(i, j) - ref[i][j]));
         }
         assertTrue(max <= 1e-9, "max abs difference " + max);
+        // the classifier's default: the last block computes the last token only, the other rows are zero
+        m.transformer.lastTokenOnly(true);
+        INDArray last = m.transformer.forward(Batch.of(new int[][]{ids}));
+        int n = ids.length - 1;
+        for (int j = 0; j < cfg.nEmbd(); j++) assertEquals(ref[n][j], last.getDouble(n, j), 1e-9, "last token, column " + j);
+        for (int i = 0; i < n; i++) assertEquals(0.0, last.getRow(i).norm1Number().doubleValue(), "row " + i + " not computed");
     }
 
     @Test
     void changingALaterTokenNeverChangesEarlierOutputs() {
         var m = TinyModels.gpt2Classifier(22);
+        m.transformer.lastTokenOnly(false);                        // every position's output
         int[] ids = {3, 17, 0, 25, 8, 12};
         INDArray base = m.transformer.forward(Batch.of(new int[][]{ids}));
         for (int t = 0; t < ids.length; t++) {

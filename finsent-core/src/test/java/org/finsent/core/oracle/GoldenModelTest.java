@@ -79,8 +79,11 @@ class GoldenModelTest {
         // BERT three ways: every row as Transformers computes it (padding positions included); padding positions
         // skipped (RowPacking); and the classifier's default, which also computes only the [CLS] rows of the last
         // layer (BertModel.poolerRowsOnly) — the same logits, loss and gradients each time, the same computed rows
+        // GPT-2 two ways: every row, and the classifier's default, whose last block computes only each example's
+        // last real token (Gpt2Model.lastTokenOnly)
         if (!c.bert()) {
-            matchTransformers(c, name, false, false);
+            matchTransformers(c, name + " (every row)", false, false);
+            matchTransformers(c, name + " (last block: last token only)", false, true);
             return;
         }
         matchTransformers(c, name, false, false);
@@ -88,6 +91,7 @@ class GoldenModelTest {
         matchTransformers(c, name + " (padding skipped, last layer [CLS] only)", true, true);
     }
 
+    /** {@code poolerRowsOnly}: BERT's last layer on [CLS] rows only, GPT-2's last block on the last real tokens. */
     private static void matchTransformers(Case c, String name, boolean skipPadding, boolean poolerRowsOnly) throws IOException {
         SequenceClassifier m = c.load(c.dir, DataType.DOUBLE);
         if (m instanceof BertForSequenceClassification b) {
@@ -95,6 +99,14 @@ class GoldenModelTest {
             assertTrue(b.bert.poolerRowsOnly(), "the classifier's last layer computes [CLS] rows only by default");
             b.bert.skipPadding(skipPadding);
             b.bert.poolerRowsOnly(poolerRowsOnly);
+        }
+        java.util.Set<Long> readRows = new java.util.HashSet<>();   // the rows the head reads: the last layer computes them
+        if (m instanceof Gpt2ForSequenceClassification g) {
+            assertTrue(g.transformer.lastTokenOnly(), "the classifier's last block computes the last tokens only by default");
+            g.transformer.lastTokenOnly(poolerRowsOnly);
+            for (int r : Gpt2Model.lastTokenRows(c.batch.attentionMask())) readRows.add((long) r);
+        } else {
+            for (int n = 0; n < c.batch.batchSize(); n++) readRows.add((long) n * c.batch.seqLen());
         }
         m.train(true); // every dropout is 0, as in the golden run (which also ran in train mode)
         INDArray logits = c.forward(m);
@@ -115,7 +127,7 @@ class GoldenModelTest {
                     for (int j = 0; j < t; j++) {
                         long row = (long) n * t + j;
                         boolean pad = c.batch.attentionMask()[n][j] == 0;
-                        boolean skipped = j > 0 && (skipPadding && pad || poolerRowsOnly && last);
+                        boolean skipped = !readRows.contains(row) && (skipPadding && pad || poolerRowsOnly && last);
                         if (!skipped) {
                             worst = Math.max(worst, Golden.assertClose(name + " hidden_states." + i + " row " + row,
                                     java.util.Arrays.copyOfRange(g, (int) row * width, (int) (row + 1) * width),
@@ -155,6 +167,7 @@ class GoldenModelTest {
     void gpt2DefaultPositionsAgreeWithTransformersOnRightPadding() throws IOException {
         Case c = Case.of("gpt2_seqcls_rightpad");
         SequenceClassifier m = c.load(c.dir, DataType.DOUBLE);
+        ((Gpt2ForSequenceClassification) m).transformer.lastTokenOnly(false);   // every real row of the last block
         INDArray logits = m.forward(c.batch);
         Golden.assertClose("logits", c.io.require("logits"), logits, Golden.FP64);
         // the last hidden state agrees on the real tokens

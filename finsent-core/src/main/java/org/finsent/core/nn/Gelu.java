@@ -53,6 +53,11 @@ public enum Gelu {
             return cdf.mul(x);
         }
         if (saved != null) saved[0] = null;
+        if (HostKernels.usable(x)) {     // FP32 on the CPU backend: one pass instead of nine ND4J ops (HostKernels says how)
+            INDArray y = x.ulike();
+            HostKernels.geluTanh(x, y);
+            return y;
+        }
         INDArray t = Transforms.tanh(inner(x), false);
         return t.addi(1).muli(x).muli(0.5);
     }
@@ -70,6 +75,11 @@ public enum Gelu {
             if (cdf == null) HostKernels.geluErf(x, x.ulike(), cdf = x.ulike());
             INDArray dx = x.ulike();
             HostKernels.geluErfBackward(dy, x, cdf, dx);
+            return dx;
+        }
+        if (this == TANH && HostKernels.usable(dy, x)) {
+            INDArray dx = x.ulike();
+            HostKernels.geluTanhBackward(dy, x, dx);
             return dx;
         }
         if (this == ERF) {

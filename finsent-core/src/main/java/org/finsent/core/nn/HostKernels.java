@@ -90,7 +90,7 @@ public final class HostKernels {
         return true;
     }
 
-    // ---------------------------------------------------------------- GELU (erf)
+    // ---------------------------------------------------------------- GELU (erf, BERT)
 
     /**
      * {@code y = x·Φ(x)}, {@code Φ(x) = 0.5·(1 + erf(x·(1/√2)))}; writes y and, unless {@code cdf} is null
@@ -134,6 +134,60 @@ public final class HostKernels {
             }
             bdx.put(s, ad, 0, len);
         });
+    }
+
+    // ---------------------------------------------------------------- GELU (tanh, GPT-2's gelu_new)
+
+    /**
+     * {@code y = 0.5x(1 + tanh(u))}, {@code u = √(2/π)(x + 0.044715x³)}, computed as {@code y = x·σ(2u) =
+     * x / (1 + exp(−2u))} (the same function: {@code 1 + tanh(u) = 2σ(2u)}) in one pass. Why not the textbook
+     * form: in FP32 {@code 1 + tanh(u)} cancels for negative x (x = −5: tanh ≈ −0.9984, so 1 + tanh keeps ~4
+     * significant bits less), which the sigmoid form never computes; u is rounded exactly as the ND4J path
+     * rounds it ({@code ((x·x)·x·0.044715 + x)·√(2/π)} in FP32).
+     */
+    public static void geluTanh(INDArray x, INDArray y) {
+        int n = (int) x.length();
+        FloatBuffer bx = floats(x), by = floats(y);
+        chunks(n, c -> {
+            int s = c * CHUNK, len = Math.min(CHUNK, n - s);
+            Scratch w = Scratch.get(CHUNK);
+            float[] ax = w.a, e = w.b;
+            bx.get(s, ax, 0, len);
+            for (int i = 0; i < len; i++) e[i] = tanhGeluInner(ax[i]) * -2f;
+            expInPlace(e, len, w);                                   // exp(−2u), clamped at exp(88)
+            for (int i = 0; i < len; i++) e[i] = ax[i] / (1f + e[i]);
+            by.put(s, e, 0, len);
+        });
+    }
+
+    /**
+     * {@code dx = dy·y'}, {@code y' = 0.5(1 + t) + 0.5x(1 − t²)·√(2/π)(1 + 3·0.044715x²)} with {@code t = tanh(u)},
+     * computed as {@code y' = σ + 2x·σ(1 − σ)·u'} with {@code σ = σ(2u) = 1/(1 + e)}, {@code 1 − σ = e·σ},
+     * {@code e = exp(−2u)} (recomputed from x: the forward saves nothing).
+     */
+    public static void geluTanhBackward(INDArray dy, INDArray x, INDArray dx) {
+        int n = (int) x.length();
+        FloatBuffer bdy = floats(dy), bx = floats(x), bdx = floats(dx);
+        chunks(n, c -> {
+            int s = c * CHUNK, len = Math.min(CHUNK, n - s);
+            Scratch w = Scratch.get(CHUNK);
+            float[] ax = w.a, ad = w.b, e = w.c;
+            bx.get(s, ax, 0, len);
+            bdy.get(s, ad, 0, len);
+            for (int i = 0; i < len; i++) e[i] = tanhGeluInner(ax[i]) * -2f;
+            expInPlace(e, len, w);
+            for (int i = 0; i < len; i++) {
+                float xi = ax[i], sig = 1f / (1f + e[i]);
+                float du = (xi * xi * 0.134145f + 1f) * 0.7978846f;   // (float)(3·0.044715), (float)√(2/π)
+                ad[i] = (sig + 2f * xi * (sig * (e[i] * sig)) * du) * ad[i];
+            }
+            bdx.put(s, ad, 0, len);
+        });
+    }
+
+    /** {@code u = ((x·x)·x·0.044715 + x)·√(2/π)} in FP32, in the ND4J path's order. */
+    private static float tanhGeluInner(float x) {
+        return (x * x * x * 0.044715f + x) * 0.7978846f;
     }
 
     /** Eigen's float erf: x·α(x²)/β(x²) on x clamped to [−4, 4] (beyond, erf is ±1 in FP32). */

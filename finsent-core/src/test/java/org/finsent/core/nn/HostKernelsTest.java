@@ -102,6 +102,51 @@ class HostKernelsTest {
         assertTrue(maxAbs(dx, dxn) < 5e-6, "vs ND4J path' " + maxAbs(dx, dxn));
     }
 
+    /**
+     * GPT-2's tanh GELU kernel (FP32) against the formula in FP64 on the same inputs — random values, a ragged last
+     * chunk, and a sweep of −30..30 (deep in both tails) — and against the ND4J-op FP32 path it replaces.
+     */
+    @Test
+    void geluTanhForwardAndBackwardMatchFp64() {
+        Random r = new Random(2);
+        INDArray x = randn(r, 2.5, 300, 517), dy = randn(r, 1, 300, 517);
+        float[] sweep = new float[6001];
+        for (int i = 0; i < sweep.length; i++) sweep[i] = -30f + i * 0.01f;
+        for (INDArray in : new INDArray[]{x, Nd4j.createFromArray(sweep)}) {
+            INDArray g = in == x ? dy : Nd4j.onesLike(in);
+            INDArray y = Gelu.TANH.forward(in), dx = Gelu.TANH.backward(g, in);
+            float[] xs = in.dup().data().asFloat(), ys = y.dup().data().asFloat(), ds = dx.dup().data().asFloat(),
+                    gs = g.dup().data().asFloat();
+            double worstY = 0, worstD = 0;
+            for (int i = 0; i < xs.length; i++) {
+                double v = xs[i], u = Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v);
+                // 1 + tanh(u), exactly where FP64 can: below u = −5 it cancels even in FP64 (tanh(−15) = −1 + 2e−13
+                // keeps 3 digits), so there 1 + tanh(u) = 2e^{2u}/(1 + e^{2u}), the identity written out
+                double onePlusT = u > -5 ? 1 + Math.tanh(u) : 2 * Math.exp(2 * u) / (1 + Math.exp(2 * u));
+                double wantY = 0.5 * v * onePlusT;
+                double wantD = (0.5 * onePlusT + 0.5 * v * onePlusT * (2 - onePlusT) * Math.sqrt(2 / Math.PI)
+                        * (1 + 3 * 0.044715 * v * v)) * gs[i];
+                // a few ulps, times the conditioning of y = x·σ(2u) in u: FP32 rounding of u (a few ulps) moves y by
+                // the relative 2|u|(1 − σ)·δ, ~2|u|·δ in the left tail, where y falls as e^{2u} (the ND4J path
+                // returns 0 there: 1 + tanh(u) = 0 in FP32), ~0 on the right
+                double cond = 1 + 2 * Math.abs(u) * (1 - onePlusT / 2);
+                double tolY = 6e-7 * Math.abs(wantY) * cond + 1e-30;
+                double tolD = 6e-7 * (Math.abs(wantD) + Math.abs(gs[i])) * cond + 1e-30;
+                assertTrue(Math.abs(ys[i] - wantY) <= tolY, "gelu_new(" + v + ") = " + ys[i] + ", want " + wantY);
+                assertTrue(Math.abs(ds[i] - wantD) <= tolD, "gelu_new'(" + v + ")·dy = " + ds[i] + ", want " + wantD);
+                worstY = Math.max(worstY, Math.abs(ys[i] - wantY));
+                worstD = Math.max(worstD, Math.abs(ds[i] - wantD));
+            }
+            System.out.printf("gelu_new kernel vs FP64: max abs error %.2e (y), %.2e (dx)%n", worstY, worstD);
+        }
+        // the ND4J-op FP32 path it replaces: the same function, up to FP32 rounding of its nine passes
+        INDArray y = Gelu.TANH.forward(x), dx = Gelu.TANH.backward(dy, x);
+        HostKernels.enabled(false);                                   // (re-enabled after each test)
+        INDArray yn = Gelu.TANH.forward(x), dxn = Gelu.TANH.backward(dy, x);
+        assertTrue(maxAbs(y, yn) < 2e-6, "vs ND4J path " + maxAbs(y, yn));
+        assertTrue(maxAbs(dx, dxn) < 5e-6, "vs ND4J path' " + maxAbs(dx, dxn));
+    }
+
     @Test
     void expIsWithinOneUlpAndUnderflowsToZero() {
         int n = 1 << 20;

@@ -69,12 +69,8 @@ public final class Gpt2Block {
         heads = cfg.nHead();
     }
 
-    INDArray forward(INDArray x, int b, int t, INDArray mask, boolean training, KeyValuePrefix prefix, int index) {
-        return forward(x, b, t, mask, training, prefix, index, null, null);
-    }
-
     /**
-     * With {@code readout} (one row per example among x's {@code [B·T]} rows: its last real token) only those rows are
+     * x: {@code [B·T, C]}. With {@code readout} (one row per example among x's {@code [B·T]} rows: its last real token) only those rows are
      * output ({@code [B, C]}): c_attn still runs on every row (keys and values need them; its fused weight computes
      * queries alongside), everything after it on B rows, with one query per example under {@code readoutMask}
      * ({@code [B,1,1,Tk]}, {@link Attention#keyMask}) — the last block under the classifier's score head needs no more.

@@ -37,12 +37,15 @@ public final class OpenMp {
         int setenv(String name, String value, int overwrite);
     }
 
+    private static boolean warned;
+
     private OpenMp() {
     }
 
     /**
      * Puts {@code OMP_WAIT_POLICY=PASSIVE} into this process's environment unless the user set the wait policy or the
-     * spin count, or ND4J's native library (and with it libgomp) is already loaded. Safe to call more than once.
+     * spin count, or ND4J's native library (and with it libgomp) is already loaded (then it warns, once). Safe to
+     * call more than once.
      * No logger is created unless it warns, so a {@code main} can call it before configuring logging.
      */
     public static synchronized Outcome preferPassiveWaits() {
@@ -58,9 +61,10 @@ public final class OpenMp {
             return Outcome.USER_SETTING_KEPT;
         }
         if (nativeOpenMpLoaded()) {
-            LoggerFactory.getLogger(OpenMp.class).warn("ND4J's native library is already loaded, so OpenMP keeps its "
+            if (!warned) LoggerFactory.getLogger(OpenMp.class).warn("ND4J's native library is already loaded, so OpenMP keeps its "
                     + "spinning waits (slower, and much slower on a busy machine): export OMP_WAIT_POLICY=PASSIVE, or "
                     + "call OpenMp.preferPassiveWaits() before anything uses ND4J");
+            warned = true;                                                   // once per process
             return Outcome.TOO_LATE;
         }
         return c.setenv("OMP_WAIT_POLICY", "PASSIVE", 0) == 0 ? Outcome.SET : Outcome.UNSUPPORTED;

@@ -27,6 +27,7 @@ class OpenMpTest {
             boolean loadFirst = args[0].equals("late"), call = !args[0].equals("none");
             if (loadFirst) org.nd4j.linalg.factory.Nd4j.create(2, 2).addi(1);
             System.out.println("outcome=" + (call ? OpenMp.preferPassiveWaits() : "not-called"));
+            if (loadFirst) System.out.println("again=" + OpenMp.preferPassiveWaits());
             System.out.println("sum=" + org.nd4j.linalg.factory.Nd4j.ones(64, 64).addi(1).sumNumber());
         }
     }
@@ -77,6 +78,8 @@ class OpenMpTest {
         Run late = run("late", Map.of());
         assertTrue(late.stdout().contains("outcome=TOO_LATE"), late.stdout());
         assertTrue(late.stdout().contains("export OMP_WAIT_POLICY=PASSIVE"), "the warning says what to do: " + late.stdout());
+        assertTrue(late.stdout().contains("again=TOO_LATE"), late.stdout());
+        assertEquals(1, late.stdout().split("export OMP_WAIT_POLICY=PASSIVE", -1).length - 1, "warned once: " + late.stdout());
         assertEquals(300_000, late.spinCount(), late.stdout());
     }
 }

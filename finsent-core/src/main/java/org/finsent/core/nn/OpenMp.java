@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * <p>ND4J runs its element-wise ops, random draws and reductions on an OpenMP team. By default GNU OpenMP's idle
  * threads spin ({@code GOMP_SPINCOUNT} 300,000) after every op, on the cores FinSent's own threads ({@link HostThreads})
  * and OpenBLAS need next; with passive waits they sleep at once. Measured on 2 cores (docs/BENCHMARKS.md, eighth round):
- * a BERT-Base LoRA training step 10–15 % faster and a MiniLM one ~20 % faster with {@code OMP_WAIT_POLICY=PASSIVE} on an
+ * a BERT-Base LoRA training step ~10 % faster and a MiniLM one ~25 % faster with {@code OMP_WAIT_POLICY=PASSIVE} on an
  * idle machine, and the finite-difference {@code PeftTest} 5× faster while another process kept both cores busy.
  *
  * <p>libgomp reads its environment once, when ND4J's native library loads, so {@link #preferPassiveWaits()} must run

@@ -15,7 +15,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@link HostThreads} and each block is one
  * single-threaded {@code cblas_?gemm} call of the OpenBLAS ND4J links, instead of one call that OpenBLAS splits over
  * its own threads. Measured on BERT-Base shapes (2 threads): the same GEMM speed or a few percent more, bit-identical
- * results (each element's sum runs in the same order either way), and no second thread pool: OpenBLAS's workers spin
+ * results (each element's sum runs in the same order either way; not for FP32 products of a few rows, which
+ * {@link SmallKernels} cuts for OpenBLAS's small-matrix kernels), and no second thread pool: OpenBLAS's workers spin
  * in {@code sched_yield} between calls and then compete for the cores with the element-wise kernels that run between
  * the GEMMs. OpenBLAS is set to one thread for the duration of each call and restored after it. Anywhere else (CUDA
  * backend, half precision, layouts BLAS cannot read in place) it is {@code Nd4j.gemm}.
@@ -72,8 +73,21 @@ public final class Gemm {
         // few rows (one short text; LoRA's r-row products): split the columns instead, each thread reading all of A
         // and its share of B — measured on [17, 384]·[384, 1536]: 328 → 157 µs, MiniLM at batch 1 14.5 → 9.5 ms
         int colBlocks = blocks > 1 ? 1 : (int) Math.max(1, Math.min(threads, n / MIN_ROWS_PER_THREAD));
+        long k = transA ? a.size(0) : a.size(1);
+        int narrow = blocks > 1 ? 0 : SmallKernels.width(a, b, c, transA, transB, m, k);
         singleThreadedBlas(() -> {
-            if (blocks > 1) {
+            if (narrow > 0) {
+                // a few rows: column blocks narrow enough for OpenBLAS's unpacked small-matrix kernels (SmallKernels)
+                if (row != null) fillRows(c, row, 0, m);
+                // every thread gets blocks, narrower still when the product has fewer blocks than threads
+                long w = n >= 32 && (n + narrow - 1) / narrow < threads ? ((n + threads - 1) / threads + 15) / 16 * 16 : narrow;
+                int count = (int) ((n + w - 1) / w), parts = Math.min(threads, count);
+                HostThreads.parallelFor(parts, j -> {
+                    for (int q = count * j / parts; q < count * (j + 1) / parts; q++) {
+                        block(a, b, c, transA, transB, alpha, beta, null, 0, m, q * w, Math.min(n, (q + 1) * w));
+                    }
+                });
+            } else if (blocks > 1) {
                 HostThreads.parallelFor(blocks, i -> block(a, b, c, transA, transB, alpha, beta, row,
                         edge(m, blocks, i), edge(m, blocks, i + 1), 0, n));
             } else if (colBlocks > 1) {
@@ -115,6 +129,68 @@ public final class Gemm {
             body.run();
         } finally {
             Blas.SET.call(Blas.THREADS);
+        }
+    }
+
+    /**
+     * OpenBLAS (0.3.16 on, x86-64 AVX-512 cores: SkylakeX, Cooperlake, SapphireRapids) computes products it deems
+     * small with kernels that read A and B in place instead of packing them into panels first. For a few rows (one
+     * short text at inference: [17, 384]·[1536, 384]ᵀ) the packing of B is most of the call, so FP32 products of
+     * {@value #MAX_ROWS} rows or fewer are cut into column blocks narrow enough to be "small" by OpenBLAS's own rule
+     * ({@code sgemm_small_kernel_permit_skylakex.c}, in column-major terms — a row-major call is its transpose:
+     * M·N·K ≤ 10⁶; TN (our NT) also M·N ≤ 1200 and K ≥ 32; TT never). Medians on 2 threads (docs/BENCHMARKS.md,
+     * ninth round): [16, 384]·[1536, 384]ᵀ 231–239 → 119–150 µs, [8, 768]·[768, 768]ᵀ 182–192 → 80–92 µs, 4 rows 3×
+     * faster, 17–20 rows up to 1.4×; mixed at 24 rows and slower at 28–32, hence {@value #MAX_ROWS}. The small
+     * kernels sum in another order than the packed ones: last-bit differences from
+     * {@code Nd4j.gemm} on these shapes (GemmTest bounds them against FP64). FP64 products keep the packed path.
+     * {@code -Dfinsent.smallGemm=false} turns this off; {@code true} forces it on another core (for tests).
+     */
+    static final class SmallKernels {
+        static final int MAX_ROWS = 20;
+        static final boolean AVAILABLE = enabled();
+        private static volatile boolean on = AVAILABLE;
+
+        /** Turns the path on or off (tests: the packed path's bit-identity, the blocks on any core); returns the old state. */
+        static boolean enable(boolean enabled) {
+            boolean was = on;
+            on = enabled;
+            return was;
+        }
+
+        private static boolean enabled() {
+            String forced = System.getProperty("finsent.smallGemm");
+            if (forced != null) return Boolean.parseBoolean(forced);
+            String core = coreName().toLowerCase(java.util.Locale.ROOT);
+            return core.contains("skylakex") || core.contains("cooperlake") || core.contains("sapphirerapids");
+        }
+
+        /** OpenBLAS's {@code openblas_get_corename()} (the core its dynamic dispatch chose), or "" when unknown. */
+        static String coreName() {
+            try {
+                org.bytedeco.javacpp.Pointer f = org.bytedeco.javacpp.Loader.addressof("openblas_get_corename");
+                long address = f == null ? 0 : f.address();
+                if (address == 0) return "";
+                return com.sun.jna.Function.getFunction(new com.sun.jna.Pointer(address)).invokeString(new Object[0], false);
+            } catch (RuntimeException | LinkageError e) {
+                return "";
+            }
+        }
+
+        /**
+         * The column-block width (a multiple of 16 when possible) that keeps each block of this product on the small
+         * kernels, or 0 when the product should keep the packed path.
+         */
+        static int width(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb, long m, long k) {
+            if (!on || c.dataType() != DataType.FLOAT || m < 2 || m > MAX_ROWS || k < 1) return 0;
+            boolean opA = ta != BatchedMatmul.Direct.layout(a), opB = tb != BatchedMatmul.Direct.layout(b);
+            if (opA && opB) return 0;                       // column-major TT: no small kernel
+            long w = 1_000_000L / (m * k);                  // M·N·K ≤ 10⁶
+            if (opB && !opA) {                              // column-major TN
+                if (k < 32) return 0;
+                w = Math.min(w, 1200 / m);
+            }
+            if (w >= 16) w = w / 16 * 16;                  // whole AVX-512 vectors of C
+            return w < 8 ? 0 : (int) Math.min(w, c.size(1));
         }
     }
 

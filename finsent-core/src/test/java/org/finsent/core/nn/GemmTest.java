@@ -84,6 +84,16 @@ class GemmTest {
     @Test
     void floatResultsAreBitIdenticalToNd4jGemmOnModelShapes() {
         // the claim in Gemm's documentation: splitting rows over threads does not change any element's arithmetic
+        // (on the packed path: the small-kernel blocks below sum in another order)
+        boolean small = Gemm.SmallKernels.enable(false);
+        try {
+            bitIdenticalToNd4jGemm();
+        } finally {
+            Gemm.SmallKernels.enable(small);
+        }
+    }
+
+    private static void bitIdenticalToNd4jGemm() {
         Random rnd = new Random(3);
         // the last two: one short text (17 tokens) and a LoRA rank-8 product, whose columns are split
         long[][] shapes = {{1024, 768, 768}, {1024, 768, 3072}, {1792, 384, 1536}, {300, 96, 160}, {17, 384, 1536}, {8, 1024, 768}};
@@ -104,6 +114,69 @@ class GemmTest {
                 Nd4j.gemm(dy, x, dw2, true, false, 1.0, 1.0);
                 org.junit.jupiter.api.Assertions.assertArrayEquals(dw2.data().asFloat(), dw.data().asFloat(),
                         () -> "dW bit for bit " + java.util.Arrays.toString(s));
+            }
+        }
+    }
+
+    /**
+     * Products of a few FP32 rows in column blocks narrow enough for OpenBLAS's small-matrix kernels: every element
+     * within the worst-case bound of a k-term FP32 dot product in any order, {@code k·2⁻²⁴·Σ|a||b|} (plus the
+     * accumulated {@code c}), against FP64 — a misplaced block, a wrong offset or a skipped column is off by O(1).
+     * Forced on, so the blocks are exercised on a core without small kernels too (there OpenBLAS packs each block).
+     */
+    @Test
+    void fewRowFloatProductsInSmallKernelBlocksMatchFp64WithinTheDotProductBound() {
+        boolean was = Gemm.SmallKernels.enable(true);
+        try {
+            Random rnd = new Random(17);
+            // one short text through MiniLM's and BERT-Base's layers; a LoRA-rank product; 2 and 20 rows (the ends)
+            long[][] shapes = {{17, 384, 1536}, {17, 1536, 384}, {17, 768, 3072}, {8, 1024, 768}, {2, 384, 384}, {20, 384, 1200}};
+            for (long[] s : shapes) {
+                long m = s[0], k = s[1], n = s[2];
+                for (boolean ta : new boolean[]{false, true}) {
+                    for (boolean tb : new boolean[]{false, true}) {
+                        INDArray a = ta ? random(DataType.FLOAT, rnd, 'c', k, m) : random(DataType.FLOAT, rnd, 'c', m, k);
+                        INDArray b = tb ? random(DataType.FLOAT, rnd, 'c', n, k) : random(DataType.FLOAT, rnd, 'c', k, n);
+                        int width = Gemm.SmallKernels.width(a, b, Nd4j.create(DataType.FLOAT, m, n), ta, tb, m, k);
+                        assertEquals(ta && tb, width == 0, () -> "small-kernel blocks for " + java.util.Arrays.toString(s) + " ta=" + ta + " tb=" + tb);
+                        for (double beta : new double[]{0.0, 1.0}) {
+                            INDArray c = random(DataType.FLOAT, rnd, 'c', m, n), c0 = c.dup();
+                            Gemm.gemm(a, b, c, ta, tb, 1.0, beta);
+                            assertWithinDotBound(a, b, c0, beta, null, c, ta, tb, s);
+                        }
+                        if (!ta) {   // a linear layer: the bias filled into C, then accumulated onto
+                            INDArray bias = random(DataType.FLOAT, rnd, 'c', 1, n).reshape(n);
+                            INDArray y = Nd4j.createUninitialized(DataType.FLOAT, m, n);
+                            Gemm.gemmAddRow(a, b, bias, y, false, tb);
+                            assertWithinDotBound(a, b, null, 0, bias, y, false, tb, s);
+                        }
+                    }
+                }
+            }
+        } finally {
+            Gemm.SmallKernels.enable(was);
+        }
+    }
+
+    private static void assertWithinDotBound(INDArray a, INDArray b, INDArray c0, double beta, INDArray bias, INDArray got,
+                                             boolean ta, boolean tb, long[] s) {
+        double[][] da = (ta ? a.transpose() : a).toDoubleMatrix(), db = (tb ? b.transpose() : b).toDoubleMatrix();
+        double[][] dc = got.toDoubleMatrix(), d0 = c0 == null ? null : c0.toDoubleMatrix();
+        double[] dbias = bias == null ? null : bias.toDoubleVector();
+        int m = da.length, k = db.length, n = db[0].length;
+        double u = Math.scalb(1.0, -24);
+        for (int r = 0; r < m; r++) {
+            for (int col = 0; col < n; col++) {
+                double exact = 0, abs = 0;
+                for (int x = 0; x < k; x++) {
+                    exact += da[r][x] * db[x][col];
+                    abs += Math.abs(da[r][x] * db[x][col]);
+                }
+                double add = (d0 == null ? 0 : beta * d0[r][col]) + (dbias == null ? 0 : dbias[col]);
+                double bound = (k + 2) * u * (abs + Math.abs(add)) + u * Math.abs(exact + add);
+                int rr = r, cc = col;
+                assertEquals(exact + add, dc[r][col], bound, () -> java.util.Arrays.toString(s) + " ta=" + ta + " tb=" + tb
+                        + " beta=" + beta + " bias=" + (dbias != null) + " at " + rr + "," + cc);
             }
         }
     }

@@ -104,7 +104,7 @@ public final class Gemm {
     private static void fillRows(INDArray c, INDArray row, long from, long to) {
         int n = (int) c.size(1);
         if (c.dataType() == DataType.FLOAT) {
-            float[] r = row.toFloatVector();
+            float[] r = HostKernels.vector(row);
             java.nio.FloatBuffer buf = HostKernels.floats(c);
             for (long i = from; i < to; i++) buf.put((int) (i * n), r);
         } else {

@@ -15,8 +15,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@link HostThreads} and each block is one
  * single-threaded {@code cblas_?gemm} call of the OpenBLAS ND4J links, instead of one call that OpenBLAS splits over
  * its own threads. Measured on BERT-Base shapes (2 threads): the same GEMM speed or a few percent more, bit-identical
- * results (each element's sum runs in the same order either way; not for FP32 products of a few rows, which
- * {@link SmallKernels} cuts for OpenBLAS's small-matrix kernels), and no second thread pool: OpenBLAS's workers spin
+ * results on OpenBLAS's SkylakeX kernels (each element's sum runs in the same order either way; not for FP32
+ * products of a few rows, which {@link SmallKernels} cuts for OpenBLAS's small-matrix kernels; and with its Haswell
+ * kernels OpenBLAS's own threaded call sums some elements in another order, so there they agree to rounding only),
+ * and no second thread pool: OpenBLAS's workers spin
  * in {@code sched_yield} between calls and then compete for the cores with the element-wise kernels that run between
  * the GEMMs. OpenBLAS is set to one thread for the duration of each call and restored after it. Anywhere else (CUDA
  * backend, half precision, layouts BLAS cannot read in place) it is {@code Nd4j.gemm}.
@@ -167,6 +169,7 @@ public final class Gemm {
         /** OpenBLAS's {@code openblas_get_corename()} (the core its dynamic dispatch chose), or "" when unknown. */
         static String coreName() {
             try {
+                org.bytedeco.javacpp.Loader.load(openblas_nolapack.class);   // the symbol is found in loaded libraries only
                 org.bytedeco.javacpp.Pointer f = org.bytedeco.javacpp.Loader.addressof("openblas_get_corename");
                 long address = f == null ? 0 : f.address();
                 if (address == 0) return "";

@@ -94,6 +94,9 @@ class GemmTest {
     }
 
     private static void bitIdenticalToNd4jGemm() {
+        // measured on OpenBLAS's SkylakeX kernels; with its Haswell kernels (OPENBLAS_CORETYPE=Haswell) its own
+        // threaded call sums some elements in another order, so there the results are held to rounding bounds
+        boolean exact = avx512(Gemm.SmallKernels.coreName());
         Random rnd = new Random(3);
         // the last two: one short text (17 tokens) and a LoRA rank-8 product, whose columns are split
         long[][] shapes = {{1024, 768, 768}, {1024, 768, 3072}, {1792, 384, 1536}, {300, 96, 160}, {17, 384, 1536}, {8, 1024, 768}};
@@ -105,15 +108,23 @@ class GemmTest {
                 INDArray theirs = Nd4j.create(DataType.FLOAT, s[0], s[2]);
                 Gemm.gemm(x, w, ours, false, tb, 1.0, 0.0);
                 Nd4j.gemm(x, w, theirs, false, tb, 1.0, 0.0);
-                org.junit.jupiter.api.Assertions.assertArrayEquals(theirs.data().asFloat(), ours.data().asFloat(),
-                        () -> "bit for bit " + java.util.Arrays.toString(s));
+                if (exact) {
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(theirs.data().asFloat(), ours.data().asFloat(),
+                            () -> "bit for bit " + java.util.Arrays.toString(s));
+                } else {
+                    assertWithinDotBound(x, w, null, 0, null, ours, false, tb, s);
+                }
                 // and a weight gradient's shape: dW += dYᵀ · X accumulates into what is there
-                INDArray dw = random(DataType.FLOAT, rnd, 'c', s[2], s[1]), dw2 = dw.dup();
+                INDArray dw = random(DataType.FLOAT, rnd, 'c', s[2], s[1]), dw2 = dw.dup(), dw0 = dw.dup();
                 INDArray dy = random(DataType.FLOAT, rnd, 'c', s[0], s[2]);
                 Gemm.gemm(dy, x, dw, true, false, 1.0, 1.0);
                 Nd4j.gemm(dy, x, dw2, true, false, 1.0, 1.0);
-                org.junit.jupiter.api.Assertions.assertArrayEquals(dw2.data().asFloat(), dw.data().asFloat(),
-                        () -> "dW bit for bit " + java.util.Arrays.toString(s));
+                if (exact) {
+                    org.junit.jupiter.api.Assertions.assertArrayEquals(dw2.data().asFloat(), dw.data().asFloat(),
+                            () -> "dW bit for bit " + java.util.Arrays.toString(s));
+                } else {
+                    assertWithinDotBound(dy, x, dw0, 1.0, null, dw, true, false, s);
+                }
             }
         }
     }
@@ -156,6 +167,21 @@ class GemmTest {
         } finally {
             Gemm.SmallKernels.enable(was);
         }
+    }
+
+    /** The path switches itself on from OpenBLAS's own report of its core; a broken lookup would silently turn it off. */
+    @Test
+    void smallKernelsFollowTheCoreOpenBlasReports() {
+        String core = Gemm.SmallKernels.coreName();
+        assertTrue(!core.isBlank(), "openblas_get_corename() found and answered");
+        if (System.getProperty("finsent.smallGemm") == null) {
+            assertEquals(avx512(core), Gemm.SmallKernels.AVAILABLE, () -> "core " + core);
+        }
+    }
+
+    private static boolean avx512(String core) {
+        String lower = core.toLowerCase(java.util.Locale.ROOT);
+        return lower.contains("skylakex") || lower.contains("cooperlake") || lower.contains("sapphirerapids");
     }
 
     private static void assertWithinDotBound(INDArray a, INDArray b, INDArray c0, double beta, INDArray bias, INDArray got,

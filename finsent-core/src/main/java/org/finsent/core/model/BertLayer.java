@@ -39,6 +39,7 @@ public final class BertLayer {
     private RowPacking readout; // null: every row is output; else the rows (of x's) this layer outputs
     private int index;
     private INDArray inter; // pre-activation W1·a
+    private INDArray interInput; // a, after an eval forward (its inter was overwritten by the GELU)
     private final INDArray[] actSaved = new INDArray[1]; // what the activation's backward reuses (Φ(inter) for GELU)
     private int b, t;
 
@@ -101,6 +102,14 @@ public final class BertLayer {
         INDArray o = Attention.mergeHeads(Attention.forward(q, k, v, m, attnProbsDrop, training, cache));
         INDArray ctx = readout == null ? packed(o) : o;
         attnCache = cache[0];
+        if (!training) {   // eval: LayerNorms write no x̂, GELU overwrites its input; backward recomputes both
+            INDArray a = attnLn.forwardInference(attnOutDrop.forward(attnOut.forward(ctx), false), xq);
+            inter = null;
+            interInput = a;
+            INDArray f = outDrop.forward(output.forward(act.forwardInPlace(intermediate.forward(a))), false);
+            return outputHook != null ? outputHook.forward(f, a, outLn) : outLn.forwardInference(f, a);
+        }
+        interInput = null;
         INDArray a = attnLn.forward(attnOutDrop.forward(attnOut.forward(ctx), training), xq);  // LN(h + x)
         inter = intermediate.forward(a);
         INDArray f = outDrop.forward(output.forward(act.forward(inter, saveForBackward(training))), training);
@@ -139,6 +148,10 @@ public final class BertLayer {
         } else {
             df = outLn.backward(dy);
             da = null;                                                       // residual branch: df itself, below
+        }
+        if (inter == null) {   // after an eval forward, whose GELU overwrote it (eval: no dropout, the same product)
+            inter = intermediate.forward(interInput);
+            actSaved[0] = null;
         }
         INDArray dInter = act.backward(output.backward(outDrop.backward(df)), inter, actSaved[0]);
         // the residual branches reuse df and ds in place (nothing reads them after the products above); the

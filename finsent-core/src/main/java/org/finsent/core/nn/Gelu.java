@@ -35,6 +35,19 @@ public enum Gelu {
     }
 
     /**
+     * Inference: the activation written over {@code x} on the fused FP32 path (no second buffer of x's size to
+     * write into); elsewhere the same as {@code forward(x)}. Returns the result; x is no longer the input after it.
+     */
+    public INDArray forwardInPlace(INDArray x) {
+        if (HostKernels.usable(x) && HostKernels.dense(x)) {
+            if (this == ERF) HostKernels.geluErf(x, x, null);
+            else HostKernels.geluTanh(x, x);
+            return x;
+        }
+        return forward(x, null);
+    }
+
+    /**
      * Forward that also hands back, in {@code saved[0]}, what {@link #backward(INDArray, INDArray, INDArray)} can reuse
      * instead of recomputing: Φ(x) for {@link #ERF} (erf is the costliest element-wise op of a BERT step), nothing
      * (null) for {@link #TANH}. {@code saved} may be null.

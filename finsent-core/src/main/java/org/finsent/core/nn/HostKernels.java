@@ -303,12 +303,16 @@ public final class HostKernels {
         layerNorm(x, null, gamma, beta, eps, y, xhat, rstd);
     }
 
-    /** LayerNorm of {@code x + residual} (the post-LN residual connection, added in the same pass; may be null). */
+    /**
+     * LayerNorm of {@code x + residual} (the post-LN residual connection, added in the same pass; may be null).
+     * {@code xhat} and {@code rstd} may be null (inference: nothing kept for a backward).
+     */
     public static void layerNorm(INDArray x, INDArray residual, INDArray gamma, INDArray beta, double eps, INDArray y,
                                  INDArray xhat, INDArray rstd) {
         int n = (int) x.size(0), cols = (int) x.size(1);
         float[] g = vector(gamma), bt = vector(beta);
-        FloatBuffer bx = floats(x), by = floats(y), bh = floats(xhat), br = floats(rstd);
+        FloatBuffer bx = floats(x), by = floats(y);
+        FloatBuffer bh = xhat == null ? null : floats(xhat), br = rstd == null ? null : floats(rstd);   // null: inference
         FloatBuffer bres = residual == null ? null : floats(residual);
         int rowsPerChunk = Math.max(1, CHUNK / cols);
         rowChunks(n, rowsPerChunk, c -> {
@@ -334,9 +338,9 @@ public final class HostKernels {
                     out[o + j] = h * g[j] + bt[j];
                 }
             }
-            bh.put(r0 * cols, a, 0, len);
+            if (bh != null) bh.put(r0 * cols, a, 0, len);
             by.put(r0 * cols, out, 0, len);
-            br.put(r0, rs, 0, r1 - r0);
+            if (br != null) br.put(r0, rs, 0, r1 - r0);
         });
     }
 

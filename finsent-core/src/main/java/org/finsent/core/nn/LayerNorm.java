@@ -20,6 +20,7 @@ public final class LayerNorm {
     }
 
     private Cache last;
+    private INDArray pendingX, pendingResidual;   // forwardInference's inputs, for a backward after it
 
     public LayerNorm(String name, int dim, double eps, DataType type) {
         this.weight = new Parameter(name + ".weight", Nd4j.ones(type, dim));
@@ -31,6 +32,7 @@ public final class LayerNorm {
         Cache[] c = new Cache[1];
         INDArray y = forward(x, c);
         last = c[0];
+        pendingX = pendingResidual = null;
         return y;
     }
 
@@ -43,7 +45,25 @@ public final class LayerNorm {
         INDArray y = x.rank() == 2 && HostKernels.usable(x, residual, weight.value(), bias.value())
                 && x.equalShapes(residual) ? fused(x, residual, c) : forward(x.add(residual), c);
         last = c[0];
+        pendingX = pendingResidual = null;
         return y;
+    }
+
+    /**
+     * Inference: LayerNorm of {@code x + residual} that writes no x̂ and no rstd on the fused path (one write pass
+     * instead of two). It keeps references to its inputs instead, so that a {@link #backward(INDArray)} after it
+     * (gradients in eval mode, e.g. for attributions) recomputes them first; x and residual must then be unchanged.
+     */
+    public INDArray forwardInference(INDArray x, INDArray residual) {
+        if (x.rank() == 2 && HostKernels.usable(x, residual, weight.value(), bias.value()) && x.equalShapes(residual)) {
+            INDArray y = x.ulike();
+            HostKernels.layerNorm(x, residual, weight.value(), bias.value(), eps, y, null, null);
+            last = null;
+            pendingX = x;
+            pendingResidual = residual;
+            return y;
+        }
+        return forward(x, residual);
     }
 
     /** Forward that returns its cache instead of keeping it (for a LayerNorm applied twice, as Pfeiffer adapters do). */
@@ -73,6 +93,7 @@ public final class LayerNorm {
     }
 
     public INDArray backward(INDArray dy) {
+        if (last == null && pendingX != null) forward(pendingX, pendingResidual);   // after forwardInference
         return backward(dy, last);
     }
 

@@ -38,6 +38,7 @@ public final class Gpt2Block {
     private KeyValuePrefix kvPrefix;
     private int index;
     private INDArray fc; // pre-activation
+    private INDArray fcInput; // ln_2's output, after an eval forward (its fc was overwritten by the GELU)
     private int b, t;
     private org.finsent.core.nn.RowPacking readout; // null: every row is output; else the rows this block outputs
 
@@ -82,7 +83,8 @@ public final class Gpt2Block {
         this.kvPrefix = prefix;
         this.index = index;
         this.readout = readout;
-        INDArray qkv = cAttn.forward(ln1.forward(x));                                  // [N, 3C]
+        // eval: the LayerNorms write no x̂ and the GELU overwrites its input; a backward recomputes both (BertLayer too)
+        INDArray qkv = cAttn.forward(training ? ln1.forward(x) : ln1.forwardInference(x, null));   // [N, 3C]
         INDArray q = readout == null ? Attention.splitHeads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c)), b, t, heads)
                 : Attention.splitHeads(readout.gather(qkv).get(NDArrayIndex.all(), NDArrayIndex.interval(0, c)), b, 1, heads);
         INDArray k = Attention.splitHeads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(c, 2 * c)), b, t, heads);
@@ -96,8 +98,17 @@ public final class Gpt2Block {
                 training, cache));
         attnCache = cache[0];
         INDArray x1 = residDrop1.forward(cProj.forward(ctx), training).add(readout == null ? x : readout.gather(x));
-        fc = cFc.forward(ln2.forward(x1));
-        INDArray f = residDrop2.forward(mlpProj.forward(act.forward(fc)), training);
+        INDArray h2 = training ? ln2.forward(x1) : ln2.forwardInference(x1, null);
+        INDArray f;
+        if (training) {
+            fc = cFc.forward(h2);
+            fcInput = null;
+            f = residDrop2.forward(mlpProj.forward(act.forward(fc)), true);
+        } else {
+            fc = null;
+            fcInput = h2;
+            f = mlpProj.forward(act.forwardInPlace(cFc.forward(h2)));
+        }
         return outputHook != null ? outputHook.forward(f, x1) : f.addi(x1);
     }
 
@@ -111,6 +122,7 @@ public final class Gpt2Block {
             df = dy;
             dx1 = dy.dup();                                                            // residual branch
         }
+        if (fc == null) fc = cFc.forward(fcInput);   // after an eval forward, whose GELU overwrote it (no dropout: the same product)
         INDArray dFc = act.backward(mlpProj.backward(residDrop2.backward(df)), fc);
         dx1.addi(ln2.backward(cFc.backward(dFc)));
         // residual branch (with readout: the B output rows' gradient placed among every row, zero elsewhere)

@@ -50,12 +50,14 @@ public final class LayerNorm {
     }
 
     /**
-     * Inference: LayerNorm of {@code x + residual} that writes no x̂ and no rstd on the fused path (one write pass
+     * Inference: LayerNorm of {@code x + residual} ({@code residual} may be null) that writes no x̂ and no rstd on the fused path (one write pass
      * instead of two). It keeps references to its inputs instead, so that a {@link #backward(INDArray)} after it
      * (gradients in eval mode, e.g. for attributions) recomputes them first; x and residual must then be unchanged.
      */
     public INDArray forwardInference(INDArray x, INDArray residual) {
-        if (x.rank() == 2 && HostKernels.usable(x, residual, weight.value(), bias.value()) && x.equalShapes(residual)) {
+        boolean withResidual = residual != null;
+        if (x.rank() == 2 && HostKernels.usable(x, weight.value(), bias.value())
+                && (!withResidual || HostKernels.usable(residual) && x.equalShapes(residual))) {
             INDArray y = x.ulike();
             HostKernels.layerNorm(x, residual, weight.value(), bias.value(), eps, y, null, null);
             last = null;
@@ -63,7 +65,7 @@ public final class LayerNorm {
             pendingResidual = residual;
             return y;
         }
-        return forward(x, residual);
+        return withResidual ? forward(x, residual) : forward(x);
     }
 
     /** Forward that returns its cache instead of keeping it (for a LayerNorm applied twice, as Pfeiffer adapters do). */
@@ -93,7 +95,10 @@ public final class LayerNorm {
     }
 
     public INDArray backward(INDArray dy) {
-        if (last == null && pendingX != null) forward(pendingX, pendingResidual);   // after forwardInference
+        if (last == null && pendingX != null) {                                     // after forwardInference
+            if (pendingResidual != null) forward(pendingX, pendingResidual);
+            else forward(pendingX);
+        }
         return backward(dy, last);
     }
 

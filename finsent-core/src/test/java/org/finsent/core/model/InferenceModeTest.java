@@ -8,7 +8,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 /**
- * BERT's inference forward (train(false)): LayerNorms that keep no x̂ and a GELU written over its input must give
+ * BERT's and GPT-2's inference forward (train(false)): LayerNorms that keep no x̂ and a GELU written over its input must give
  * the training forward's numbers (dropout 0 here), and a backward after it must recompute what it did not keep.
  */
 class InferenceModeTest {
@@ -35,6 +35,33 @@ class InferenceModeTest {
                 double[] logitsInfer = m.forward(batch).dup().data().asDouble();
                 assertArrayEquals(hTrain, hInfer, 0.0, type + " hidden states, left=" + left);
                 assertArrayEquals(logitsTrain, logitsInfer, 0.0, type + " logits, left=" + left);
+            }
+        }
+    }
+
+    private static Gpt2ForSequenceClassification gpt2(DataType type) {
+        var m = new Gpt2ForSequenceClassification(TinyModels.gpt2(0), type, 22);
+        TinyModels.randomize(m.parameters(), 22);
+        return m;
+    }
+
+    @Test
+    void gpt2InferenceForwardAndEvalGradientsEqualTheTrainingModeOnes() {
+        for (DataType type : new DataType[]{DataType.FLOAT, DataType.DOUBLE}) {
+            for (boolean left : new boolean[]{false, true}) {
+                Batch batch = TinyModels.batch(left, 39);
+                java.util.List<double[]> logits = new java.util.ArrayList<>(), grads = new java.util.ArrayList<>();
+                for (boolean training : new boolean[]{true, false}) {
+                    var m = gpt2(type);
+                    m.train(training);
+                    m.zeroGrad();
+                    INDArray out = m.forward(batch);
+                    logits.add(out.dup().data().asDouble());
+                    m.backward(Nd4j.linspace(-1, 1, out.length(), type).reshape(out.shape()));
+                    grads.add(m.parameters().stream().flatMapToDouble(p -> java.util.Arrays.stream(p.grad().dup().data().asDouble())).toArray());
+                }
+                assertArrayEquals(logits.get(0), logits.get(1), 0.0, type + " logits, left=" + left);
+                assertArrayEquals(grads.get(0), grads.get(1), 0.0, type + " every gradient, left=" + left);
             }
         }
     }

@@ -45,44 +45,34 @@ class InferenceModeTest {
         return m;
     }
 
-    @Test
-    void gpt2InferenceForwardAndEvalGradientsEqualTheTrainingModeOnes() {
-        for (DataType type : new DataType[]{DataType.FLOAT, DataType.DOUBLE}) {
-            for (boolean left : new boolean[]{false, true}) {
-                Batch batch = TinyModels.batch(left, 39);
-                java.util.List<double[]> logits = new java.util.ArrayList<>(), grads = new java.util.ArrayList<>();
-                for (boolean training : new boolean[]{true, false}) {
-                    var m = gpt2(type);
-                    m.train(training);
-                    m.zeroGrad();
-                    INDArray out = m.forward(batch);
-                    logits.add(out.dup().data().asDouble());
-                    m.backward(Nd4j.linspace(-1, 1, out.length(), type).reshape(out.shape()));
-                    grads.add(m.parameters().stream().flatMapToDouble(p -> java.util.Arrays.stream(p.grad().dup().data().asDouble())).toArray());
-                }
-                assertArrayEquals(logits.get(0), logits.get(1), 0.0, type + " logits, left=" + left);
-                assertArrayEquals(grads.get(0), grads.get(1), 0.0, type + " every gradient, left=" + left);
-            }
+    /** Logits and every gradient of a fresh model after a training-mode and after an eval-mode forward + backward. */
+    private static void assertEvalModeMatchesTraining(java.util.function.Supplier<SequenceClassifier> fresh, Batch batch,
+                                                      DataType type, String what) {
+        java.util.List<double[]> logits = new java.util.ArrayList<>(), grads = new java.util.ArrayList<>();
+        for (boolean training : new boolean[]{true, false}) {
+            SequenceClassifier m = fresh.get();
+            m.train(training);
+            m.zeroGrad();
+            INDArray out = m.forward(batch);
+            logits.add(out.dup().data().asDouble());
+            m.backward(Nd4j.linspace(-1, 1, out.length(), type).reshape(out.shape()));
+            grads.add(m.parameters().stream().flatMapToDouble(p -> java.util.Arrays.stream(p.grad().dup().data().asDouble())).toArray());
         }
+        assertArrayEquals(logits.get(0), logits.get(1), 0.0, what + " logits");
+        assertArrayEquals(grads.get(0), grads.get(1), 0.0, what + " every gradient");
     }
 
+    /**
+     * Eval-mode gradients (attributions, or a gradient check without dropout) recompute what the eval forward did not
+     * keep: the LayerNorms' x̂ and rstd, the GELU's input.
+     */
     @Test
-    void gradientsAfterAnEvalForwardEqualTheTrainingModeOnes() {
-        // eval-mode gradients (attributions, or a gradient check without dropout) recompute what the eval forward
-        // did not keep: the LayerNorms' x̂ and rstd, the GELU's input
+    void evalModeLogitsAndGradientsEqualTheTrainingModeOnes() {
         for (DataType type : new DataType[]{DataType.FLOAT, DataType.DOUBLE}) {
-            Batch batch = TinyModels.batch(false, 0);
-            java.util.List<double[]> grads = new java.util.ArrayList<>();
-            for (boolean training : new boolean[]{true, false}) {
-                var m = classifier(type);
-                m.train(training);
-                m.zeroGrad();
-                INDArray logits = m.forward(batch);
-                m.backward(Nd4j.linspace(-1, 1, logits.length(), type).reshape(logits.shape()));
-                double[] all = m.parameters().stream().flatMapToDouble(p -> java.util.Arrays.stream(p.grad().dup().data().asDouble())).toArray();
-                grads.add(all);
+            for (boolean left : new boolean[]{false, true}) {
+                assertEvalModeMatchesTraining(() -> classifier(type), TinyModels.batch(left, 0), type, "BERT " + type + " left=" + left);
+                assertEvalModeMatchesTraining(() -> gpt2(type), TinyModels.batch(left, 39), type, "GPT-2 " + type + " left=" + left);
             }
-            assertArrayEquals(grads.get(0), grads.get(1), 0.0, type + " every gradient");
         }
     }
 }

@@ -102,18 +102,16 @@ public final class BertLayer {
         INDArray o = Attention.mergeHeads(Attention.forward(q, k, v, m, attnProbsDrop, training, cache));
         INDArray ctx = readout == null ? packed(o) : o;
         attnCache = cache[0];
-        if (!training) {   // eval: LayerNorms write no x̂, GELU overwrites its input; backward recomputes both
-            INDArray a = attnLn.forwardInference(attnOutDrop.forward(attnOut.forward(ctx), false), xq);
-            inter = null;
-            interInput = a;
-            INDArray f = outDrop.forward(output.forward(act.forwardInPlace(intermediate.forward(a))), false);
-            return outputHook != null ? outputHook.forward(f, a, outLn) : outLn.forwardInference(f, a);
-        }
-        interInput = null;
-        INDArray a = attnLn.forward(attnOutDrop.forward(attnOut.forward(ctx), training), xq);  // LN(h + x)
-        inter = intermediate.forward(a);
-        INDArray f = outDrop.forward(output.forward(act.forward(inter, saveForBackward(training))), training);
-        return outputHook != null ? outputHook.forward(f, a, outLn) : outLn.forward(f, a);
+        // eval: the LayerNorms write no x̂ and the GELU overwrites its input; a backward after it recomputes both
+        INDArray h = attnOutDrop.forward(attnOut.forward(ctx), training);
+        INDArray a = training ? attnLn.forward(h, xq) : attnLn.forwardInference(h, xq);          // LN(h + x)
+        INDArray pre = intermediate.forward(a);
+        inter = training ? pre : null;
+        interInput = training ? null : a;
+        INDArray f = outDrop.forward(output.forward(training ? act.forward(pre, saveForBackward())
+                : act.forwardInPlace(pre)), training);
+        if (outputHook != null) return outputHook.forward(f, a, outLn);
+        return training ? outLn.forward(f, a) : outLn.forwardInference(f, a);
     }
 
     /** The additive mask's row for query position 0: {@code [B,1,T,Tk]} → {@code [B,1,1,Tk]}. */
@@ -132,10 +130,10 @@ public final class BertLayer {
         return packing == null ? rows : packing.gather(rows);
     }
 
-    /** Where the activation may leave Φ(x) for backward: only in training (inference keeps nothing alive). */
-    private INDArray[] saveForBackward(boolean training) {
+    /** Where the activation leaves Φ(x) for backward (training only: eval overwrites x and keeps nothing). */
+    private INDArray[] saveForBackward() {
         actSaved[0] = null;
-        return training ? actSaved : null;
+        return actSaved;
     }
 
     /** Backward from {@code dy}; returns dx, or null without {@code inputGradient} (parameter gradients only). */

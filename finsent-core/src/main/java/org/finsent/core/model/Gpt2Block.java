@@ -8,6 +8,7 @@ import org.finsent.core.nn.LayerNorm;
 import org.finsent.core.nn.Linear;
 import org.finsent.core.nn.Parameter;
 import org.finsent.core.nn.Projection;
+import org.finsent.core.nn.RowPacking;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.rng.Random;
@@ -40,7 +41,7 @@ public final class Gpt2Block {
     private INDArray fc; // pre-activation
     private INDArray fcInput; // ln_2's output, after an eval forward (its fc was overwritten by the GELU)
     private int b, t;
-    private org.finsent.core.nn.RowPacking readout; // null: every row is output; else the rows this block outputs
+    private RowPacking readout; // null: every row is output; else the rows this block outputs
 
     /** Hook for the feed-forward output; GPT-2 is pre-LN, so there is no LayerNorm at this point. */
     public interface OutputHook {
@@ -77,7 +78,7 @@ public final class Gpt2Block {
      * ({@code [B,1,1,Tk]}, {@link Attention#keyMask}) — the last block under the classifier's score head needs no more.
      */
     INDArray forward(INDArray x, int b, int t, INDArray mask, boolean training, KeyValuePrefix prefix, int index,
-                     org.finsent.core.nn.RowPacking readout, INDArray readoutMask) {
+                     RowPacking readout, INDArray readoutMask) {
         this.b = b;
         this.t = t;
         this.kvPrefix = prefix;
@@ -99,16 +100,10 @@ public final class Gpt2Block {
         attnCache = cache[0];
         INDArray x1 = residDrop1.forward(cProj.forward(ctx), training).add(readout == null ? x : readout.gather(x));
         INDArray h2 = training ? ln2.forward(x1) : ln2.forwardInference(x1, null);
-        INDArray f;
-        if (training) {
-            fc = cFc.forward(h2);
-            fcInput = null;
-            f = residDrop2.forward(mlpProj.forward(act.forward(fc)), true);
-        } else {
-            fc = null;
-            fcInput = h2;
-            f = mlpProj.forward(act.forwardInPlace(cFc.forward(h2)));
-        }
+        INDArray pre = cFc.forward(h2);
+        fc = training ? pre : null;
+        fcInput = training ? null : h2;
+        INDArray f = residDrop2.forward(mlpProj.forward(training ? act.forward(pre) : act.forwardInPlace(pre)), training);
         return outputHook != null ? outputHook.forward(f, x1) : f.addi(x1);
     }
 

@@ -39,7 +39,7 @@ public enum Gelu {
      * write into); elsewhere the same as {@code forward(x)}. Returns the result; x is no longer the input after it.
      */
     public INDArray forwardInPlace(INDArray x) {
-        if (HostKernels.usable(x) && HostKernels.dense(x)) {
+        if (HostKernels.usable(x)) {   // dense FP32 on the CPU backend
             if (this == ERF) HostKernels.geluErf(x, x, null);
             else HostKernels.geluTanh(x, x);
             return x;

@@ -29,58 +29,58 @@ public final class LayerNorm {
     }
 
     public INDArray forward(INDArray x) {
-        Cache[] c = new Cache[1];
-        INDArray y = forward(x, c);
-        last = c[0];
-        pendingX = pendingResidual = null;
-        return y;
+        return forward(x, (INDArray) null);
     }
 
     /**
-     * LayerNorm of {@code x + residual}: BERT's post-LN residual connection. On the fused path the sum is formed
-     * inside the normalisation's pass instead of as a separate array; {@code x} and {@code residual} are unchanged.
+     * LayerNorm of {@code x + residual} ({@code residual} may be null): BERT's post-LN residual connection. On the
+     * fused path the sum is formed inside the normalisation's pass instead of as a separate array; {@code x} and
+     * {@code residual} are unchanged.
      */
     public INDArray forward(INDArray x, INDArray residual) {
         Cache[] c = new Cache[1];
-        INDArray y = x.rank() == 2 && HostKernels.usable(x, residual, weight.value(), bias.value())
-                && x.equalShapes(residual) ? fused(x, residual, c) : forward(x.add(residual), c);
+        INDArray y = fusable(x, residual) ? fused(x, residual, c)
+                : forward(residual == null ? x : x.add(residual), c);
         last = c[0];
         pendingX = pendingResidual = null;
         return y;
     }
 
     /**
-     * Inference: LayerNorm of {@code x + residual} ({@code residual} may be null) that writes no x̂ and no rstd on the fused path (one write pass
+     * Inference: {@link #forward(INDArray, INDArray)} writing no x̂ and no rstd on the fused path (one write pass
      * instead of two). It keeps references to its inputs instead, so that a {@link #backward(INDArray)} after it
      * (gradients in eval mode, e.g. for attributions) recomputes them first; x and residual must then be unchanged.
      */
     public INDArray forwardInference(INDArray x, INDArray residual) {
-        boolean withResidual = residual != null;
-        if (x.rank() == 2 && HostKernels.usable(x, weight.value(), bias.value())
-                && (!withResidual || HostKernels.usable(residual) && x.equalShapes(residual))) {
-            INDArray y = x.ulike();
-            HostKernels.layerNorm(x, residual, weight.value(), bias.value(), eps, y, null, null);
-            last = null;
-            pendingX = x;
-            pendingResidual = residual;
-            return y;
-        }
-        return withResidual ? forward(x, residual) : forward(x);
+        if (!fusable(x, residual)) return forward(x, residual);
+        last = null;
+        pendingX = x;
+        pendingResidual = residual;
+        return fused(x, residual, null);
     }
 
     /** Forward that returns its cache instead of keeping it (for a LayerNorm applied twice, as Pfeiffer adapters do). */
     public INDArray forward(INDArray x, Cache[] cacheOut) {
-        if (x.rank() == 2 && HostKernels.usable(x, weight.value(), bias.value())) { // FP32 on CPU: one fused pass
-            return fused(x, null, cacheOut);
-        }
+        if (fusable(x, null)) return fused(x, null, cacheOut);
         Cache c = normalize(x);
         cacheOut[0] = c;
         return c.xhat.mulRowVector(weight.value()).addiRowVector(bias.value());
     }
 
+    /** FP32 rows on the CPU backend (and a residual of the same shape): one fused pass ({@link HostKernels}). */
+    private boolean fusable(INDArray x, INDArray residual) {
+        return x.rank() == 2 && HostKernels.usable(x, weight.value(), bias.value())
+                && (residual == null || HostKernels.usable(residual) && x.equalShapes(residual));
+    }
+
+    /** The fused pass; without {@code cacheOut} (inference) it writes y only. */
     private INDArray fused(INDArray x, INDArray residual, Cache[] cacheOut) {
-        INDArray y = x.ulike(), xhat = x.ulike();
-        INDArray rstd = Nd4j.createUninitialized(x.dataType(), x.size(0), 1);
+        INDArray y = x.ulike();
+        if (cacheOut == null) {
+            HostKernels.layerNorm(x, residual, weight.value(), bias.value(), eps, y, null, null);
+            return y;
+        }
+        INDArray xhat = x.ulike(), rstd = Nd4j.createUninitialized(x.dataType(), x.size(0), 1);
         HostKernels.layerNorm(x, residual, weight.value(), bias.value(), eps, y, xhat, rstd);
         cacheOut[0] = new Cache(xhat, rstd);
         return y;
@@ -95,10 +95,7 @@ public final class LayerNorm {
     }
 
     public INDArray backward(INDArray dy) {
-        if (last == null && pendingX != null) {                                     // after forwardInference
-            if (pendingResidual != null) forward(pendingX, pendingResidual);
-            else forward(pendingX);
-        }
+        if (last == null && pendingX != null) forward(pendingX, pendingResidual);   // after forwardInference
         return backward(dy, last);
     }
 

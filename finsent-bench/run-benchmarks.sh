@@ -6,10 +6,11 @@
 #   QUICK=1 finsent-bench/run-benchmarks.sh    # fewer repetitions, BERT-Base only for training (about 5 min)
 #   SKIP_BUILD=1 ...                           # reuse finsent-bench/target/benchmarks.jar
 #
-# Output: one log per part under finsent-bench/target/bench-results/<timestamp>/; the RESULT / MEMORY lines are the
+# Output: one log per part under finsent-bench/target/bench-results/<timestamp>/; the RESULT / ALONE / MEMORY lines are the
 # table rows. OpenBLAS reports the core it chose (OPENBLAS_VERBOSE=2 → "Core: ..."). Where the environment sets
-# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (these machines set Haswell / 512), the training and GEMM parts run a second
-# time with both unset *in that command alone* (env -u), so OpenBLAS autodetects as it does on users' machines.
+# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE (these machines set Haswell / 512), the training and inference parts run a
+# second time with both unset *in that command alone* (env -u), so OpenBLAS autodetects as it does on users'
+# machines. ONNX Runtime (MLAS) picks its kernels itself: those variables change only our side of the inference rows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [[ -n "${SKIP_BUILD:-}" ]] || mvn -B -q -pl finsent-bench -am -DskipTests package
@@ -28,7 +29,7 @@ run() { # name, env prefix..., -- , Compare args...
   local name=$1; shift
   echo "== $name: $*" | tee -a "$OUT/commands.txt"
   "$@" > "$OUT/$name.log" 2>&1 || echo "   (exit $?)"
-  grep -E '^(MACHINE|Core|PEAK|RESULT|MEMORY)' "$OUT/$name.log" || true
+  grep -E '^(MACHINE|Core|PEAK|RESULT|MEMORY|ALONE)' "$OUT/$name.log" || true
 }
 configs=(default)
 [[ -n "${OPENBLAS_CORETYPE:-}${OPENBLAS_L2_SIZE:-}" ]] && configs+=(autodetect)
@@ -41,9 +42,12 @@ for cfg in "${configs[@]}"; do
     run "train-minilm-$cfg" "${pre[@]}" "${JAVA[@]}" train MINILM FULL,LORA,ADAPTER,PREFIX 3
     run "train-gpt2-$cfg" "${pre[@]}" "${JAVA[@]}" train GPT2_SMALL FULL,LORA,ADAPTER,PREFIX 2
   fi
+  # interleaved (both sides under the same load) and each contender alone: ONNX Runtime's intra-op threads spin
+  # after each run by default, which slows whichever contender runs next in the interleaved mode
+  run "infer-$cfg" "${pre[@]}" "${JAVA[@]}" infer
+  run "infer-alone-$cfg" "${pre[@]}" "${JAVA[@]}" infer-alone
 done
 run fpb "${JAVA[@]}" fpb BERT_BASE FULL,LORA
-run infer "${JAVA[@]}" infer
 for impl in ours torch; do
   for t in FULL LORA ADAPTER PREFIX; do run "memory-$t-$impl" "${JAVA[@]}" memory BERT_BASE "$t" "$impl" 2; done
 done

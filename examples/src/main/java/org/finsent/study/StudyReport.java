@@ -189,7 +189,9 @@ public final class StudyReport {
                 .append("the classification head for PEFT methods (prefix tuning in PEFT's inference form, without the projection MLP), ")
                 .append("the whole model for full fine-tuning. Latency: median over ")
                 .append("test sentences predicted one at a time (batch 1); throughput: sentences per second at batch 32 ")
-                .append("(`Predictor`, after a warm-up).\n\n");
+                .append("(`Predictor`, after a warm-up), measured by each run's process when it finished, with its thread count ")
+                .append("and whatever else ran on the machine then: where runs shared the machine these columns reflect its load ")
+                .append("more than the technique.\n\n");
         md.append("| model | technique | trainable parameters | % of all | weights file | latency (batch 1) | throughput (batch 32) |\n");
         md.append("|---|---|---:|---:|---:|---:|---:|\n");
         for (CellResult c : cells) {

@@ -42,6 +42,10 @@ public final class Inference implements AutoCloseable {
         OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
         opts.setIntraOpNumThreads(2);
         opts.setInterOpNumThreads(1);
+        // ONNX Runtime's intra-op threads spin after each run by default; -Dfinsent.bench.ortSpin=false turns that
+        // off (the A/B that shows what the spinning costs the contender timed next in the interleaved mode)
+        if (!Boolean.parseBoolean(System.getProperty("finsent.bench.ortSpin", "true")))
+            opts.addConfigEntry("session.intra_op.allow_spinning", "0");
         session = env.createSession(onnx, opts);
     }
 

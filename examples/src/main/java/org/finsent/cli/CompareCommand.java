@@ -59,12 +59,17 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--eval-steps", paramLabel = "N", description = "Evaluate and log every N steps instead of 100.")
     Long evalSteps;
 
+    @Option(names = "--seed", paramLabel = "N", description = "Training seed (initialisation, dropout, data order) instead of "
+            + "the study's 42; the split stays the study's, so several seeds are tested on the same examples. Use one output "
+            + "directory per seed.")
+    Long seed;
+
     @Option(names = "--report-only", description = "Only rebuild REPORT.md, results.json and charts from finished cells.")
     boolean reportOnly;
 
     @Override
     public Integer call() throws Exception {
-        var overrides = new StudyPresets.Overrides(epochs, maxSteps, sample, maxLength, evalSteps);
+        var overrides = new StudyPresets.Overrides(epochs, maxSteps, sample, maxLength, evalSteps, seed);
         var lr = switch (gpt2Lr.toLowerCase(Locale.ROOT)) {
             case "table" -> StudyPresets.Gpt2LearningRate.TABLE;
             case "text" -> StudyPresets.Gpt2LearningRate.TEXT;

@@ -120,7 +120,7 @@ public final class EvaluateCommand implements Callable<Integer> {
         }
         JsonNode s = JSON.readTree(specFile.toFile());
         Splits.Result r = Splits.stratified(all, s.path("train_fraction").asDouble(), s.path("validation_fraction").asDouble(),
-                s.path("training_arguments").path("seed").asLong());
+                FineTuning.splitSeed(s));
         return switch (split) {
             case "train" -> r.train();
             case "validation" -> r.validation();

@@ -118,6 +118,8 @@ public final class TrainCommand implements Callable<Integer> {
     int patience;
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the split, the head, the PEFT modules and the data order. Default: ${DEFAULT-VALUE}.")
     long seed;
+    @Option(names = "--split-seed", paramLabel = "N", description = "Seed of the split alone (default: --seed): train with other seeds on the same split.")
+    Long splitSeed;
     @Option(names = "--max-seq-length", defaultValue = "128", description = "Truncation length in tokens. Default: ${DEFAULT-VALUE}.")
     int maxSeqLength;
     @Option(names = "--no-group-by-length", negatable = false, description = "Plain shuffled batches (default: length-grouped).")
@@ -171,7 +173,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (split.size() != 2) throw new IllegalArgumentException("--split takes two fractions, train and validation: " + split);
         DataSources.Options o = new DataSources.Options(DataSources.agreement(agreement), textColumn, labelColumn, labels,
                 labelValues, skipBadRows ? BadRowPolicy.SKIP : BadRowPolicy.FAIL);
-        return new FineTuning.Spec(model, data, o, t, args, split.get(0), split.get(1));
+        return new FineTuning.Spec(model, data, o, t, args, split.get(0), split.get(1), splitSeed);
     }
 
     @Override

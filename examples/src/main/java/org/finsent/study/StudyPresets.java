@@ -118,9 +118,16 @@ public final class StudyPresets {
      * @param sampleSize use a stratified sample of this many examples of each data set (before splitting)
      * @param maxLength  truncation length instead of {@link #MAX_SEQ_LENGTH}
      * @param evalSteps  evaluation and logging interval instead of 100 steps
+     * @param seed       training seed (head and PEFT initialisation, dropout, data order) instead of {@link #SEED};
+     *                   the split keeps {@link #SEED}, so runs with several seeds are tested on the same examples
      */
-    public record Overrides(Integer epochs, Long maxSteps, Integer sampleSize, Integer maxLength, Long evalSteps) {
-        public static final Overrides NONE = new Overrides(null, null, null, null, null);
+    public record Overrides(Integer epochs, Long maxSteps, Integer sampleSize, Integer maxLength, Long evalSteps, Long seed) {
+        public static final Overrides NONE = new Overrides(null, null, null, null, null, null);
+
+        /** Without a seed override. */
+        public Overrides(Integer epochs, Long maxSteps, Integer sampleSize, Integer maxLength, Long evalSteps) {
+            this(epochs, maxSteps, sampleSize, maxLength, evalSteps, null);
+        }
 
         public Overrides {
             if (epochs != null && epochs < 1) throw new IllegalArgumentException("--epochs must be >= 1: " + epochs);
@@ -142,6 +149,7 @@ public final class StudyPresets {
             if (sampleSize != null) m.put("sample_size", sampleSize);
             if (maxLength != null) m.put("max_length", maxLength);
             if (evalSteps != null) m.put("eval_steps", evalSteps);
+            if (seed != null) m.put("seed", seed);
             return m;
         }
     }
@@ -168,6 +176,7 @@ public final class StudyPresets {
         if (overrides.evalSteps() != null) {
             b.evalSteps(overrides.evalSteps()).loggingSteps(overrides.evalSteps()).saveSteps(2 * overrides.evalSteps());
         }
+        if (overrides.seed() != null) b.seed(overrides.seed());
         return b.build();
     }
 
@@ -190,10 +199,15 @@ public final class StudyPresets {
 
     /** The same settings as {@link org.finsent.train.Techniques}, what {@link org.finsent.train.FineTuning} takes. */
     public static Techniques techniques(Family family, List<Technique> techniques) {
+        return techniques(family, techniques, SEED);
+    }
+
+    /** The same, with the PEFT modules initialised from {@code seed}. */
+    public static Techniques techniques(Family family, List<Technique> techniques, long seed) {
         boolean bert = family == Family.BERT;
         return new Techniques(techniques.stream().map(Technique::id).toList(), bert ? BERT_LORA_R : GPT2_LORA_R,
                 bert ? BERT_LORA_ALPHA : GPT2_LORA_ALPHA, LORA_DROPOUT, bert ? BERT_LORA_TARGETS : GPT2_LORA_TARGETS,
-                ADAPTER_REDUCTION_FACTOR, PREFIX_VIRTUAL_TOKENS, true, PREFIX_HIDDEN, PROMPT_VIRTUAL_TOKENS, null, SEED);
+                ADAPTER_REDUCTION_FACTOR, PREFIX_VIRTUAL_TOKENS, true, PREFIX_HIDDEN, PROMPT_VIRTUAL_TOKENS, null, seed);
     }
 
     /** Where the study is silent or contradicts itself, and what these presets do there (for the report). */

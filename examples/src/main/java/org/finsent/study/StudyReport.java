@@ -135,7 +135,8 @@ public final class StudyReport {
         overrides.remove(Map.of());
         md.append('\n');
         if (!overrides.isEmpty()) {
-            md.append("**Quick-run overrides in effect** (these cells do not use the study's full settings): ");
+            md.append("**Overrides in effect** (these cells do not use the study's exact settings; a `seed` override changes ")
+                    .append("the training seed — initialisation, dropout, data order — and keeps the study's split): ");
             for (CellResult c : ok) {
                 Object o = c.settings().get("overrides");
                 if (o instanceof Map<?, ?> m && !m.isEmpty()) md.append("`").append(c.data()).append('/').append(c.model()).append('/')

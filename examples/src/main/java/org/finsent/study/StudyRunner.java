@@ -125,8 +125,11 @@ public final class StudyRunner {
         StudyPresets.Family family = StudyPresets.Family.of(StudyModels.architecture(modelSpec));
         TrainingArguments args = StudyPresets.arguments(family, techniques, dir, grid.gpt2Lr(), grid.overrides());
         String data = grid.overrides().sampleSize() == null ? dataSpec : sample(grid.output(), dataSpec, grid.overrides().sampleSize());
-        var spec = new FineTuning.Spec(modelSpec, data, DataSources.Options.defaults(), StudyPresets.techniques(family, techniques),
-                args, StudyData.TRAIN_FRACTION, StudyData.VALIDATION_FRACTION);
+        // another training seed (--seed) keeps the study's split; without one the spec is what it always was
+        Long splitSeed = grid.overrides().seed() == null ? null : StudyPresets.SEED;
+        var spec = new FineTuning.Spec(modelSpec, data, DataSources.Options.defaults(),
+                StudyPresets.techniques(family, techniques, args.seed()), args, StudyData.TRAIN_FRACTION,
+                StudyData.VALIDATION_FRACTION, splitSeed);
         boolean resume = Checkpoint.latest(dir) != null;
 
         // FineTuning trains (resuming an unfinished run of the same spec), tests on the held-out split and saves
@@ -139,8 +142,7 @@ public final class StudyRunner {
             weightBytes = files.filter(f -> f.getFileName().toString().endsWith(".safetensors")).mapToLong(f -> f.toFile().length()).sum();
         }
         // the same split FineTuning made (same data, fractions and seed)
-        Splits.Result split = Splits.stratified(DataSources.load(data, spec.dataOptions()).dataset().examples(),
-                spec.trainFraction(), spec.validationFraction(), args.seed());
+        Splits.Result split = spec.split(DataSources.load(data, spec.dataOptions()).dataset().examples());
         List<String> labels = fine.labels(), texts = split.test().stream().map(Example::text).toList();
         double latency = medianLatencyMs(fine.model(), fine.tokenizer(), labels, args.maxSeqLength(), texts);
         double throughput = throughput(fine.model(), fine.tokenizer(), labels, args.maxSeqLength(), texts);

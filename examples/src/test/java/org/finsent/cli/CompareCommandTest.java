@@ -66,6 +66,39 @@ class CompareCommandTest {
     }
 
     @Test
+    void aSeedOverrideTrainsWithThatSeedOnTheStudysSplit() throws Exception {
+        Path gpt2 = ModelSources.sharedDir().resolve("models/gpt2");
+        assumeTrue(Files.isRegularFile(gpt2.resolve("vocab.json")), () -> "GPT-2 tokenizer files not found in " + gpt2);
+        Path data = tmp.resolve("Sentences_50Agree.txt");
+        List<String> lines = new ArrayList<>();
+        String[] verbs = {"fell", "was unchanged", "rose"}, labels = {"negative", "neutral", "positive"};
+        for (int i = 0; i < 90; i++) lines.add("Net sales " + verbs[i % 3] + " in quarter " + (i + 1) + " .@" + labels[i % 3]);
+        Files.write(data, lines, StandardCharsets.ISO_8859_1);
+        Path[] cells = new Path[2];
+        long[] seeds = {42, 7};
+        for (int k = 0; k < 2; k++) {
+            Path out = tmp.resolve("study-" + seeds[k]);
+            List<String> args = new ArrayList<>(List.of("compare", "-m", ModelSources.RANDOM_GPT2, "-t", "lora", "-d", "fpb:" + data,
+                    "--max-steps", "2", "--eval-steps", "2", "--max-length", "24", "-o", out.toString()));
+            if (k == 1) args.addAll(List.of("--seed", "7"));
+            FinSentCliTest.capture(() -> assertEquals(0, FinSentCli.run(args.toArray(String[]::new))));
+            cells[k] = out.resolve("fpb/random-gpt2-tiny/lora");
+            assertTrue(CellResult.read(cells[k]).ok());
+        }
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var spec42 = json.readTree(cells[0].resolve("run_spec.json").toFile());
+        var spec7 = json.readTree(cells[1].resolve("run_spec.json").toFile());
+        assertTrue(!spec42.has("split_seed"), "without --seed the spec is what earlier versions wrote: " + spec42);
+        assertEquals(42, spec7.path("split_seed").asLong(), spec7.toString());
+        assertEquals(7, spec7.path("training_arguments").path("seed").asLong());
+        assertEquals(7, spec7.path("techniques").path("technique_seed").asLong());
+        // another seed initialises another LoRA: the trained adapters differ
+        assertTrue(Files.mismatch(cells[0].resolve("adapter_model.safetensors"), cells[1].resolve("adapter_model.safetensors")) >= 0);
+        String report = Files.readString(tmp.resolve("study-7").resolve(StudyReport.REPORT));
+        assertTrue(report.contains("**Overrides in effect**") && report.contains("seed=7"), report);
+    }
+
+    @Test
     void badOptionsGiveAMessage() {
         assertEquals(1, FinSentCli.run("compare", "-t", "ia3", "-o", tmp.toString()));
         assertEquals(1, FinSentCli.run("compare", "--gpt2-lr", "fast", "-o", tmp.toString()));

@@ -72,7 +72,7 @@ class StudyReportTest {
         assertTrue(md.contains("| tweets | bert-base-uncased | lora | started, not finished: logged up to step 200 of 5970, best "
                 + "validation accuracy so far 0.7100 (step 100); the next run resumes from checkpoint-200 |"), md);
         assertFalse(md.contains("| fpb | all-MiniLM-L6-v2 | lora | not run"), "finished cells are not missing");
-        assertFalse(md.contains("Quick-run overrides"), "no overrides were used");
+        assertFalse(md.contains("Overrides in effect"), "no overrides were used");
 
         // per-run links point at files that exist; the test confusion matrix was drawn from cell.json
         String cm = "fpb/all-MiniLM-L6-v2/lora/" + StudyRunner.TEST_CONFUSION_PNG;
@@ -103,7 +103,7 @@ class StudyReportTest {
         String md = Files.readString(StudyReport.write(root));
         assertTrue(md.contains("| random-gpt2 (random init) | lora | 0.6000 | 0.5900 | 0.6000 | 0.5800 | 0.5500 | – | – |"), md);
         assertTrue(md.contains("not the study's"), md);
-        assertTrue(md.contains("**Quick-run overrides in effect**"), md);
+        assertTrue(md.contains("**Overrides in effect**"), md);
         assertTrue(md.contains("`fpb/random-gpt2/lora` {max_steps=4}"), md);
         assertTrue(md.contains("10 s (resumed part)"), md);
     }

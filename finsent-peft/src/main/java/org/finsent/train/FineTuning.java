@@ -51,9 +51,17 @@ public final class FineTuning {
      * @param args               the trainer's arguments; {@code outputDir} is the run directory
      * @param trainFraction      share of the examples for training (stratified, duplicate-safe split)
      * @param validationFraction share for validation (evaluation during training, best model); the rest is the test split
+     * @param splitSeed          seed of the split, or null for the training seed ({@code args.seed()}): fix it to train
+     *                           with other seeds on the same split (seed-to-seed variance on one test set)
      */
     public record Spec(String model, String data, DataSources.Options dataOptions, Techniques techniques,
-                       TrainingArguments args, double trainFraction, double validationFraction) {
+                       TrainingArguments args, double trainFraction, double validationFraction, Long splitSeed) {
+        /** A spec whose split follows the training seed. */
+        public Spec(String model, String data, DataSources.Options dataOptions, Techniques techniques,
+                    TrainingArguments args, double trainFraction, double validationFraction) {
+            this(model, data, dataOptions, techniques, args, trainFraction, validationFraction, null);
+        }
+
         public Spec {
             Objects.requireNonNull(model, "model");
             Objects.requireNonNull(data, "data");
@@ -64,6 +72,16 @@ public final class FineTuning {
                 throw new IllegalArgumentException("split fractions must be train > 0, validation >= 0, train + validation <= 1: "
                         + trainFraction + ", " + validationFraction);
             }
+        }
+
+        /** The seed the split is made with. */
+        public long effectiveSplitSeed() {
+            return splitSeed != null ? splitSeed : args.seed();
+        }
+
+        /** The split of {@code examples} this spec trains, validates and tests on. */
+        public Splits.Result split(List<Example> examples) {
+            return Splits.stratified(examples, trainFraction, validationFraction, effectiveSplitSeed());
         }
 
         /** What identifies the run (the output directory and a resume checkpoint do not). */
@@ -81,6 +99,7 @@ public final class FineTuning {
             j.set("training_arguments", a);
             j.put("train_fraction", trainFraction);
             j.put("validation_fraction", validationFraction);
+            if (splitSeed != null) j.put("split_seed", splitSeed); // absent when it follows the training seed (as before it existed)
             return j;
         }
     }
@@ -95,6 +114,12 @@ public final class FineTuning {
      */
     public record Outcome(Path dir, boolean skipped, Map<String, Object> metrics, Map<String, Object> testMetrics,
                           FineTunedModel model, ResourceMonitor.Summary resources) {
+    }
+
+    /** The split seed a written {@code run_spec.json} records ({@code split_seed}, else the training seed). */
+    public static long splitSeed(JsonNode runSpec) {
+        JsonNode s = runSpec.path("split_seed");
+        return s.isNumber() ? s.asLong() : runSpec.path("training_arguments").path("seed").asLong();
     }
 
     public static Outcome run(Spec spec, boolean overwrite) throws IOException {
@@ -126,7 +151,7 @@ public final class FineTuning {
         DataSources.Loaded data = DataSources.load(spec.data(), spec.dataOptions());
         if (data.dataset().skipped() > 0) LOG.warn("{}: skipped {} bad rows, e.g. {}", data.source(), data.dataset().skipped(),
                 data.dataset().skippedReasons().get(0));
-        Splits.Result split = Splits.stratified(data.dataset().examples(), spec.trainFraction(), spec.validationFraction(), args.seed());
+        Splits.Result split = spec.split(data.dataset().examples());
         LOG.info("{} ({} examples) split {}/{}/{}:\n{}", data.source(), data.dataset().examples().size(), split.train().size(),
                 split.validation().size(), split.test().size(), split);
 

@@ -30,11 +30,7 @@ class CompareCommandTest {
         Path gpt2 = ModelSources.sharedDir().resolve("models/gpt2");
         assumeTrue(Files.isRegularFile(gpt2.resolve("vocab.json")), () -> "GPT-2 tokenizer files not found in " + gpt2
                 + " (set FINSENT_SHARED or put shared/ beside the repository)");
-        Path data = tmp.resolve("Sentences_50Agree.txt");
-        List<String> lines = new ArrayList<>();
-        String[] verbs = {"fell", "was unchanged", "rose"}, labels = {"negative", "neutral", "positive"};
-        for (int i = 0; i < 90; i++) lines.add("Net sales " + verbs[i % 3] + " in quarter " + (i + 1) + " .@" + labels[i % 3]);
-        Files.write(data, lines, StandardCharsets.ISO_8859_1);
+        Path data = tinyFpb();
         Path out = tmp.resolve("study");
         String[] args = {"compare", "-m", ModelSources.RANDOM_GPT2, "-t", "full,lora,adapter,prefix", "-d", "fpb:" + data,
                 "--max-steps", "3", "--eval-steps", "2", "--max-length", "24", "-o", out.toString()};
@@ -69,11 +65,7 @@ class CompareCommandTest {
     void aSeedOverrideTrainsWithThatSeedOnTheStudysSplit() throws Exception {
         Path gpt2 = ModelSources.sharedDir().resolve("models/gpt2");
         assumeTrue(Files.isRegularFile(gpt2.resolve("vocab.json")), () -> "GPT-2 tokenizer files not found in " + gpt2);
-        Path data = tmp.resolve("Sentences_50Agree.txt");
-        List<String> lines = new ArrayList<>();
-        String[] verbs = {"fell", "was unchanged", "rose"}, labels = {"negative", "neutral", "positive"};
-        for (int i = 0; i < 90; i++) lines.add("Net sales " + verbs[i % 3] + " in quarter " + (i + 1) + " .@" + labels[i % 3]);
-        Files.write(data, lines, StandardCharsets.ISO_8859_1);
+        Path data = tinyFpb();
         Path[] cells = new Path[2];
         long[] seeds = {42, 7};
         for (int k = 0; k < 2; k++) {
@@ -96,6 +88,16 @@ class CompareCommandTest {
         assertTrue(Files.mismatch(cells[0].resolve("adapter_model.safetensors"), cells[1].resolve("adapter_model.safetensors")) >= 0);
         String report = Files.readString(tmp.resolve("study-7").resolve(StudyReport.REPORT));
         assertTrue(report.contains("**Overrides in effect**") && report.contains("seed=7"), report);
+    }
+
+    /** 90 FinancialPhraseBank-format sentences, 30 per class. */
+    private Path tinyFpb() throws Exception {
+        Path data = tmp.resolve("Sentences_50Agree.txt");
+        List<String> lines = new ArrayList<>();
+        String[] verbs = {"fell", "was unchanged", "rose"}, labels = {"negative", "neutral", "positive"};
+        for (int i = 0; i < 90; i++) lines.add("Net sales " + verbs[i % 3] + " in quarter " + (i + 1) + " .@" + labels[i % 3]);
+        Files.write(data, lines, StandardCharsets.ISO_8859_1);
+        return data;
     }
 
     @Test

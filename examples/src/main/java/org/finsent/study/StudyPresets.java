@@ -219,7 +219,7 @@ public final class StudyPresets {
                         + "(0.01, every 100 steps, accuracy) are used.",
                 "Maximum sequence length is not stated: " + MAX_SEQ_LENGTH + " tokens.",
                 "Learning-rate schedule: linear decay after the warm-up (Hugging Face's default); gradient clipping at 1.0.",
-                "Evaluation batch size 32 (does not change results); seed " + SEED + " for splits, initialisation and shuffling.",
+                "Evaluation batch size 32 (does not change results); seed " + SEED + " for splits, initialisation and shuffling (`--seed N` changes the last two only).",
                 "Prompt tuning (not in the study): " + PROMPT_VIRTUAL_TOKENS + " randomly initialised virtual tokens, the PEFT learning rate.");
     }
 }

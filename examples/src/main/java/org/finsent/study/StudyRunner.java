@@ -185,7 +185,7 @@ public final class StudyRunner {
             try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
                 for (Example e : picked) {
                     w.write(CellResult.JSON.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                            .writeValueAsString(Map.of("text", e.text(), "label", all.labelNames().get(e.label()))));
+                            .writeValueAsString(new java.util.TreeMap<>(Map.of("label", all.labelNames().get(e.label()), "text", e.text()))));
                     w.write('\n');
                 }
             }

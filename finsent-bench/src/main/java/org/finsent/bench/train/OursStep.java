@@ -4,7 +4,7 @@ import org.finsent.core.model.Batch;
 import org.finsent.core.model.CrossEntropyLoss;
 import org.finsent.core.model.SequenceClassifier;
 import org.finsent.core.nn.Parameter;
-import org.finsent.core.train.AdamW;
+import org.finsent.train.optim.AdamW;
 import org.finsent.peft.Peft;
 import org.finsent.peft.PeftModel;
 import org.finsent.train.StepMemory;

@@ -184,6 +184,8 @@ public final class FineTuning {
             for (var e : t.toMap().entrySet()) test.put(e.getKey().replaceFirst("^eval_", "test_"), e.getValue());
             JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(TEST_METRICS_FILE).toFile(), test);
             RunReporter.confusionMatrices(dir, "test_", t.metrics().confusionMatrix().toArray(), labels);
+            // per-example predictions, so the study's statistics are recomputed from files (TestPredictions)
+            new TestPredictions(split.test().stream().mapToInt(Example::label).toArray(), t.predictions()).write(dir);
             LOG.info("test split: accuracy {}, f1_weighted {}, f1_macro {}", t.metrics().accuracy(), t.metrics().weightedF1(),
                     t.metrics().macroF1());
         }

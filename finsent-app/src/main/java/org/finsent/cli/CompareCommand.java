@@ -59,23 +59,26 @@ public final class CompareCommand implements Callable<Integer> {
     @Option(names = "--eval-steps", paramLabel = "N", description = "Evaluate and log every N steps instead of 100.")
     Long evalSteps;
 
-    @Option(names = "--seed", paramLabel = "N", description = "Training seed (initialisation, dropout, data order) instead of "
-            + "the study's 42; the split stays the study's, so several seeds are tested on the same examples. Use one output "
-            + "directory per seed.")
-    Long seed;
+    @Option(names = {"--seed", "--seeds"}, split = ",", paramLabel = "N",
+            description = "Training seeds (initialisation, dropout, data order), comma-separated (default: the study's 42). "
+                    + "The split stays the study's, so every seed is tested on the same examples; seed 42 trains into the "
+                    + "output directory itself, another seed N into seeds/seed-N under it. REPORT.md gives mean ± sd, "
+                    + "bootstrap intervals and McNemar's tests over the seeds found.")
+    List<Long> seeds;
 
     @Option(names = "--report-only", description = "Only rebuild REPORT.md, results.json and charts from finished cells.")
     boolean reportOnly;
 
     @Override
     public Integer call() throws Exception {
-        var overrides = new StudyPresets.Overrides(epochs, maxSteps, sample, maxLength, evalSteps, seed);
+        var overrides = new StudyPresets.Overrides(epochs, maxSteps, sample, maxLength, evalSteps, null);
         var lr = switch (gpt2Lr.toLowerCase(Locale.ROOT)) {
             case "table" -> StudyPresets.Gpt2LearningRate.TABLE;
             case "text" -> StudyPresets.Gpt2LearningRate.TEXT;
             default -> throw new IllegalArgumentException("--gpt2-lr must be table or text, got '" + gpt2Lr + "'");
         };
-        var grid = new StudyRunner.Grid(models, techniques, data, output, lr, overrides);
+        var grid = new StudyRunner.Grid(models, techniques, data, output, lr, overrides,
+                seeds == null || seeds.isEmpty() ? List.of(StudyPresets.SEED) : seeds);
         int failed = 0;
         if (!reportOnly) {
             for (StudyRunner.Outcome o : new StudyRunner().run(grid)) {

@@ -64,8 +64,19 @@ public final class StudyRunner {
      * @param overrides  quick-run overrides (recorded in every cell)
      */
     public record Grid(List<String> models, List<String> techniques, List<String> data, Path output,
-                       StudyPresets.Gpt2LearningRate gpt2Lr, StudyPresets.Overrides overrides) {
+                       StudyPresets.Gpt2LearningRate gpt2Lr, StudyPresets.Overrides overrides, List<Long> seeds) {
+        /** One seed: the overrides' (or the study's). */
+        public Grid(List<String> models, List<String> techniques, List<String> data, Path output,
+                    StudyPresets.Gpt2LearningRate gpt2Lr, StudyPresets.Overrides overrides) {
+            this(models, techniques, data, output, gpt2Lr, overrides,
+                    List.of(overrides.seed() == null ? StudyPresets.SEED : overrides.seed()));
+        }
+
         public Grid {
+            seeds = List.copyOf(seeds);
+            if (seeds.isEmpty() || seeds.stream().distinct().count() != seeds.size()) {
+                throw new IllegalArgumentException("seeds must be distinct and at least one: " + seeds);
+            }
             models = List.copyOf(models);
             techniques = List.copyOf(techniques);
             data = List.copyOf(data);
@@ -78,7 +89,28 @@ public final class StudyRunner {
             techniques.forEach(StudyPresets.Technique::parseCombination); // fail before hours of training
             data.forEach(StudyData::kind);
         }
+
+        /**
+         * The grid of one training seed: the study's seed trains into {@code output} itself (the study's own runs),
+         * any other into {@code output/seeds/seed-N}, all on the study's split.
+         */
+        Grid forSeed(long seed) {
+            Path root = seedRoot(output, seed);
+            var o = overrides;
+            Long override = seed == StudyPresets.SEED ? null : seed;
+            return new Grid(models, techniques, data, root, gpt2Lr,
+                    new StudyPresets.Overrides(o.epochs(), o.maxSteps(), o.sampleSize(), o.maxLength(), o.evalSteps(), override),
+                    List.of(seed));
+        }
     }
+
+    /** Where the runs of a training seed go: the study root for the study's seed, else {@code seeds/seed-N} under it. */
+    public static Path seedRoot(Path root, long seed) {
+        return seed == StudyPresets.SEED ? root : root.resolve(SEEDS_DIR).resolve("seed-" + seed);
+    }
+
+    /** Under the study root: one directory per extra training seed. */
+    public static final String SEEDS_DIR = "seeds";
 
     /** What happened to one cell in this run. */
     public enum Action { TRAINED, RESUMED, SKIPPED, FAILED }
@@ -87,33 +119,37 @@ public final class StudyRunner {
     }
 
     /** Runs every cell not yet finished. */
-    public List<Outcome> run(Grid grid) throws IOException {
-        Files.createDirectories(grid.output());
-        StudyReport.recordGrid(grid.output(), grid);
+    public List<Outcome> run(Grid all) throws IOException {
+        Files.createDirectories(all.output());
+        StudyReport.recordGrid(all.output(), all);
         List<Outcome> out = new ArrayList<>();
-        for (String dataSpec : grid.data()) {
-            for (String model : grid.models()) {
-                for (String technique : grid.techniques()) {
-                    Path dir = CellResult.cellDir(grid.output(), StudyData.kind(dataSpec), model, technique);
-                    CellResult done = CellResult.read(dir);
-                    if (done != null && done.ok()) {
-                        LOG.info("{}: finished earlier, skipped", dir);
-                        out.add(new Outcome(dir, Action.SKIPPED, done));
-                        continue;
+        // data set by data set, every seed of one before the next (FinancialPhraseBank's cells finish first)
+        for (String dataSpec : all.data()) {
+            for (long seed : all.seeds()) {
+                Grid grid = all.forSeed(seed);
+                for (String model : grid.models()) {
+                    for (String technique : grid.techniques()) {
+                        Path dir = CellResult.cellDir(grid.output(), StudyData.kind(dataSpec), model, technique);
+                        CellResult done = CellResult.read(dir);
+                        if (done != null && done.ok()) {
+                            LOG.info("{}: finished earlier, skipped", dir);
+                            out.add(new Outcome(dir, Action.SKIPPED, done));
+                            continue;
+                        }
+                        long t0 = System.nanoTime();
+                        try {
+                            out.add(runCell(grid, dataSpec, model, technique, dir));
+                        } catch (Exception | OutOfMemoryError e) {
+                            LOG.error("{} failed: {}", dir, e.toString(), e);
+                            CellResult failed = new CellResult(CellResult.FAILED, e.toString(), StudyData.kind(dataSpec), model,
+                                    technique, null, false, null, null, null, null, null, null, null, null, false, null,
+                                    null, null, null, null, null, Instant.now().toString());
+                            failed.write(dir);
+                            out.add(new Outcome(dir, Action.FAILED, failed));
+                        }
+                        LOG.info("{}: {} in {} s", dir, out.get(out.size() - 1).action(), Math.round((System.nanoTime() - t0) / 1e9));
+                        System.gc(); // the finished cell's model and off-heap arrays
                     }
-                    long t0 = System.nanoTime();
-                    try {
-                        out.add(runCell(grid, dataSpec, model, technique, dir));
-                    } catch (Exception | OutOfMemoryError e) {
-                        LOG.error("{} failed: {}", dir, e.toString(), e);
-                        CellResult failed = new CellResult(CellResult.FAILED, e.toString(), StudyData.kind(dataSpec), model,
-                                technique, null, false, null, null, null, null, null, null, null, null, false, null,
-                                null, null, null, null, null, Instant.now().toString());
-                        failed.write(dir);
-                        out.add(new Outcome(dir, Action.FAILED, failed));
-                    }
-                    LOG.info("{}: {} in {} s", dir, out.get(out.size() - 1).action(), Math.round((System.nanoTime() - t0) / 1e9));
-                    System.gc(); // the finished cell's model and off-heap arrays
                 }
             }
         }

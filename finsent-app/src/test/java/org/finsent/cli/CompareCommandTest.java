@@ -1,5 +1,6 @@
 package org.finsent.cli;
 
+import org.finsent.app.TestPredictions;
 import org.finsent.study.CellResult;
 import org.finsent.study.StudyReport;
 import org.finsent.train.ModelSources;
@@ -12,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -62,32 +64,45 @@ class CompareCommandTest {
     }
 
     @Test
-    void aSeedOverrideTrainsWithThatSeedOnTheStudysSplit() throws Exception {
+    void aSeedListTrainsEverySeedOnTheStudysSplitAndTheReportComparesThem() throws Exception {
         Path gpt2 = ModelSources.sharedDir().resolve("models/gpt2");
         assumeTrue(Files.isRegularFile(gpt2.resolve("vocab.json")), () -> "GPT-2 tokenizer files not found in " + gpt2);
         Path data = tinyFpb();
-        Path[] cells = new Path[2];
-        long[] seeds = {42, 7};
-        for (int k = 0; k < 2; k++) {
-            Path out = tmp.resolve("study-" + seeds[k]);
-            List<String> args = new ArrayList<>(List.of("compare", "-m", ModelSources.RANDOM_GPT2, "-t", "lora", "-d", "fpb:" + data,
-                    "--max-steps", "2", "--eval-steps", "2", "--max-length", "24", "-o", out.toString()));
-            if (k == 1) args.addAll(List.of("--seed", "7"));
-            FinSentCliTest.capture(() -> assertEquals(0, FinSentCli.run(args.toArray(String[]::new))));
-            cells[k] = out.resolve("fpb/random-gpt2-tiny/lora");
-            assertTrue(CellResult.read(cells[k]).ok());
+        Path out = tmp.resolve("study");
+        String[] args = {"compare", "-m", ModelSources.RANDOM_GPT2, "-t", "lora,adapter", "-d", "fpb:" + data,
+                "--max-steps", "2", "--eval-steps", "2", "--max-length", "24", "--seeds", "42,7", "-o", out.toString()};
+        String printed = FinSentCliTest.capture(() -> assertEquals(0, FinSentCli.run(args)));
+        Path cell42 = out.resolve("fpb/random-gpt2-tiny/lora"), cell7 = out.resolve("seeds/seed-7/fpb/random-gpt2-tiny/lora");
+        for (Path c : List.of(cell42, cell7, out.resolve("fpb/random-gpt2-tiny/adapter"), out.resolve("seeds/seed-7/fpb/random-gpt2-tiny/adapter"))) {
+            assertTrue(CellResult.read(c).ok(), c.toString());
+            assertTrue(Files.isRegularFile(c.resolve(TestPredictions.FILE)), c + ": per-example test predictions");
         }
         var json = new com.fasterxml.jackson.databind.ObjectMapper();
-        var spec42 = json.readTree(cells[0].resolve("run_spec.json").toFile());
-        var spec7 = json.readTree(cells[1].resolve("run_spec.json").toFile());
-        assertTrue(!spec42.has("split_seed"), "without --seed the spec is what earlier versions wrote: " + spec42);
+        var spec42 = json.readTree(cell42.resolve("run_spec.json").toFile());
+        var spec7 = json.readTree(cell7.resolve("run_spec.json").toFile());
+        assertTrue(!spec42.has("split_seed"), "the study's seed writes the spec earlier versions wrote: " + spec42);
         assertEquals(42, spec7.path("split_seed").asLong(), spec7.toString());
         assertEquals(7, spec7.path("training_arguments").path("seed").asLong());
         assertEquals(7, spec7.path("techniques").path("technique_seed").asLong());
-        // another seed initialises another LoRA: the trained adapters differ
-        assertTrue(Files.mismatch(cells[0].resolve("adapter_model.safetensors"), cells[1].resolve("adapter_model.safetensors")) >= 0);
-        String report = Files.readString(tmp.resolve("study-7").resolve(StudyReport.REPORT));
-        assertTrue(report.contains("**Overrides in effect**") && report.contains("seed=7"), report);
+        // another seed initialises another LoRA: the trained adapters differ; both are tested on the same examples
+        assertTrue(Files.mismatch(cell42.resolve("adapter_model.safetensors"), cell7.resolve("adapter_model.safetensors")) >= 0);
+        var p42 = TestPredictions.read(cell42);
+        var p7 = TestPredictions.read(cell7);
+        assertArrayEquals(p42.labels(), p7.labels());
+        // the predictions file agrees with the run's own test metrics
+        long right = 0;
+        for (int i = 0; i < p42.labels().length; i++) if (p42.labels()[i] == p42.predicted()[i]) right++;
+        assertEquals(CellResult.read(cell42).test().accuracy(), (double) right / p42.labels().length, 1e-12);
+
+        String report = Files.readString(out.resolve(StudyReport.REPORT));
+        assertTrue(report.contains("### Seeds, intervals and significance"), report);
+        double a42 = CellResult.read(cell42).test().accuracy(), a7 = CellResult.read(cell7).test().accuracy();
+        double mean = (a42 + a7) / 2, sd = Math.abs(a42 - a7) / Math.sqrt(2);
+        assertTrue(report.contains(String.format(java.util.Locale.ROOT, "| random:gpt2-tiny (random init) | lora | 7, 42 | %.4f ± %.4f | [",
+                mean, sd)), report);
+        assertTrue(report.contains("| random:gpt2-tiny | lora | adapter | 7: "), report);
+        assertTrue(report.contains("- random:gpt2-tiny: "), report);
+        assertTrue(printed.contains("seeds/seed-7"), printed);
     }
 
     /** 90 FinancialPhraseBank-format sentences, 30 per class. */

@@ -1,0 +1,246 @@
+package org.finsent.study;
+
+import org.finsent.app.TestPredictions;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+
+/**
+ * The study's runs over training seeds, cell by cell, and what they support: mean ± sd, bootstrap intervals, the
+ * place of the study's FinBERT figure, McNemar's tests between techniques, and the ranking that survives them. Every
+ * figure is computed from the runs' files ({@code cell.json}, {@code test_predictions.csv}).
+ */
+final class SeedStatistics {
+    static final double ALPHA = 0.05;
+
+    private SeedStatistics() {
+    }
+
+    /** One finished run: its seed, result and per-example predictions (null for runs older than that file). */
+    record Run(long seed, Path dir, CellResult result, TestPredictions predictions) {
+    }
+
+    /** A cell's runs and their statistics. */
+    record Cell(String data, String model, String technique, boolean randomInit, List<Run> runs,
+                StudyStatistics.MeanSd accuracy, StudyStatistics.MeanSd macroF1,
+                StudyStatistics.Interval accuracyCi, StudyStatistics.Interval macroF1Ci, int runsWithPredictions,
+                Double study, String versusStudy) {
+    }
+
+    /** Pairwise test of two techniques of one model on one data set. */
+    record Pair(String data, String model, String a, String b, List<Long> seeds, List<StudyStatistics.McNemar> tests, String verdict) {
+        boolean aBetterEverywhere() {
+            return !tests.isEmpty() && tests.stream().allMatch(t -> t.significant(ALPHA) && t.onlyA() > t.onlyB());
+        }
+
+        boolean bBetterEverywhere() {
+            return !tests.isEmpty() && tests.stream().allMatch(t -> t.significant(ALPHA) && t.onlyB() > t.onlyA());
+        }
+    }
+
+    /** Every training seed with runs under the study root: the root's own (the study's seed) and seeds/seed-N. */
+    static List<Long> seeds(Path root) throws IOException {
+        TreeSet<Long> out = new TreeSet<>(StudyReport.readSeeds(root));
+        out.add(StudyPresets.SEED);
+        Path dir = root.resolve(StudyRunner.SEEDS_DIR);
+        if (Files.isDirectory(dir)) {
+            try (Stream<Path> s = Files.list(dir)) {
+                for (Path p : s.toList()) {
+                    String n = p.getFileName().toString();
+                    if (n.matches("seed-\\d+")) out.add(Long.parseLong(n.substring(5)));
+                }
+            }
+        }
+        return List.copyOf(out);
+    }
+
+    /** The finished runs of every seed, grouped by cell (data, model, technique) in the grid's order. */
+    static List<Cell> cells(Path root) throws IOException {
+        Map<String, List<Run>> byKey = new LinkedHashMap<>();
+        for (long seed : seeds(root)) {
+            Path seedRoot = StudyRunner.seedRoot(root, seed);
+            for (CellResult c : StudyReport.readCells(seedRoot)) {
+                if (!c.ok()) continue;
+                Path dir = seedRoot.resolve(new StudyReport.CellKey(c.data(), c.model(), c.technique()).dir());
+                byKey.computeIfAbsent(c.data() + "\u0000" + c.model() + "\u0000" + c.technique(), k -> new ArrayList<>())
+                        .add(new Run(seed, dir, c, TestPredictions.read(dir)));
+            }
+        }
+        List<Cell> out = new ArrayList<>();
+        for (List<Run> runs : byKey.values()) out.add(cell(runs));
+        out.sort(Comparator.comparing((Cell c) -> StudyReport.dataOrder(c.data())).thenComparing(Cell::model)
+                .thenComparing(c -> StudyReport.techniqueOrder(c.technique())));
+        return out;
+    }
+
+    private static Cell cell(List<Run> runs) {
+        CellResult first = runs.get(0).result();
+        int k = first.test().labels().size();
+        double[] acc = runs.stream().mapToDouble(r -> r.result().test().accuracy()).toArray();
+        double[] f1 = runs.stream().mapToDouble(r -> r.result().test().f1Macro()).toArray();
+        List<Run> withPredictions = runs.stream().filter(r -> r.predictions() != null).toList();
+        StudyStatistics.Interval accCi = null, f1Ci = null;
+        if (!withPredictions.isEmpty()) {
+            int[] labels = withPredictions.get(0).predictions().labels();
+            for (Run r : withPredictions) {
+                if (!Arrays.equals(labels, r.predictions().labels())) {
+                    throw new IllegalStateException(r.dir() + ": its test labels differ from "
+                            + withPredictions.get(0).dir() + "'s: the runs were not tested on the same split");
+                }
+            }
+            List<int[]> preds = withPredictions.stream().map(r -> r.predictions().predicted()).toList();
+            accCi = StudyStatistics.bootstrap(labels, preds, StudyStatistics.Metric.ACCURACY, k,
+                    StudyStatistics.BOOTSTRAP_REPLICATES, StudyStatistics.BOOTSTRAP_SEED);
+            f1Ci = StudyStatistics.bootstrap(labels, preds, StudyStatistics.Metric.MACRO_F1, k,
+                    StudyStatistics.BOOTSTRAP_REPLICATES, StudyStatistics.BOOTSTRAP_SEED);
+        }
+        Double study = first.randomInit() ? null : StudyReport.STUDY_FINBERT.getOrDefault(first.data(), Map.of()).get(first.technique());
+        String versus = study == null ? "–" : accCi == null ? "no interval (no predictions file)" : accCi.versus(study);
+        return new Cell(first.data(), first.model(), first.technique(), first.randomInit(), runs,
+                StudyStatistics.MeanSd.of(acc), StudyStatistics.MeanSd.of(f1), accCi, f1Ci, withPredictions.size(), study, versus);
+    }
+
+    /** McNemar's test between every two techniques of a model on a data set, seed by seed (paired: same test split). */
+    static List<Pair> pairs(List<Cell> cells) {
+        List<Pair> out = new ArrayList<>();
+        for (int i = 0; i < cells.size(); i++) {
+            for (int j = i + 1; j < cells.size(); j++) {
+                Cell a = cells.get(i), b = cells.get(j);
+                if (!a.data().equals(b.data()) || !a.model().equals(b.model())) continue;
+                List<Long> seeds = new ArrayList<>();
+                List<StudyStatistics.McNemar> tests = new ArrayList<>();
+                for (Run ra : a.runs()) {
+                    if (ra.predictions() == null) continue;
+                    for (Run rb : b.runs()) {
+                        if (rb.seed() != ra.seed() || rb.predictions() == null) continue;
+                        if (!Arrays.equals(ra.predictions().labels(), rb.predictions().labels())) continue;
+                        seeds.add(ra.seed());
+                        tests.add(StudyStatistics.mcnemar(ra.predictions().labels(), ra.predictions().predicted(),
+                                rb.predictions().predicted()));
+                    }
+                }
+                Pair p = new Pair(a.data(), a.model(), a.technique(), b.technique(), seeds, tests, null);
+                String verdict = tests.isEmpty() ? "not testable (no paired predictions)"
+                        : p.aBetterEverywhere() ? a.technique() + " better in every seed"
+                        : p.bBetterEverywhere() ? b.technique() + " better in every seed"
+                        : tests.stream().noneMatch(t -> t.significant(ALPHA)) ? "no significant difference in any seed"
+                        : "significant in " + tests.stream().filter(t -> t.significant(ALPHA)).count() + " of " + tests.size()
+                          + " seeds: not consistent";
+                out.add(new Pair(p.data(), p.model(), p.a(), p.b(), seeds, tests, verdict));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The ranking of one model's techniques that the tests support: by mean accuracy, with "&gt;" only where McNemar's
+     * test separates the two neighbours in every seed with predictions, "≈" where it was tested and does not, and "?"
+     * where no paired predictions exist to test.
+     */
+    static String ranking(List<Cell> cells, List<Pair> pairs) {
+        List<Cell> sorted = cells.stream().sorted(Comparator.comparingDouble((Cell c) -> -c.accuracy().mean())).toList();
+        StringBuilder b = new StringBuilder(sorted.get(0).technique());
+        for (int i = 1; i < sorted.size(); i++) {
+            String hi = sorted.get(i - 1).technique(), lo = sorted.get(i).technique();
+            Pair pair = pairs.stream().filter(p -> p.a().equals(hi) && p.b().equals(lo) || p.a().equals(lo) && p.b().equals(hi))
+                    .findFirst().orElse(null);
+            boolean separated = pair != null && (pair.a().equals(hi) ? pair.aBetterEverywhere() : pair.bBetterEverywhere());
+            b.append(pair == null || pair.tests().isEmpty() ? " ? " : separated ? " > " : " ≈ ").append(lo);
+        }
+        return b.toString();
+    }
+
+    /** The report's "Seeds, intervals and significance" section of one data set. */
+    static void section(StringBuilder md, String data, List<Cell> all) {
+        List<Cell> cells = all.stream().filter(c -> c.data().equals(data)).toList();
+        if (cells.isEmpty()) return;
+        md.append("### Seeds, intervals and significance\n\n");
+        md.append("Mean ± sample standard deviation over the training seeds found (all tested on the same split). ")
+                .append("95 % CI: percentile bootstrap of the mean over seeds, ").append(StudyStatistics.BOOTSTRAP_REPLICATES)
+                .append(" resamples of the test examples, from the runs' `").append(TestPredictions.FILE).append("` ")
+                .append("(runs from before that file existed have no interval). *vs study*: our accuracy interval against the study's ")
+                .append("FinBERT figure — *above* or *below* when the whole interval is, *within* when the figure lies inside it ")
+                .append("(a difference within noise).\n\n");
+        md.append("| model | technique | seeds | accuracy | 95 % CI | F1 (macro) | 95 % CI | study | vs study |\n");
+        md.append("|---|---|---|---:|---:|---:|---:|---:|---|\n");
+        for (Cell c : cells) {
+            md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |%n", modelName(c), c.technique(),
+                    c.runs().stream().map(r -> Long.toString(r.seed())).reduce((x, y) -> x + ", " + y).orElse(""),
+                    meanSd(c.accuracy()), interval(c.accuracyCi(), c.runsWithPredictions(), c.runs().size()),
+                    meanSd(c.macroF1()), interval(c.macroF1Ci(), c.runsWithPredictions(), c.runs().size()),
+                    c.study() == null ? "–" : String.format(Locale.ROOT, "%.4f", c.study()), c.versusStudy()));
+        }
+        List<Pair> pairs = pairs(cells);
+        if (!pairs.isEmpty()) {
+            md.append("\nMcNemar's exact test between techniques, per seed (*A+ / B+*: test examples only A / only B got right; ")
+                    .append("p two-sided; no correction for the number of pairs, so read single p-values near ")
+                    .append(ALPHA).append(" with care).\n\n");
+            md.append("| model | A | B | per seed: A+ / B+ (p) | verdict at α = ").append(ALPHA).append(" |\n|---|---|---|---|---|\n");
+            for (Pair p : pairs) {
+                StringBuilder per = new StringBuilder();
+                for (int i = 0; i < p.tests().size(); i++) {
+                    var t = p.tests().get(i);
+                    if (i > 0) per.append("; ");
+                    per.append(String.format(Locale.ROOT, "%d: %d / %d (%.3g)", p.seeds().get(i), t.onlyA(), t.onlyB(), t.p()));
+                }
+                md.append("| ").append(p.model()).append(" | ").append(p.a()).append(" | ").append(p.b()).append(" | ")
+                        .append(per.length() == 0 ? "–" : per).append(" | ").append(p.verdict()).append(" |\n");
+            }
+        }
+        md.append("\nRanking the tests support (by mean accuracy; \">\" where McNemar's test separates neighbours in every seed, ")
+                .append("\"≈\" where it does not, \"?\" where no paired predictions exist yet):\n\n");
+        for (String model : cells.stream().map(Cell::model).distinct().toList()) {
+            List<Cell> mc = cells.stream().filter(c -> c.model().equals(model)).toList();
+            md.append("- ").append(model).append(": ").append(ranking(mc, pairs(mc))).append('\n');
+        }
+        md.append('\n');
+    }
+
+    private static String modelName(Cell c) {
+        return c.randomInit() ? c.model() + " (random init)" : c.model();
+    }
+
+    private static String meanSd(StudyStatistics.MeanSd m) {
+        return Double.isNaN(m.sd()) ? String.format(Locale.ROOT, "%.4f", m.mean())
+                : String.format(Locale.ROOT, "%.4f ± %.4f", m.mean(), m.sd());
+    }
+
+    private static String interval(StudyStatistics.Interval ci, int with, int all) {
+        if (ci == null) return "–";
+        String s = String.format(Locale.ROOT, "[%.4f, %.4f]", ci.low(), ci.high());
+        return with < all ? s + " (" + with + " of " + all + " seeds)" : s;
+    }
+
+    /** For results.json. */
+    static List<Map<String, Object>> toJson(List<Cell> cells) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (Cell c : cells) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("data", c.data());
+            m.put("model", c.model());
+            m.put("technique", c.technique());
+            m.put("seeds", c.runs().stream().map(Run::seed).toList());
+            m.put("accuracy_mean", c.accuracy().mean());
+            m.put("accuracy_sd", Double.isNaN(c.accuracy().sd()) ? null : c.accuracy().sd());
+            m.put("accuracy_ci95", c.accuracyCi() == null ? null : List.of(c.accuracyCi().low(), c.accuracyCi().high()));
+            m.put("f1_macro_mean", c.macroF1().mean());
+            m.put("f1_macro_sd", Double.isNaN(c.macroF1().sd()) ? null : c.macroF1().sd());
+            m.put("f1_macro_ci95", c.macroF1Ci() == null ? null : List.of(c.macroF1Ci().low(), c.macroF1Ci().high()));
+            m.put("runs_with_predictions", c.runsWithPredictions());
+            m.put("study_finbert_accuracy", c.study());
+            m.put("study_versus_interval", c.versusStudy());
+            out.add(m);
+        }
+        return out;
+    }
+}

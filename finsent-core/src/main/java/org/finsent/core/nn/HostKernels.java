@@ -15,8 +15,8 @@ import java.util.function.IntConsumer;
  * Fused FP32 element-wise kernels over host memory, for ND4J's CPU backend only (callers check {@link #usable}
  * and otherwise take their ND4J-op path, which the CUDA backend always does; {@link FastPaths} decides).
  *
- * <p>Why: as ND4J ops, GELU, softmax and LayerNorm are 5–11 whole-tensor passes each (plus ND4J's erf, which runs
- * at ~12 ns an element); these kernels make one pass, on 64 Ki-element chunks copied into Java arrays so that
+ * <p>Why: as ND4J ops, GELU, softmax and LayerNorm are 5–11 whole-tensor passes each (plus ND4J's erf, a scalar
+ * loop); these kernels make one pass, on 64 Ki-element chunks copied into Java arrays so that
  * the JIT vectorises the arithmetic. Each keeps the ND4J path's formula and FP32 rounding step by step; where it
  * must differ it says so:
  * <ul>
@@ -27,8 +27,8 @@ import java.util.function.IntConsumer;
  *       docs/INTEROP.md). FP64 models keep ND4J's exact erf, so every golden test against PyTorch still runs on
  *       exact arithmetic.</li>
  *   <li>exp is Cephes' single-precision polynomial ({@link #expInPlace}; at most 1 ulp from the exact exp, measured
- *       in {@code HostKernelsTest}), written so that the JIT vectorises it: {@code Math.exp} is a scalar call and
- *       runs ~10× slower here than ND4J's vectorised exp.</li>
+ *       in {@code HostKernelsTest}), written so that the JIT vectorises it: {@code Math.exp} is a scalar call, far
+ *       slower than ND4J's vectorised exp.</li>
  *   <li>softmax row sums and LayerNorm's mean, variance and backward reductions accumulate in double (closer to
  *       FP64 than the ND4J ops; {@code HostKernelsTest}).</li>
  * </ul>
@@ -486,8 +486,8 @@ public final class HostKernels {
     }
 
     /**
-     * A dense FP32 vector's values by one bulk copy; {@code toFloatVector()} first duplicates the array natively
-     * (about 5 % of a one-text MiniLM forward went to the LayerNorms' γ and β and the biases that way).
+     * A dense FP32 vector's values by one bulk copy; {@code toFloatVector()} first duplicates the array natively, a
+     * noticeable cost for the LayerNorms' γ and β and the biases read on every call of a short forward.
      */
     static float[] vector(INDArray x) {
         if (!dense(x)) return x.toFloatVector();

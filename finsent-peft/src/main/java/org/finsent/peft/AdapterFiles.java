@@ -8,7 +8,6 @@ import org.finsent.core.io.SafeTensors;
 import org.finsent.core.io.StateDict;
 import org.finsent.core.io.TensorData;
 import org.finsent.core.io.WeightFormatException;
-import org.finsent.core.model.Gpt2ForSequenceClassification;
 import org.finsent.core.model.ModelWeights;
 import org.finsent.core.model.SequenceClassifier;
 import org.finsent.core.nn.Parameter;
@@ -42,7 +41,7 @@ public final class AdapterFiles {
     public static void save(PeftModel m, AdapterConfig cfg, Path dir) throws IOException {
         if (m.adapterModules().isEmpty()) throw new IllegalArgumentException("the model has no bottleneck adapters");
         Files.createDirectories(dir);
-        boolean gpt2 = m.base() instanceof Gpt2ForSequenceClassification;
+        var points = m.insertionPoints();
         ObjectNode root = JSON.createObjectNode();
         ObjectNode c = root.putObject("config");
         c.putNull("architecture");
@@ -52,8 +51,8 @@ public final class AdapterFiles {
                 .put("scaling", 1.0).put("use_gating", false).put("residual_before_ln", true)
                 .put("adapter_residual_before_ln", false).put("inv_adapter", (String) null).put("dropout", 0.0);
         root.put("hidden_size", m.hiddenSize());
-        root.put("model_type", gpt2 ? "gpt2" : "bert");
-        root.put("model_class", gpt2 ? "GPT2ForSequenceClassification" : "BertForSequenceClassification");
+        root.put("model_type", points.modelType());
+        root.put("model_class", points.modelClass());
         root.put("name", cfg.name());
         root.put("version", "finsent-0.1.0");
         JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve(CONFIG).toFile(), root);

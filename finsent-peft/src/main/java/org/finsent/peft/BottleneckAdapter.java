@@ -1,9 +1,8 @@
 package org.finsent.peft;
 
-import org.finsent.core.model.BertLayer;
-import org.finsent.core.model.Gpt2Block;
 import org.finsent.core.nn.LayerNorm;
 import org.finsent.core.nn.Linear;
+import org.finsent.core.nn.OutputHook;
 import org.finsent.core.nn.Parameter;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -28,12 +27,12 @@ import java.util.List;
  * original_ln_after adds x again before the final LN — hence s + A(·) inside.) Backward keeps the two LN caches
  * apart; a trainable LN would accumulate gradient from both uses.
  */
-public final class BottleneckAdapter implements BertLayer.OutputHook, Gpt2Block.OutputHook {
+public final class BottleneckAdapter implements OutputHook {
     public final Linear down, up;
     private final String prefix;
-    // caches
-    private final LayerNorm.Cache[] ln1 = new LayerNorm.Cache[1], ln2 = new LayerNorm.Cache[1];
+    // the last forward's: the block's LayerNorm (null: pre-LN) and its two uses' caches
     private LayerNorm ln;
+    private LayerNorm.Cache ln1, ln2;
     private INDArray downPre;
 
     /** @param prefix module name of the adapter, e.g. {@code bert.encoder.layer.3.output.adapters.pfeiffer.} */
@@ -64,31 +63,29 @@ public final class BottleneckAdapter implements BertLayer.OutputHook, Gpt2Block.
         return down.backward(dRelu);
     }
 
-    @Override // BERT
+    @Override
     public INDArray forward(INDArray f, INDArray residual, LayerNorm layerNorm) {
         ln = layerNorm;
         INDArray s = f.add(residual);
-        INDArray a = adapter(layerNorm.forward(s, ln1));
-        return layerNorm.forward(s.addi(a), ln2);  // in place is safe: the adapter cached LN(s), not s
-    }
-
-    @Override // GPT-2
-    public INDArray forward(INDArray f, INDArray residual) {
-        ln = null;
-        INDArray s = f.add(residual);
-        return s.add(adapter(s)); // not addi: s is down's cached input
+        if (layerNorm == null) return s.add(adapter(s));                 // pre-LN; not addi: s is down's cached input
+        LayerNorm.Output n1 = layerNorm.forwardCached(s);
+        INDArray a = adapter(n1.y());
+        LayerNorm.Output n2 = layerNorm.forwardCached(s.addi(a));         // in place is safe: the adapter cached LN(s), not s
+        ln1 = n1.cache();
+        ln2 = n2.cache();
+        return n2.y();
     }
 
     @Override
-    public INDArray[] backward(INDArray dy) {
+    public Grads backward(INDArray dy) {
         INDArray ds;
         if (ln != null) {
-            INDArray dz = ln.backward(dy, ln2[0]);                       // z = s + A(LN(s))
-            ds = dz.add(ln.backward(adapterBackward(dz), ln1[0]));
+            INDArray dz = ln.backward(dy, ln2);                          // z = s + A(LN(s))
+            ds = dz.add(ln.backward(adapterBackward(dz), ln1));
         } else {
             ds = dy.add(adapterBackward(dy));                            // y = s + A(s)
         }
-        return new INDArray[]{ds, ds.dup()};                             // s = f + x
+        return new Grads(ds, ds.dup());                                  // s = f + x
     }
 
     @Override

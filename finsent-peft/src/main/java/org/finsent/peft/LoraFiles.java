@@ -9,7 +9,6 @@ import org.finsent.core.io.SafeTensors;
 import org.finsent.core.io.StateDict;
 import org.finsent.core.io.TensorData;
 import org.finsent.core.io.WeightFormatException;
-import org.finsent.core.model.Gpt2ForSequenceClassification;
 import org.finsent.core.model.ModelWeights;
 import org.finsent.core.model.SequenceClassifier;
 import org.finsent.core.nn.Parameter;
@@ -70,13 +69,14 @@ public final class LoraFiles {
     public static void save(PeftModel m, LoraConfig cfg, Path dir, String baseModelNameOrPath) throws IOException {
         if (m.loraModules().isEmpty()) throw new IllegalArgumentException("the model has no LoRA modules");
         Files.createDirectories(dir);
-        boolean gpt2 = m.base() instanceof Gpt2ForSequenceClassification;
+        // PEFT's flag for weights stored [in, out] (GPT-2's Conv1D)
+        boolean fanInFanOut = m.loraModules().stream().anyMatch(l -> l.base.isConv1d());
         ObjectNode c = JSON.createObjectNode();
         c.putObject("alpha_pattern");
         c.putNull("auto_mapping");
         c.put("base_model_name_or_path", baseModelNameOrPath);
         c.put("bias", cfg.bias().pythonName());
-        c.put("fan_in_fan_out", gpt2);
+        c.put("fan_in_fan_out", fanInFanOut);
         c.put("inference_mode", true);
         c.put("init_lora_weights", true);
         c.putNull("layers_pattern");

@@ -1,14 +1,12 @@
 package org.finsent.peft;
 
-import org.finsent.core.model.BertForSequenceClassification;
-import org.finsent.core.model.BertLayer;
-import org.finsent.core.model.Gpt2Block;
-import org.finsent.core.model.Gpt2ForSequenceClassification;
 import org.finsent.core.model.SequenceClassifier;
+import org.finsent.core.nn.InsertionPoints;
 import org.finsent.core.nn.Linear;
 import org.finsent.core.nn.Parameter;
 import org.finsent.core.nn.Projection;
 import org.finsent.core.nn.ProjectionSlot;
+import org.nd4j.linalg.api.buffer.DataType;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -16,10 +14,12 @@ import java.util.List;
 import java.util.Set;
 
 /**
- * Applies fine-tuning methods to a classifier: inserts the modules, then freezes everything except what the
- * methods train (their own parameters, plus the classification head, which PEFT trains by default for sequence
- * classification: {@code modules_to_save = ["classifier", "score"]}). Methods compose — LoRA + adapter on one
- * model — and the frozen set is the complement of the union.
+ * Applies fine-tuning methods to a classifier: inserts the modules where the model's
+ * {@link SequenceClassifier#insertionPoints() insertion points} say (so any architecture that describes them gets
+ * every method, with no change here), then freezes everything except what the methods train (their own parameters,
+ * plus the classification head, which PEFT trains by default for sequence classification:
+ * {@code modules_to_save = ["classifier", "score"]}). Methods compose — LoRA + adapter on one model — and the frozen
+ * set is the complement of the union.
  */
 public final class Peft {
     private Peft() {
@@ -51,7 +51,8 @@ public final class Peft {
 
     private static List<LoraLinear> insertLora(SequenceClassifier model, LoraConfig c, Set<Parameter> train) {
         List<LoraLinear> out = new ArrayList<>();
-        for (ProjectionSlot slot : model.projectionSlots()) {
+        List<ProjectionSlot> slots = model.insertionPoints().projections();
+        for (ProjectionSlot slot : slots) {
             if (!c.targets(slot.module())) continue;
             Projection p = slot.get().get();
             if (!(p instanceof Linear linear)) {
@@ -66,7 +67,7 @@ public final class Peft {
         }
         if (out.isEmpty()) {
             throw new IllegalArgumentException("LoRA target_modules " + (c.targetRegex() != null ? c.targetRegex() : c.targetModules())
-                    + " match no module; modules are named like " + model.projectionSlots().get(0).module());
+                    + " match no module; modules are named like " + slots.get(0).module());
         }
         if (c.bias() == LoraConfig.Bias.ALL) {
             for (Parameter p : model.parameters()) if (p.name().endsWith(".bias")) train.add(p);
@@ -75,58 +76,34 @@ public final class Peft {
     }
 
     private static PrefixEncoder insertPrefix(SequenceClassifier model, PrefixTuningConfig c) {
-        var type = model.parameters().get(0).value().dataType();
-        PrefixEncoder enc = new PrefixEncoder(c, model.numLayers(), model.hiddenSize(), type);
-        if (model instanceof BertForSequenceClassification bert) {
-            if (bert.bert.prefix != null) throw new IllegalStateException("the model already has a prefix");
-            bert.bert.prefix = enc;
-        } else if (model instanceof Gpt2ForSequenceClassification gpt2) {
-            if (gpt2.transformer.prefix != null) throw new IllegalStateException("the model already has a prefix");
-            gpt2.transformer.prefix = enc;
-        } else {
-            throw new IllegalArgumentException("prefix tuning supports BERT and GPT-2 classifiers, not " + model.getClass().getSimpleName());
-        }
+        InsertionPoints.PrefixSlot slot = model.insertionPoints().keyValuePrefix();
+        if (slot.get().get() != null) throw new IllegalStateException("the model already has a prefix");
+        PrefixEncoder enc = new PrefixEncoder(c, slot.geometry(), dataType(model));
+        slot.set().accept(enc);
         return enc; // its parameters live outside the base model and are always trainable
     }
 
     private static PromptEmbedding insertPrompt(SequenceClassifier model, PromptTuningConfig c) {
-        var type = model.parameters().get(0).value().dataType();
-        if (model instanceof BertForSequenceClassification bert) {
-            if (bert.bert.prompt != null) throw new IllegalStateException("the model already has a prompt");
-            var e = new PromptEmbedding(c, bert.bert.word.weight, type);
-            bert.bert.prompt = e;
-            return e;
-        } else if (model instanceof Gpt2ForSequenceClassification gpt2) {
-            if (gpt2.transformer.prompt != null) throw new IllegalStateException("the model already has a prompt");
-            var e = new PromptEmbedding(c, gpt2.transformer.wte.weight, type);
-            gpt2.transformer.prompt = e;
-            return e;
-        }
-        throw new IllegalArgumentException("prompt tuning supports BERT and GPT-2 classifiers, not " + model.getClass().getSimpleName());
+        InsertionPoints.PromptSlot slot = model.insertionPoints().virtualTokens();
+        if (slot.get().get() != null) throw new IllegalStateException("the model already has a prompt");
+        var e = new PromptEmbedding(c, slot.wordEmbeddings(), dataType(model));
+        slot.set().accept(e);
+        return e;
     }
 
     private static List<BottleneckAdapter> insertAdapters(SequenceClassifier model, AdapterConfig c, Set<Parameter> train) {
         List<BottleneckAdapter> out = new ArrayList<>();
-        if (model instanceof BertForSequenceClassification bert) {
-            for (BertLayer l : bert.bert.layers) {
-                if (l.outputHook != null) throw new IllegalStateException(l.prefix() + " already has an output adapter");
-                var a = new BottleneckAdapter(l.prefix() + "output.adapters." + c.name() + ".", model.hiddenSize(), c,
-                        bert.bert.type);
-                l.outputHook = a;
-                out.add(a);
-            }
-        } else if (model instanceof Gpt2ForSequenceClassification gpt2) {
-            for (Gpt2Block b : gpt2.transformer.blocks) {
-                if (b.outputHook != null) throw new IllegalStateException(b.prefix() + " already has an output adapter");
-                var a = new BottleneckAdapter(b.prefix() + "output_adapters.adapters." + c.name() + ".", model.hiddenSize(), c,
-                        gpt2.transformer.type);
-                b.outputHook = a;
-                out.add(a);
-            }
-        } else {
-            throw new IllegalArgumentException("bottleneck adapters support BERT and GPT-2 classifiers, not " + model.getClass().getSimpleName());
+        for (InsertionPoints.Block b : model.insertionPoints().blocks()) {
+            if (b.hook().get() != null) throw new IllegalStateException(b.module() + " already has an output adapter");
+            var a = new BottleneckAdapter(b.outputAdapterModule() + c.name() + ".", model.hiddenSize(), c, dataType(model));
+            b.setHook().accept(a);
+            out.add(a);
         }
         for (BottleneckAdapter a : out) train.addAll(a.parameters());
         return out;
+    }
+
+    private static DataType dataType(SequenceClassifier model) {
+        return model.parameters().get(0).value().dataType();
     }
 }

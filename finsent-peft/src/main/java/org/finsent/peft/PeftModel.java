@@ -3,7 +3,7 @@ package org.finsent.peft;
 import org.finsent.core.model.Batch;
 import org.finsent.core.model.SequenceClassifier;
 import org.finsent.core.nn.Parameter;
-import org.finsent.core.nn.ProjectionSlot;
+import org.finsent.core.nn.InsertionPoints;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.List;
@@ -89,8 +89,8 @@ public final class PeftModel implements SequenceClassifier {
     }
 
     @Override
-    public List<ProjectionSlot> projectionSlots() {
-        return base.projectionSlots();
+    public InsertionPoints insertionPoints() {
+        return base.insertionPoints();
     }
 
     @Override

@@ -1,5 +1,6 @@
 package org.finsent.peft;
 
+import org.finsent.core.nn.InsertionPoints;
 import org.finsent.core.nn.KeyValuePrefix;
 import org.finsent.core.nn.Linear;
 import org.finsent.core.nn.Parameter;
@@ -29,12 +30,16 @@ public final class PrefixEncoder implements KeyValuePrefix {
     public final Parameter embedding;
     public final Linear w1, w2; // null without projection
     private final int p, c, layers;
+    private final InsertionPoints.Geometry geometry;
     private INDArray out, hidden, dOut;
 
-    public PrefixEncoder(PrefixTuningConfig cfg, int layers, int hidden, DataType type) {
+    /** @param geometry the attention layers the rows are for (the model's {@link InsertionPoints.PrefixSlot}) */
+    public PrefixEncoder(PrefixTuningConfig cfg, InsertionPoints.Geometry geometry, DataType type) {
+        this.geometry = geometry;
         this.p = cfg.numVirtualTokens();
-        this.c = hidden;
-        this.layers = layers;
+        this.c = geometry.hidden();
+        this.layers = geometry.layers();
+        int hidden = c;
         var rng = Nd4j.getRandomFactory().getNewRandomInstance(cfg.seed());
         int width = cfg.prefixProjection() ? hidden : layers * 2 * hidden;
         embedding = new Parameter("prefix_encoder.embedding.weight", Nd4j.zeros(type, p, width));
@@ -49,6 +54,11 @@ public final class PrefixEncoder implements KeyValuePrefix {
         } else {
             w1 = w2 = null;
         }
+    }
+
+    /** The attention layers these rows are for. */
+    public InsertionPoints.Geometry geometry() {
+        return geometry;
     }
 
     /** The encoder's output {@code [P, L·2·C]}: what PEFT saves as {@code prompt_embeddings}. */

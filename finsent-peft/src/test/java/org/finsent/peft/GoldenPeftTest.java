@@ -152,7 +152,7 @@ class GoldenPeftTest {
     static void assertRealRowsClose(Case c, PeftModel m, int layer, INDArray h) {
         var bert = ((BertForSequenceClassification) m.base()).bert;
         boolean skip = bert.skipsPadding(), firstOnly = bert.poolerRowsOnly() && layer == bert.layers.size();
-        int p = bert.prompt == null ? 0 : bert.prompt.length(), t = p + c.batch.seqLen();
+        int p = m.promptEmbedding() == null ? 0 : m.promptEmbedding().length(), t = p + c.batch.seqLen();
         int skipped = assertComputedRowsClose(c, layer, h, row -> {
             int n = row / t, j = row % t;
             return j == 0 || !firstOnly && (!skip || j < p || c.batch.attentionMask()[n][j - p] != 0);

@@ -46,15 +46,14 @@ class PrefixTuningTest {
         INDArray q = rnd(1, b, h, t, d), k = rnd(2, b, h, t, d), v = rnd(3, b, h, t, d);
         INDArray pk = rnd(4, b, h, p, d), pvZero = Nd4j.zeros(D, b, h, p, d);
         int[][] mask = {{1, 1, 1, 1}, {1, 1, 1, 0}};
-        Attention.Cache[] c = new Attention.Cache[1];
-        INDArray base = Attention.forward(q, k, v, Attention.mask(mask, false, D), null, false, c);
+        INDArray base = Attention.forward(q, k, v, Attention.mask(mask, false, D), null, false).out();
         INDArray kk = Nd4j.concat(2, pk, k), vv = Nd4j.concat(2, pvZero, v);
-        INDArray withPrefix = Attention.forward(q, kk, vv, Attention.mask(mask, false, p, D), null, false, c);
+        INDArray withPrefix = Attention.forward(q, kk, vv, Attention.mask(mask, false, p, D), null, false).out();
         assertTrue(base.sub(withPrefix).amaxNumber().doubleValue() > 1e-3, "zero-valued prefix still changes the output");
         INDArray hidden = Attention.mask(mask, false, p, D);
         hidden.get(org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.all(),
                 org.nd4j.linalg.indexing.NDArrayIndex.all(), org.nd4j.linalg.indexing.NDArrayIndex.interval(0, p)).assign(-Double.MAX_VALUE);
-        INDArray masked = Attention.forward(q, kk, vv, hidden, null, false, c);
+        INDArray masked = Attention.forward(q, kk, vv, hidden, null, false).out();
         assertTrue(base.sub(masked).amaxNumber().doubleValue() <= 1e-15, "masked prefix = no prefix");
     }
 

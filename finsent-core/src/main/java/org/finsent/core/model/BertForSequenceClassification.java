@@ -38,10 +38,8 @@ public final class BertForSequenceClassification implements SequenceClassifier {
     }
 
     @Override
-    public List<org.finsent.core.nn.ProjectionSlot> projectionSlots() {
-        List<org.finsent.core.nn.ProjectionSlot> slots = new ArrayList<>();
-        for (BertLayer l : bert.layers) slots.addAll(l.projectionSlots());
-        return slots;
+    public org.finsent.core.nn.InsertionPoints insertionPoints() {
+        return bert.insertionPoints("BertForSequenceClassification");
     }
 
     @Override

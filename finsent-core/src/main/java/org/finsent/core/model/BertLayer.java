@@ -3,15 +3,17 @@ package org.finsent.core.model;
 import org.finsent.core.nn.Attention;
 import org.finsent.core.nn.Dropout;
 import org.finsent.core.nn.Gelu;
-import org.finsent.core.nn.KeyValuePrefix;
+import org.finsent.core.nn.InsertionPoints;
 import org.finsent.core.nn.LayerNorm;
 import org.finsent.core.nn.Linear;
+import org.finsent.core.nn.OutputHook;
 import org.finsent.core.nn.Parameter;
 import org.finsent.core.nn.Projection;
-import org.finsent.core.nn.RowPacking;
+import org.finsent.core.nn.ProjectionSlot;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.rng.Random;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -22,38 +24,25 @@ import java.util.List;
  *   a  = LN1(x + Drop(Wo·Attn(Wq·x, Wk·x, Wv·x)))        attention.self.{query,key,value}, attention.output.{dense,LayerNorm}
  *   y  = LN2(a + Drop(W2·GELU(W1·a)))                     intermediate.dense, output.{dense,LayerNorm}
  * </pre>
- * Shapes: x, a, y {@code [B·T, C]} (see {@link #forward} for fewer rows). The projections are {@link Projection}s so PEFT can wrap them.
+ * Shapes: x, a, y {@code [B·T, C]}. {@link #forward} and {@link #backward} read as these two lines; how rows are
+ * routed ({@link LayerContext}: only the real tokens' rows, only the rows the head reads, inference without saved
+ * intermediates) lives in the helpers below them. The projections are {@link Projection}s so PEFT can wrap them, and
+ * an {@link OutputHook} may replace the second line's residual + LN2 (Pfeiffer adapters).
  */
 public final class BertLayer {
-    public Projection query, key, value, attnOut, intermediate, output;
-    public final LayerNorm attnLn, outLn;
+    private Projection query, key, value, attnOut, intermediate, output;
+    private final LayerNorm attnLn, outLn;
     private final Dropout attnProbsDrop, attnOutDrop, outDrop;
     private final Gelu act;
     private final int heads;
-    /** Optional hook applied to the feed-forward output before the residual and LayerNorm (Pfeiffer adapters). */
-    public OutputHook outputHook;
-
-    private Attention.Cache attnCache;
-    private KeyValuePrefix kvPrefix;
-    private RowPacking packing; // null: rows are the padded layout
-    private RowPacking readout; // null: every row is output; else the rows (of x's) this layer outputs
-    private int index;
-    private INDArray inter; // pre-activation W1·a
-    private INDArray interInput; // a, after an eval forward (its inter was overwritten by the GELU)
-    private final INDArray[] actSaved = new INDArray[1]; // what the activation's backward reuses (Φ(inter) for GELU)
-    private int b, t;
-
-    /** A hook on {@code LN2(f + a)}: given f (dense output after dropout), a and the LayerNorm, returns y. */
-    public interface OutputHook {
-        INDArray forward(INDArray f, INDArray residual, LayerNorm ln);
-
-        /** Returns {dF, dResidual}. */
-        INDArray[] backward(INDArray dy);
-
-        List<Parameter> parameters();
-    }
-
     private final String prefix;
+    private OutputHook outputHook;
+
+    private LayerContext ctx;            // the last forward's
+    private Attention.Cache attnCache;
+    private INDArray inter;              // W1·a, kept for GELU's backward (training)
+    private INDArray interInput;         // a, after an eval forward (whose GELU overwrote W1·a)
+    private INDArray geluSaved;          // what GELU's backward reuses (Φ(W1·a))
 
     BertLayer(String p, BertConfig c, DataType type, Random rng) {
         this.prefix = p;
@@ -73,122 +62,146 @@ public final class BertLayer {
         heads = c.numAttentionHeads();
     }
 
-    /**
-     * x: {@code [B·T, C]} rows, or with {@code packing} only the real tokens' rows ({@code [N, C]}): then every
-     * token-wise op runs on those alone and only attention sees the padded layout (zero rows at padding).
-     * With {@code readout} (one row per example: its first, among x's rows) only those rows are output
-     * ({@code [B, C]}): keys and values still come from every row, everything else runs on B rows (queries of
-     * length 1) — the last layer under a pooler needs nothing more.
-     */
-    INDArray forward(INDArray x, int b, int t, INDArray mask, boolean training, KeyValuePrefix prefix, int index,
-                     RowPacking packing, RowPacking readout) {
-        this.b = b;
-        this.t = t;
-        this.kvPrefix = prefix;
-        this.index = index;
-        this.packing = packing;
-        this.readout = readout;
-        INDArray xq = readout == null ? x : readout.gather(x);               // the rows this layer outputs
-        INDArray q = readout == null ? Attention.splitHeads(padded(query.forward(x)), b, t, heads)
-                : Attention.splitHeads(query.forward(xq), b, 1, heads);      // [B,H,1,D]
-        INDArray k = Attention.splitHeads(padded(key.forward(x)), b, t, heads);
-        INDArray v = Attention.splitHeads(padded(value.forward(x)), b, t, heads);
-        if (prefix != null) {                                                // prefix tuning: [B,H,P+T,D]
-            k = Attention.withPrefix(prefix.key(index), k, heads);
-            v = Attention.withPrefix(prefix.value(index), v, heads);
-        }
-        Attention.Cache[] cache = new Attention.Cache[1];
-        INDArray m = readout == null || mask == null ? mask : firstQueryRow(mask);
-        INDArray o = Attention.mergeHeads(Attention.forward(q, k, v, m, attnProbsDrop, training, cache));
-        INDArray ctx = readout == null ? packed(o) : o;
-        attnCache = cache[0];
-        // eval: the LayerNorms write no x̂ and the GELU overwrites its input; a backward after it recomputes both
-        INDArray h = attnOutDrop.forward(attnOut.forward(ctx), training);
-        INDArray a = training ? attnLn.forward(h, xq) : attnLn.forwardInference(h, xq);          // LN(h + x)
-        INDArray pre = intermediate.forward(a);
-        inter = training ? pre : null;
-        interInput = training ? null : a;
-        INDArray f = outDrop.forward(output.forward(training ? act.forward(pre, saveForBackward())
-                : act.forwardInPlace(pre)), training);
-        if (outputHook != null) return outputHook.forward(f, a, outLn);
-        return training ? outLn.forward(f, a) : outLn.forwardInference(f, a);
-    }
-
-    /** The additive mask's row for query position 0: {@code [B,1,T,Tk]} → {@code [B,1,1,Tk]}. */
-    private static INDArray firstQueryRow(INDArray mask) {
-        var all = org.nd4j.linalg.indexing.NDArrayIndex.all();
-        return mask.get(all, all, org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 1), all).dup('c');
-    }
-
-    /** Token rows → the padded layout attention needs (identity without packing). */
-    private INDArray padded(INDArray rows) {
-        return packing == null ? rows : packing.scatter(rows);
-    }
-
-    /** The padded layout → token rows (identity without packing). */
-    private INDArray packed(INDArray rows) {
-        return packing == null ? rows : packing.gather(rows);
-    }
-
-    /** Where the activation leaves Φ(x) for backward (training only: eval overwrites x and keeps nothing). */
-    private INDArray[] saveForBackward() {
-        actSaved[0] = null;
-        return actSaved;
+    /** x {@code [N, C]}: the layer's rows ({@link LayerContext#packing}); returns the rows it outputs. */
+    INDArray forward(INDArray x, LayerContext ctx) {
+        this.ctx = ctx;
+        boolean train = ctx.training();
+        INDArray xo = outputRows(x);                                                  // x (or the rows read after)
+        INDArray a = addNorm(attnLn, attnOutDrop.forward(attnOut.forward(selfAttention(x, xo)), train), xo);
+        INDArray f = outDrop.forward(output.forward(gelu(intermediate.forward(a), a)), train);
+        return outputHook != null ? outputHook.forward(f, a, outLn) : addNorm(outLn, f, a);
     }
 
     /** Backward from {@code dy}; returns dx, or null without {@code inputGradient} (parameter gradients only). */
     INDArray backward(INDArray dy, boolean inputGradient) {
-        INDArray df, da;
-        if (outputHook != null) {
-            INDArray[] d = outputHook.backward(dy);
-            df = d[0];
-            da = d[1];
-        } else {
-            df = outLn.backward(dy);
-            da = null;                                                       // residual branch: df itself, below
+        OutputHook.Grads d = outputHook != null ? outputHook.backward(dy) : new OutputHook.Grads(outLn.backward(dy), null);
+        INDArray dInter = geluBackward(output.backward(outDrop.backward(d.dF())));
+        // residual branches are summed in place: nothing reads dF or ds after the products above, and a projection
+        // adds its input gradient into the sum inside its GEMM
+        INDArray da = intermediate.backwardAdd(dInter, d.dResidual() != null ? d.dResidual() : d.dF());
+        INDArray ds = attnLn.backward(da);                                            // d(x + Drop(Wo·attn))
+        INDArray dAttn = attnOut.backward(attnOutDrop.backward(ds));
+        return selfAttentionBackward(dAttn, ds, inputGradient);                       // ds: x's residual branch
+    }
+
+    // ---------------------------------------------------------------- routing
+
+    /** The rows this layer outputs: all of x, or with a readout only those ({@code [B, C]}). */
+    private INDArray outputRows(INDArray x) {
+        return ctx.readout() == null ? x : ctx.readout().gather(x);
+    }
+
+    /**
+     * {@code Attn(Wq·x, Wk·x, Wv·x)} in the layout of the output rows {@code xo}. Attention needs the padded layout
+     * {@code [B, H, T, D]}: packed rows are scattered into it (zero at padding, masked) and the result gathered back.
+     * With a readout the queries are the B output rows (length 1), the keys and values every row.
+     */
+    private INDArray selfAttention(INDArray x, INDArray xo) {
+        int b = ctx.batch(), t = ctx.length();
+        boolean everyRow = ctx.readout() == null;
+        INDArray q = everyRow ? Attention.splitHeads(padded(query.forward(x)), b, t, heads)
+                : Attention.splitHeads(query.forward(xo), b, 1, heads);
+        INDArray k = Attention.splitHeads(padded(key.forward(x)), b, t, heads);
+        INDArray v = Attention.splitHeads(padded(value.forward(x)), b, t, heads);
+        if (ctx.prefix() != null) {                                                   // prefix tuning: [B,H,P+T,D]
+            k = Attention.withPrefix(ctx.prefix().key(ctx.layer()), k, heads);
+            v = Attention.withPrefix(ctx.prefix().value(ctx.layer()), v, heads);
         }
-        if (inter == null) {   // after an eval forward, whose GELU overwrote it (eval: no dropout, the same product)
-            inter = intermediate.forward(interInput);
-            actSaved[0] = null;
-        }
-        INDArray dInter = act.backward(output.backward(outDrop.backward(df)), inter, actSaved[0]);
-        // the residual branches reuse df and ds in place (nothing reads them after the products above); the
-        // projections add their input gradient into them inside their GEMM
-        da = intermediate.backwardAdd(dInter, da != null ? da : df);
-        INDArray ds = attnLn.backward(da);                                   // d(attn_out + x)
-        INDArray dctx = attnOut.backward(attnOutDrop.backward(ds));
-        // with readout the queries (and ds) are the B output rows, the keys and values every row
-        Attention.Grads g = Attention.backward(readout == null ? Attention.splitHeads(padded(dctx), b, t, heads)
-                : Attention.splitHeads(dctx, b, 1, heads), attnCache, attnProbsDrop).routePrefix(kvPrefix, index);
+        Attention.Output o = Attention.forward(q, k, v, queryMask(), attnProbsDrop, ctx.training());
+        attnCache = o.cache();
+        INDArray rows = Attention.mergeHeads(o.out());
+        return everyRow ? packed(rows) : rows;
+    }
+
+    /** Backward of {@link #selfAttention} and of the projections; {@code ds} is x's residual branch (summed into). */
+    private INDArray selfAttentionBackward(INDArray dAttn, INDArray ds, boolean inputGradient) {
+        int b = ctx.batch(), t = ctx.length();
+        boolean everyRow = ctx.readout() == null;
+        INDArray dHeads = everyRow ? Attention.splitHeads(padded(dAttn), b, t, heads) : Attention.splitHeads(dAttn, b, 1, heads);
+        Attention.Grads g = Attention.backward(dHeads, attnCache, attnProbsDrop).routePrefix(ctx.prefix(), ctx.layer());
         INDArray dq = Attention.mergeHeads(g.dq()), dk = packed(Attention.mergeHeads(g.dk())), dv = packed(Attention.mergeHeads(g.dv()));
-        if (readout == null) dq = packed(dq);
-        if (!inputGradient) {                                                // parameter gradients only
+        if (everyRow) dq = packed(dq);
+        if (!inputGradient) {
             query.backwardParameters(dq);
             key.backwardParameters(dk);
             value.backwardParameters(dv);
             return null;
         }
-        query.backwardAdd(dq, ds);                                           // ds: the residual branch
-        if (readout == null) {
+        query.backwardAdd(dq, ds);
+        if (everyRow) {
             key.backwardAdd(dk, ds);
             value.backwardAdd(dv, ds);
             return ds;
         }
-        INDArray dx = key.backward(dk);                                      // every row
+        INDArray dx = key.backward(dk);                                               // every row
         value.backwardAdd(dv, dx);
-        return dx.addi(readout.scatter(ds));                                 // + the B output rows' residual branch
+        return dx.addi(ctx.readout().scatter(ds));                                    // + the output rows' residual
     }
 
+    /** The attention mask of the queries: every row's, or with a readout query position 0's ({@code [B,1,1,Tk]}). */
+    private INDArray queryMask() {
+        INDArray mask = ctx.mask();
+        if (ctx.readout() == null || mask == null) return mask;
+        var all = NDArrayIndex.all();
+        return mask.get(all, all, NDArrayIndex.interval(0, 1), all).dup('c');
+    }
+
+    /** Token rows → the padded layout attention needs (identity without packing). */
+    private INDArray padded(INDArray rows) {
+        return ctx.packing() == null ? rows : ctx.packing().scatter(rows);
+    }
+
+    /** The padded layout → token rows (identity without packing). */
+    private INDArray packed(INDArray rows) {
+        return ctx.packing() == null ? rows : ctx.packing().gather(rows);
+    }
+
+    /** {@code LN(h + residual)}; in eval without writing x̂ (a backward after it recomputes it). */
+    private INDArray addNorm(LayerNorm ln, INDArray h, INDArray residual) {
+        return ctx.training() ? ln.forward(h, residual) : ln.forwardInference(h, residual);
+    }
+
+    /**
+     * {@code GELU(pre)}, {@code pre = W1·a}. Training keeps pre and Φ(pre) for the backward; eval writes the
+     * activation over pre and keeps a instead, from which a backward after it recomputes pre (eval has no dropout,
+     * so the product is the same).
+     */
+    private INDArray gelu(INDArray pre, INDArray a) {
+        if (ctx.training()) {
+            Gelu.Output o = act.forwardSaving(pre);
+            inter = pre;
+            interInput = null;
+            geluSaved = o.saved();
+            return o.y();
+        }
+        inter = null;
+        interInput = a;
+        geluSaved = null;
+        return act.forwardInPlace(pre);
+    }
+
+    private INDArray geluBackward(INDArray dy) {
+        if (inter == null) inter = intermediate.forward(interInput);
+        return act.backward(dy, inter, geluSaved);
+    }
+
+    // ---------------------------------------------------------------- insertion points
+
     /** The six projections of this layer, by Hugging Face module name. */
-    public List<org.finsent.core.nn.ProjectionSlot> projectionSlots() {
+    List<ProjectionSlot> projectionSlots() {
         String p = prefix;
         return List.of(
-                new org.finsent.core.nn.ProjectionSlot(p + "attention.self.query", () -> query, v -> query = v),
-                new org.finsent.core.nn.ProjectionSlot(p + "attention.self.key", () -> key, v -> key = v),
-                new org.finsent.core.nn.ProjectionSlot(p + "attention.self.value", () -> value, v -> value = v),
-                new org.finsent.core.nn.ProjectionSlot(p + "attention.output.dense", () -> attnOut, v -> attnOut = v),
-                new org.finsent.core.nn.ProjectionSlot(p + "intermediate.dense", () -> intermediate, v -> intermediate = v),
-                new org.finsent.core.nn.ProjectionSlot(p + "output.dense", () -> output, v -> output = v));
+                new ProjectionSlot(p + "attention.self.query", () -> query, v -> query = v),
+                new ProjectionSlot(p + "attention.self.key", () -> key, v -> key = v),
+                new ProjectionSlot(p + "attention.self.value", () -> value, v -> value = v),
+                new ProjectionSlot(p + "attention.output.dense", () -> attnOut, v -> attnOut = v),
+                new ProjectionSlot(p + "intermediate.dense", () -> intermediate, v -> intermediate = v),
+                new ProjectionSlot(p + "output.dense", () -> output, v -> output = v));
+    }
+
+    /** This layer as an insertion point: the adapters library names its output adapters {@code <layer>.output.adapters.<name>}. */
+    InsertionPoints.Block block() {
+        return new InsertionPoints.Block(prefix, prefix + "output.adapters.", () -> outputHook, h -> outputHook = h);
     }
 
     /** Hugging Face module name of this layer, e.g. {@code bert.encoder.layer.3.}. */

@@ -3,10 +3,12 @@ package org.finsent.core.model;
 import org.finsent.core.nn.Attention;
 import org.finsent.core.nn.Dropout;
 import org.finsent.core.nn.Embedding;
+import org.finsent.core.nn.InsertionPoints;
 import org.finsent.core.nn.KeyValuePrefix;
 import org.finsent.core.nn.LayerNorm;
 import org.finsent.core.nn.Linear;
 import org.finsent.core.nn.Parameter;
+import org.finsent.core.nn.ProjectionSlot;
 import org.finsent.core.nn.RowPacking;
 import org.finsent.core.nn.VirtualTokens;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -41,13 +43,14 @@ public final class BertModel {
     private final Dropout embDrop;
     private boolean training;
     /** Prefix-tuning key/value rows for every layer (null: none). Real tokens then take positions P..P+T-1. */
-    public KeyValuePrefix prefix;
+    private KeyValuePrefix prefix;
     /**
      * Prompt-tuning rows prepended to the input embeddings (null: none). As in PEFT, they take positions 0..P−1 and
      * token type 0, the mask is extended with ones, and the hidden state has P+T rows per example (the pooler then
      * reads the first virtual token).
      */
-    public VirtualTokens prompt;
+    private VirtualTokens prompt;
+    private final String modulePrefix;
     private int promptLen, tokens; // P and the real T of the last forward
 
     private int b, t;
@@ -61,6 +64,7 @@ public final class BertModel {
     public BertModel(BertConfig c, String prefix, boolean withPooler, DataType type, long seed) {
         this.config = c;
         this.type = type;
+        this.modulePrefix = prefix;
         Random rng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
         word = new Embedding(prefix + "embeddings.word_embeddings", c.vocabSize(), c.hiddenSize(), type);
         position = new Embedding(prefix + "embeddings.position_embeddings", c.maxPositionEmbeddings(), c.hiddenSize(), type);
@@ -100,7 +104,7 @@ public final class BertModel {
      * Whether the last layer computes only each example's first row (off by default): the one row per example the
      * pooler reads. Every layer below still runs on every row, since the last layer's keys and values need them;
      * only its queries, attention output, feed-forward block and LayerNorms shrink to B rows (with B·T rows in
-     * the other layers that is 10/12 of one layer's projections, ~7 % of a 12-layer step, more for 6 layers).
+     * the other layers that is 10/12 of one layer's projections).
      * The pooled output and every gradient are those of the full computation up to the order of floating-point
      * sums; the last hidden state ({@link #forward}, {@link #hiddenStates}) then holds those first rows only, zero
      * elsewhere. {@link BertForSequenceClassification} turns it on; whoever wants hidden states turns it off.
@@ -145,8 +149,9 @@ public final class BertModel {
         hiddenStates.clear();
         hiddenStates.add(x);
         if (packing != null) x = packing.gather(x);
+        LayerContext pass = new LayerContext(b, t, mask, training, prefix, 0, packing, readout, null);
         for (int i = 0; i < layers.size(); i++) {
-            x = layers.get(i).forward(x, b, t, mask, training, prefix, i, packing, i == layers.size() - 1 ? readout : null);
+            x = layers.get(i).forward(x, pass.at(i, i == layers.size() - 1));
             hiddenStates.add(x);
         }
         return padded(x);
@@ -238,6 +243,21 @@ public final class BertModel {
         if (promptLen > 0) d = prompt.backwardThrough(d, b, tokens);
         word.backward(d);
         return d; // gradient w.r.t. the word embeddings of the batch
+    }
+
+    /**
+     * Where PEFT methods attach: every layer's projections and output, the attention layers' key/value prefix and
+     * the word embeddings' virtual tokens.
+     */
+    public InsertionPoints insertionPoints(String modelClass) {
+        List<ProjectionSlot> projections = new ArrayList<>();
+        for (BertLayer l : layers) projections.addAll(l.projectionSlots());
+        var geometry = new InsertionPoints.Geometry(config.numHiddenLayers(), config.numAttentionHeads(),
+                config.hiddenSize() / config.numAttentionHeads());
+        return new InsertionPoints.Listing("bert", modelClass, modulePrefix, projections,
+                layers.stream().map(BertLayer::block).toList(),
+                new InsertionPoints.PrefixSlot(geometry, () -> prefix, p -> prefix = p),
+                new InsertionPoints.PromptSlot(word.weight, () -> prompt, p -> prompt = p));
     }
 
     public List<Parameter> parameters() {

@@ -3,12 +3,13 @@ package org.finsent.core.model;
 import org.finsent.core.nn.Attention;
 import org.finsent.core.nn.Dropout;
 import org.finsent.core.nn.Gelu;
-import org.finsent.core.nn.KeyValuePrefix;
+import org.finsent.core.nn.InsertionPoints;
 import org.finsent.core.nn.LayerNorm;
 import org.finsent.core.nn.Linear;
+import org.finsent.core.nn.OutputHook;
 import org.finsent.core.nn.Parameter;
 import org.finsent.core.nn.Projection;
-import org.finsent.core.nn.RowPacking;
+import org.finsent.core.nn.ProjectionSlot;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.rng.Random;
@@ -24,36 +25,24 @@ import java.util.List;
  *   x1 = x  + Drop(c_proj(CausalAttn(split(c_attn(LN1(x))))))     attn.c_attn [C,3C], attn.c_proj [C,C]
  *   y  = x1 + Drop(mlp.c_proj(GELU_tanh(mlp.c_fc(LN2(x1)))))       mlp.c_fc [C,4C], mlp.c_proj [4C,C]
  * </pre>
- * Weights use the Conv1D [in, out] layout of the checkpoints. Shapes: x, x1, y {@code [B·T, C]}.
+ * Weights use the Conv1D [in, out] layout of the checkpoints. Shapes: x, x1, y {@code [B·T, C]}. {@link #forward}
+ * and {@link #backward} read as these two lines; the routing ({@link LayerContext#readout}: the last block computes
+ * only the rows the score head reads; inference without saved intermediates) lives in the helpers below them. An
+ * {@link OutputHook} may replace the second line's residual add (Pfeiffer adapters).
  */
 public final class Gpt2Block {
-    public final LayerNorm ln1, ln2;
-    public Projection cAttn, cProj, cFc, mlpProj;
+    private final LayerNorm ln1, ln2;
+    private Projection cAttn, cProj, cFc, mlpProj;
     private final Dropout attnDrop, residDrop1, residDrop2;
     private final Gelu act;
     private final int heads, c;
-    /** Optional hook on the MLP output before the residual add (Pfeiffer adapters): y = hook(f, x1). */
-    public OutputHook outputHook;
-
-    private Attention.Cache attnCache;
-    private KeyValuePrefix kvPrefix;
-    private int index;
-    private INDArray fc; // pre-activation
-    private INDArray fcInput; // ln_2's output, after an eval forward (its fc was overwritten by the GELU)
-    private int b, t;
-    private RowPacking readout; // null: every row is output; else the rows this block outputs
-
-    /** Hook for the feed-forward output; GPT-2 is pre-LN, so there is no LayerNorm at this point. */
-    public interface OutputHook {
-        INDArray forward(INDArray f, INDArray residual);
-
-        /** Returns {dF, dResidual}. */
-        INDArray[] backward(INDArray dy);
-
-        List<Parameter> parameters();
-    }
-
     private final String prefix;
+    private OutputHook outputHook;
+
+    private LayerContext ctx;            // the last forward's
+    private Attention.Cache attnCache;
+    private INDArray fc;                 // c_fc's output, kept for GELU's backward (training)
+    private INDArray fcInput;            // LN2(x1), after an eval forward (whose GELU overwrote c_fc's output)
 
     Gpt2Block(String p, Gpt2Config cfg, DataType type, Random rng) {
         this.prefix = p;
@@ -71,75 +60,105 @@ public final class Gpt2Block {
         heads = cfg.nHead();
     }
 
+    /** x {@code [B·T, C]}; returns the rows this block outputs (all, or with a readout {@code [B, C]}). */
+    INDArray forward(INDArray x, LayerContext ctx) {
+        this.ctx = ctx;
+        boolean train = ctx.training();
+        INDArray x1 = residDrop1.forward(cProj.forward(selfAttention(norm(ln1, x))), train).add(outputRows(x));
+        INDArray h2 = norm(ln2, x1);
+        INDArray f = residDrop2.forward(mlpProj.forward(gelu(cFc.forward(h2), h2)), train);
+        return outputHook != null ? outputHook.forward(f, x1, null) : f.addi(x1);
+    }
+
+    /** Backward from {@code dy} (the output rows'); returns dx {@code [B·T, C]}. */
+    INDArray backward(INDArray dy) {
+        OutputHook.Grads d = outputHook != null ? outputHook.backward(dy) : new OutputHook.Grads(dy, dy.dup());
+        INDArray dFc = geluBackward(mlpProj.backward(residDrop2.backward(d.dF())));
+        INDArray dx1 = d.dResidual().addi(ln2.backward(cFc.backward(dFc)));
+        INDArray dx = inputRows(dx1);                                                 // x's residual branch
+        INDArray dqkv = selfAttentionBackward(cProj.backward(residDrop1.backward(dx1)));
+        return dx.addi(ln1.backward(cAttn.backward(dqkv)));
+    }
+
+    // ---------------------------------------------------------------- routing
+
+    /** The rows this block outputs: all of x, or with a readout only those ({@code [B, C]}). */
+    private INDArray outputRows(INDArray x) {
+        return ctx.readout() == null ? x : ctx.readout().gather(x);
+    }
+
+    /** The output rows' gradient in the layout of every row (a copy: the caller adds into it). */
+    private INDArray inputRows(INDArray dOut) {
+        return ctx.readout() == null ? dOut.dup() : ctx.readout().scatter(dOut);
+    }
+
     /**
-     * x: {@code [B·T, C]}. With {@code readout} (one row per example among x's {@code [B·T]} rows: its last real token) only those rows are
-     * output ({@code [B, C]}): c_attn still runs on every row (keys and values need them; its fused weight computes
-     * queries alongside), everything after it on B rows, with one query per example under {@code readoutMask}
-     * ({@code [B,1,1,Tk]}, {@link Attention#keyMask}) — the last block under the classifier's score head needs no more.
+     * {@code CausalAttn(split(c_attn(h)))} for the output rows. c_attn runs on every row (keys and values need
+     * them; its fused weight computes the queries alongside); with a readout only the B output rows' queries
+     * attend, one per example, under {@link LayerContext#readoutMask}.
      */
-    INDArray forward(INDArray x, int b, int t, INDArray mask, boolean training, KeyValuePrefix prefix, int index,
-                     RowPacking readout, INDArray readoutMask) {
-        this.b = b;
-        this.t = t;
-        this.kvPrefix = prefix;
-        this.index = index;
-        this.readout = readout;
-        // eval: the LayerNorms write no x̂ and the GELU overwrites its input; a backward recomputes both (BertLayer too)
-        INDArray qkv = cAttn.forward(training ? ln1.forward(x) : ln1.forwardInference(x, null));   // [N, 3C]
-        INDArray q = readout == null ? Attention.splitHeads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(0, c)), b, t, heads)
-                : Attention.splitHeads(readout.gather(qkv).get(NDArrayIndex.all(), NDArrayIndex.interval(0, c)), b, 1, heads);
+    private INDArray selfAttention(INDArray h) {
+        int b = ctx.batch(), t = ctx.length();
+        boolean everyRow = ctx.readout() == null;
+        INDArray qkv = cAttn.forward(h);                                              // [N, 3C]
+        INDArray q = Attention.splitHeads(outputRows(qkv).get(NDArrayIndex.all(), NDArrayIndex.interval(0, c)), b,
+                everyRow ? t : 1, heads);
         INDArray k = Attention.splitHeads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(c, 2 * c)), b, t, heads);
         INDArray v = Attention.splitHeads(qkv.get(NDArrayIndex.all(), NDArrayIndex.interval(2 * c, 3 * c)), b, t, heads);
-        if (prefix != null) {                                                // prefix tuning: [B,H,P+T,D]
-            k = Attention.withPrefix(prefix.key(index), k, heads);
-            v = Attention.withPrefix(prefix.value(index), v, heads);
+        if (ctx.prefix() != null) {                                                   // prefix tuning: [B,H,P+T,D]
+            k = Attention.withPrefix(ctx.prefix().key(ctx.layer()), k, heads);
+            v = Attention.withPrefix(ctx.prefix().value(ctx.layer()), v, heads);
         }
-        Attention.Cache[] cache = new Attention.Cache[1];
-        INDArray ctx = Attention.mergeHeads(Attention.forward(q, k, v, readout == null ? mask : readoutMask, attnDrop,
-                training, cache));
-        attnCache = cache[0];
-        INDArray x1 = residDrop1.forward(cProj.forward(ctx), training).add(readout == null ? x : readout.gather(x));
-        INDArray h2 = training ? ln2.forward(x1) : ln2.forwardInference(x1, null);
-        INDArray pre = cFc.forward(h2);
-        fc = training ? pre : null;
-        fcInput = training ? null : h2;
-        INDArray f = residDrop2.forward(mlpProj.forward(training ? act.forward(pre) : act.forwardInPlace(pre)), training);
-        return outputHook != null ? outputHook.forward(f, x1) : f.addi(x1);
+        Attention.Output o = Attention.forward(q, k, v, everyRow ? ctx.mask() : ctx.readoutMask(), attnDrop, ctx.training());
+        attnCache = o.cache();
+        return Attention.mergeHeads(o.out());
     }
 
-    INDArray backward(INDArray dy) {
-        INDArray df, dx1;
-        if (outputHook != null) {
-            INDArray[] d = outputHook.backward(dy);
-            df = d[0];
-            dx1 = d[1];
-        } else {
-            df = dy;
-            dx1 = dy.dup();                                                            // residual branch
-        }
-        if (fc == null) fc = cFc.forward(fcInput);   // after an eval forward, whose GELU overwrote it (no dropout: the same product)
-        INDArray dFc = act.backward(mlpProj.backward(residDrop2.backward(df)), fc);
-        dx1.addi(ln2.backward(cFc.backward(dFc)));
-        // residual branch (with readout: the B output rows' gradient placed among every row, zero elsewhere)
-        INDArray dx = readout == null ? dx1.dup() : readout.scatter(dx1);
-        INDArray dctx = cProj.backward(residDrop1.backward(dx1));
-        Attention.Grads g = Attention.backward(Attention.splitHeads(dctx, b, readout == null ? t : 1, heads), attnCache,
-                attnDrop).routePrefix(kvPrefix, index);
+    /** Backward of {@link #selfAttention}: {@code d(qkv) [B·T, 3C]} given the attention output's gradient. */
+    private INDArray selfAttentionBackward(INDArray dAttn) {
+        boolean everyRow = ctx.readout() == null;
+        Attention.Grads g = Attention.backward(Attention.splitHeads(dAttn, ctx.batch(), everyRow ? ctx.length() : 1, heads),
+                attnCache, attnDrop).routePrefix(ctx.prefix(), ctx.layer());
         INDArray dq = Attention.mergeHeads(g.dq());
-        if (readout != null) dq = readout.scatter(dq);                                // queries computed for B rows only
-        INDArray dqkv = Nd4j.hstack(dq, Attention.mergeHeads(g.dk()), Attention.mergeHeads(g.dv()));
-        dx.addi(ln1.backward(cAttn.backward(dqkv)));
-        return dx;
+        if (!everyRow) dq = ctx.readout().scatter(dq);                                // queries of B rows only
+        return Nd4j.hstack(dq, Attention.mergeHeads(g.dk()), Attention.mergeHeads(g.dv()));
     }
+
+    /** {@code LN(x)}; in eval without writing x̂ (a backward after it recomputes it). */
+    private INDArray norm(LayerNorm ln, INDArray x) {
+        return ctx.training() ? ln.forward(x) : ln.forwardInference(x, null);
+    }
+
+    /**
+     * {@code GELU(pre)}, {@code pre = c_fc(h2)}. Training keeps pre for the backward; eval writes the activation
+     * over pre and keeps h2, from which a backward after it recomputes pre (no dropout in eval: the same product).
+     */
+    private INDArray gelu(INDArray pre, INDArray h2) {
+        fc = ctx.training() ? pre : null;
+        fcInput = ctx.training() ? null : h2;
+        return ctx.training() ? act.forward(pre) : act.forwardInPlace(pre);
+    }
+
+    private INDArray geluBackward(INDArray dy) {
+        if (fc == null) fc = cFc.forward(fcInput);
+        return act.backward(dy, fc);
+    }
+
+    // ---------------------------------------------------------------- insertion points
 
     /** The four projections of this block, by Hugging Face module name. */
-    public List<org.finsent.core.nn.ProjectionSlot> projectionSlots() {
+    List<ProjectionSlot> projectionSlots() {
         String p = prefix;
         return List.of(
-                new org.finsent.core.nn.ProjectionSlot(p + "attn.c_attn", () -> cAttn, v -> cAttn = v),
-                new org.finsent.core.nn.ProjectionSlot(p + "attn.c_proj", () -> cProj, v -> cProj = v),
-                new org.finsent.core.nn.ProjectionSlot(p + "mlp.c_fc", () -> cFc, v -> cFc = v),
-                new org.finsent.core.nn.ProjectionSlot(p + "mlp.c_proj", () -> mlpProj, v -> mlpProj = v));
+                new ProjectionSlot(p + "attn.c_attn", () -> cAttn, v -> cAttn = v),
+                new ProjectionSlot(p + "attn.c_proj", () -> cProj, v -> cProj = v),
+                new ProjectionSlot(p + "mlp.c_fc", () -> cFc, v -> cFc = v),
+                new ProjectionSlot(p + "mlp.c_proj", () -> mlpProj, v -> mlpProj = v));
+    }
+
+    /** This block as an insertion point: the adapters library names its output adapters {@code <block>.output_adapters.adapters.<name>}. */
+    InsertionPoints.Block block() {
+        return new InsertionPoints.Block(prefix, prefix + "output_adapters.adapters.", () -> outputHook, h -> outputHook = h);
     }
 
     /** Hugging Face module name of this block, e.g. {@code transformer.h.3.}. */

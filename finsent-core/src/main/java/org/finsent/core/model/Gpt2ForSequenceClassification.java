@@ -56,10 +56,8 @@ public final class Gpt2ForSequenceClassification implements SequenceClassifier {
     }
 
     @Override
-    public List<org.finsent.core.nn.ProjectionSlot> projectionSlots() {
-        List<org.finsent.core.nn.ProjectionSlot> slots = new ArrayList<>();
-        for (Gpt2Block b : transformer.blocks) slots.addAll(b.projectionSlots());
-        return slots;
+    public org.finsent.core.nn.InsertionPoints insertionPoints() {
+        return transformer.insertionPoints("GPT2ForSequenceClassification");
     }
 
     @Override

@@ -3,9 +3,11 @@ package org.finsent.core.model;
 import org.finsent.core.nn.Attention;
 import org.finsent.core.nn.Dropout;
 import org.finsent.core.nn.Embedding;
+import org.finsent.core.nn.InsertionPoints;
 import org.finsent.core.nn.KeyValuePrefix;
 import org.finsent.core.nn.LayerNorm;
 import org.finsent.core.nn.Parameter;
+import org.finsent.core.nn.ProjectionSlot;
 import org.finsent.core.nn.VirtualTokens;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -36,9 +38,10 @@ public final class Gpt2Model {
     private final Dropout drop;
     private boolean training;
     /** Prefix-tuning key/value rows for every block (null: none). Positions then start at P, as after a cache. */
-    public KeyValuePrefix prefix;
+    private KeyValuePrefix prefix;
     /** Prompt-tuning rows prepended to the input embeddings (null: none); the mask is extended with ones. */
-    public VirtualTokens prompt;
+    private VirtualTokens prompt;
+    private final String modulePrefix;
     private int promptLen, tokens, batch;
     private final List<INDArray> hiddenStates = new ArrayList<>();
     private boolean lastTokenOnly;
@@ -47,6 +50,7 @@ public final class Gpt2Model {
     public Gpt2Model(Gpt2Config c, String prefix, DataType type, long seed) {
         this.config = c;
         this.type = type;
+        this.modulePrefix = prefix;
         Random rng = Nd4j.getRandomFactory().getNewRandomInstance(seed);
         wte = new Embedding(prefix + "wte", c.vocabSize(), c.nEmbd(), type);
         wpe = new Embedding(prefix + "wpe", c.nPositions(), c.nEmbd(), type);
@@ -148,10 +152,10 @@ public final class Gpt2Model {
             readoutMask = readout == null ? null : Attention.keyMask(attention, p, type);
         }
         hiddenStates.clear();
+        LayerContext pass = new LayerContext(b, t, mask, training, prefix, 0, null, readout, readoutMask);
         for (int i = 0; i < blocks.size(); i++) {
             hiddenStates.add(x);
-            boolean last = i == blocks.size() - 1;
-            x = blocks.get(i).forward(x, b, t, mask, training, prefix, i, last ? readout : null, last ? readoutMask : null);
+            x = blocks.get(i).forward(x, pass.at(i, i == blocks.size() - 1));
         }
         INDArray out = lnF.forward(x);
         if (readout != null) out = readout.scatter(out);
@@ -179,6 +183,20 @@ public final class Gpt2Model {
         if (promptLen > 0) d = prompt.backwardThrough(d, batch, tokens);
         wte.backward(d);
         return d;
+    }
+
+    /**
+     * Where PEFT methods attach: every block's projections and output, the attention layers' key/value prefix and
+     * the token embeddings' virtual tokens.
+     */
+    public InsertionPoints insertionPoints(String modelClass) {
+        List<ProjectionSlot> projections = new ArrayList<>();
+        for (Gpt2Block blk : blocks) projections.addAll(blk.projectionSlots());
+        var geometry = new InsertionPoints.Geometry(config.nLayer(), config.nHead(), config.nEmbd() / config.nHead());
+        return new InsertionPoints.Listing("gpt2", modelClass, modulePrefix, projections,
+                blocks.stream().map(Gpt2Block::block).toList(),
+                new InsertionPoints.PrefixSlot(geometry, () -> prefix, p -> prefix = p),
+                new InsertionPoints.PromptSlot(wte.weight, () -> prompt, p -> prompt = p));
     }
 
     public List<Parameter> parameters() {

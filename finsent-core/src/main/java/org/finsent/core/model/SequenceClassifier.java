@@ -25,8 +25,16 @@ public interface SequenceClassifier {
         return m;
     }
 
+    /**
+     * Where parameter-efficient fine-tuning attaches (projections, block outputs, key/value prefix, virtual tokens),
+     * with the Hugging Face names PEFT's files use: PEFT reaches the model through this alone.
+     */
+    org.finsent.core.nn.InsertionPoints insertionPoints();
+
     /** Every projection of the encoder/decoder (not the head), by Hugging Face module name. */
-    List<org.finsent.core.nn.ProjectionSlot> projectionSlots();
+    default List<org.finsent.core.nn.ProjectionSlot> projectionSlots() {
+        return insertionPoints().projections();
+    }
 
     /** The classification head's parameters ({@code classifier.*} / {@code score.*}): PEFT's modules_to_save. */
     List<Parameter> headParameters();

@@ -23,6 +23,10 @@ public final class Attention {
     public record Cache(INDArray q, INDArray k, INDArray v, INDArray probs, INDArray dropped, double scale) {
     }
 
+    /** The forward's output {@code O [B,H,T,D]} and what its backward needs. */
+    public record Output(INDArray out, Cache cache) {
+    }
+
     /** The gradients of Q, K, V. */
     public record Grads(INDArray dq, INDArray dk, INDArray dv) {
         /**
@@ -37,8 +41,14 @@ public final class Attention {
         }
     }
 
-    public static INDArray forward(INDArray q, INDArray k, INDArray v, INDArray mask, Dropout dropout, boolean training,
-                                   Cache[] cacheOut) {
+    /**
+     * {@code O = Dropout(softmax(Q·Kᵀ/√D + M))·V}. FP32 on the CPU backend with {@link FastPaths} on, the scores,
+     * softmax and (without dropout) output run fused per group of heads; anywhere else as ND4J ops.
+     *
+     * @param mask    additive mask {@code [B,1,T,Tk]} or null
+     * @param dropout attention-probability dropout (null: none)
+     */
+    public static Output forward(INDArray q, INDArray k, INDArray v, INDArray mask, Dropout dropout, boolean training) {
         long b = q.size(0), h = q.size(1), t = q.size(2), tk = k.size(2);
         double scale = 1 / Math.sqrt(q.size(3));
         boolean maskFits = mask == null || HostKernels.usable(mask) && mask.rank() == 4
@@ -52,8 +62,7 @@ public final class Attention {
             fusedForward(q, k, v, mask, scale, s, drops ? null : o);
             INDArray dropped = dropout == null ? s : dropout.forward(s, training);       // identity unless drops
             if (drops) BatchedMatmul.matmul(dropped, v, false, false, 1.0, o);
-            cacheOut[0] = new Cache(q, k, v, s, dropped, scale);
-            return o;
+            return new Output(o, new Cache(q, k, v, s, dropped, scale));
         }
         INDArray s = BatchedMatmul.matmul(q, k, false, true, scale);            // [B,H,T,Tk]
         if (HostKernels.usable(s) && maskFits) {
@@ -68,8 +77,7 @@ public final class Attention {
         INDArray probs = s;                                                        // softmax, in place
         INDArray dropped = dropout == null ? probs : dropout.forward(probs, training);
         INDArray o = BatchedMatmul.matmul(dropped, v, false, false, 1.0, headsOut(q, t)); // [B,H,T,D]
-        cacheOut[0] = new Cache(q, k, v, probs, dropped, scale);
-        return o;
+        return new Output(o, new Cache(q, k, v, probs, dropped, scale));
     }
 
     /**
@@ -194,7 +202,7 @@ public final class Attention {
         long b = x.size(0), t = x.size(2), d = x.size(3), p = rows.size(0), hd = heads * d;
         // written as rows [B, P+T, H·D] and returned as their [B, H, P+T, D] view (the layout splitHeads gives and
         // BatchedMatmul reads in place): one copy of the tokens and B of the prefix rows, instead of concatenating
-        // permuted views (ND4J's generic strided concat was ~10 % of a MiniLM prefix-tuning step)
+        // permuted views (ND4J's generic strided concat is slow on them)
         INDArray buf = Nd4j.createUninitialized(x.dataType(), new long[]{b, p + t, hd}, 'c');
         buf.get(all, org.nd4j.linalg.indexing.NDArrayIndex.interval(p, p + t), all)
                 .assign(x.permute(0, 2, 1, 3).reshape('c', b, t, hd));

@@ -25,9 +25,12 @@ public final class BatchedMatmul {
     private BatchedMatmul() {
     }
 
-    /** Whether products take the direct BLAS path on this backend (false on CUDA or when OpenBLAS is absent). */
+    /**
+     * Whether products take the direct BLAS path: {@link FastPaths#enabled()} (false on CUDA, when OpenBLAS is
+     * absent or with {@code -Dfinsent.fastPaths=false}).
+     */
     public static boolean directBlas() {
-        return Direct.AVAILABLE;
+        return FastPaths.enabled();
     }
 
     /** {@code op(a) · op(b)} per batch element; {@code op} transposes the last two dimensions when its flag is set. */
@@ -78,23 +81,14 @@ public final class BatchedMatmul {
         return c;
     }
 
-    /** The OpenBLAS path; its own class so that OpenBLAS is only loaded where ND4J runs on the CPU. */
+    /**
+     * The OpenBLAS path; its own class so that OpenBLAS is only touched where {@link FastPaths} found it (which
+     * probes it once and catches its absence).
+     */
     static final class Direct {
-        static final boolean AVAILABLE = probe();
-
-        private static boolean probe() {
-            try {
-                if (!Nd4j.getEnvironment().isCPU()) return false;
-                openblas_nolapack.blas_get_num_threads();   // loads the same libopenblas ND4J's CPU backend links
-                return true;
-            } catch (Throwable e) {   // NoClassDefFoundError / UnsatisfiedLinkError: use Nd4j.matmul
-                return false;
-            }
-        }
-
         static boolean usable(INDArray a, INDArray b, INDArray out) {
             DataType t = a.dataType();
-            return AVAILABLE && (t == DataType.FLOAT || t == DataType.DOUBLE) && b.dataType() == t
+            return FastPaths.enabled() && (t == DataType.FLOAT || t == DataType.DOUBLE) && b.dataType() == t
                     && a.length() > 0 && b.length() > 0 && layout(a) != null && layout(b) != null
                     && (out == null || out.dataType() == t && layout(out) == Boolean.FALSE);
         }

@@ -30,49 +30,54 @@ public enum Gelu {
         };
     }
 
-    public INDArray forward(INDArray x) {
-        return forward(x, null);
-    }
-
     /**
      * Inference: the activation written over {@code x} on the fused FP32 path (no second buffer of x's size to
      * write into); elsewhere the same as {@code forward(x)}. Returns the result; x is no longer the input after it.
      */
     public INDArray forwardInPlace(INDArray x) {
-        if (HostKernels.usable(x)) {   // dense FP32 on the CPU backend
+        if (HostKernels.usable(x)) {   // dense FP32, fast paths on
             if (this == ERF) HostKernels.geluErf(x, x, null);
             else HostKernels.geluTanh(x, x);
             return x;
         }
-        return forward(x, null);
+        return forward(x);
+    }
+
+    /** A forward's output and what its backward can reuse (Φ(x) for {@link #ERF}; null for {@link #TANH}). */
+    public record Output(INDArray y, INDArray saved) {
+    }
+
+    public INDArray forward(INDArray x) {
+        return activate(x, false).y();
     }
 
     /**
-     * Forward that also hands back, in {@code saved[0]}, what {@link #backward(INDArray, INDArray, INDArray)} can reuse
-     * instead of recomputing: Φ(x) for {@link #ERF} (erf is the costliest element-wise op of a BERT step), nothing
-     * (null) for {@link #TANH}. {@code saved} may be null.
+     * Forward that also hands back what {@link #backward(INDArray, INDArray, INDArray)} can reuse instead of
+     * recomputing: Φ(x) for {@link #ERF} (erf is the costliest element-wise op of a BERT step), nothing for
+     * {@link #TANH}.
      */
-    public INDArray forward(INDArray x, INDArray[] saved) {
+    public Output forwardSaving(INDArray x) {
+        return activate(x, true);
+    }
+
+    private Output activate(INDArray x, boolean save) {
         if (this == ERF) {
-            if (HostKernels.usable(x)) { // FP32 on the CPU backend: one fused pass (HostKernels says how it differs)
-                INDArray y = x.ulike(), cdf = saved == null ? null : x.ulike();   // inference keeps no Φ
+            if (HostKernels.usable(x)) { // FP32 fast path: one fused pass (HostKernels says how it differs)
+                INDArray y = x.ulike(), cdf = save ? x.ulike() : null;   // inference keeps no Φ
                 HostKernels.geluErf(x, y, cdf);
-                if (saved != null) saved[0] = cdf;
-                return y;
+                return new Output(y, cdf);
             }
             // Φ(x)·x equals the textbook (1 + erf)·x·0.5 bit for bit: scaling by 0.5 is exact in either order
             INDArray cdf = cdf(x);
-            if (saved != null) saved[0] = cdf;
-            return cdf.mul(x);
+            return new Output(cdf.mul(x), save ? cdf : null);
         }
-        if (saved != null) saved[0] = null;
-        if (HostKernels.usable(x)) {     // FP32 on the CPU backend: one pass instead of nine ND4J ops (HostKernels says how)
+        if (HostKernels.usable(x)) {     // FP32 fast path: one pass instead of nine ND4J ops (HostKernels says how)
             INDArray y = x.ulike();
             HostKernels.geluTanh(x, y);
-            return y;
+            return new Output(y, null);
         }
         INDArray t = Transforms.tanh(inner(x), false);
-        return t.addi(1).muli(x).muli(0.5);
+        return new Output(t.addi(1).muli(x).muli(0.5), null);
     }
 
     /** dx given dy and the forward's input x. */
@@ -80,7 +85,7 @@ public enum Gelu {
         return backward(dy, x, null);
     }
 
-    /** dx given dy, the forward's input x and what {@link #forward(INDArray, INDArray[])} saved (null: recompute). */
+    /** dx given dy, the forward's input x and what {@link #forwardSaving} saved (null: recompute). */
     public INDArray backward(INDArray dy, INDArray x, INDArray saved) {
         INDArray d;
         if (this == ERF && HostKernels.usable(dy, x) && (saved == null || HostKernels.usable(saved))) {

@@ -11,17 +11,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code c = alpha · op(a) · op(b) + beta · c} for 2-D arrays — {@link Nd4j#gemm(INDArray, INDArray, INDArray,
  * boolean, boolean, double, double)}'s contract, used by every layer's products.
  *
- * <p>On the CPU backend the rows of {@code c} (its columns when it has too few rows) are split over
- * {@link HostThreads} and each block is one
- * single-threaded {@code cblas_?gemm} call of the OpenBLAS ND4J links, instead of one call that OpenBLAS splits over
- * its own threads. Measured on BERT-Base shapes (2 threads): the same GEMM speed or a few percent more, bit-identical
- * results on OpenBLAS's SkylakeX kernels (each element's sum runs in the same order either way; not for FP32
- * products of a few rows, which {@link SmallKernels} cuts for OpenBLAS's small-matrix kernels; and with its Haswell
- * kernels OpenBLAS's own threaded call sums some elements in another order, so there they agree to rounding only),
- * and no second thread pool: OpenBLAS's workers spin
+ * <p>Where {@link FastPaths} allows (CPU backend, OpenBLAS loadable, not switched off) the rows of {@code c} (its
+ * columns when it has too few rows) are split over {@link HostThreads} and each block is one single-threaded
+ * {@code cblas_?gemm} call of the OpenBLAS ND4J links, instead of one call that OpenBLAS splits over its own threads:
+ * the same GEMM speed or a little more, bit-identical results on OpenBLAS's SkylakeX kernels (each element's sum runs
+ * in the same order either way; not for FP32 products of a few rows, which {@link SmallKernels} cuts for OpenBLAS's
+ * small-matrix kernels; and with its Haswell kernels OpenBLAS's own threaded call sums some elements in another
+ * order, so there they agree to rounding only), and no second thread pool: OpenBLAS's workers spin
  * in {@code sched_yield} between calls and then compete for the cores with the element-wise kernels that run between
  * the GEMMs. OpenBLAS is set to one thread for the duration of each call and restored after it. Anywhere else (CUDA
- * backend, half precision, layouts BLAS cannot read in place) it is {@code Nd4j.gemm}.
+ * backend, fast paths off, half precision, layouts BLAS cannot read in place) it is {@code Nd4j.gemm}.
  */
 public final class Gemm {
     /** Rows of {@code c} below which a product is not split (the split's hand-off would cost more than it saves). */
@@ -73,7 +72,7 @@ public final class Gemm {
         int threads = HostThreads.threads();
         int blocks = (int) Math.max(1, Math.min(threads, m / MIN_ROWS_PER_THREAD));
         // few rows (one short text; LoRA's r-row products): split the columns instead, each thread reading all of A
-        // and its share of B — measured on [17, 384]·[384, 1536]: 328 → 157 µs, MiniLM at batch 1 14.5 → 9.5 ms
+        // and its share of B (a row split would leave all but one thread idle)
         int colBlocks = blocks > 1 ? 1 : (int) Math.max(1, Math.min(threads, n / MIN_ROWS_PER_THREAD));
         long k = transA ? a.size(0) : a.size(1);
         int narrow = blocks > 1 ? 0 : SmallKernels.width(a, b, c, transA, transB, m, k);
@@ -140,12 +139,12 @@ public final class Gemm {
      * short text at inference: [17, 384]·[1536, 384]ᵀ) the packing of B is most of the call, so FP32 products of
      * {@value #MAX_ROWS} rows or fewer are cut into column blocks narrow enough to be "small" by OpenBLAS's own rule
      * ({@code sgemm_small_kernel_permit_skylakex.c}, in column-major terms — a row-major call is its transpose:
-     * M·N·K ≤ 10⁶; TN (our NT) also M·N ≤ 1200 and K ≥ 32; TT never). Medians on 2 threads (docs/BENCHMARKS.md,
-     * ninth round): [16, 384]·[1536, 384]ᵀ 231–239 → 119–150 µs, [8, 768]·[768, 768]ᵀ 182–192 → 80–92 µs, 4 rows 3×
-     * faster, 17–20 rows up to 1.4×; mixed at 24 rows and slower at 28–32, hence {@value #MAX_ROWS}. The small
-     * kernels sum in another order than the packed ones: last-bit differences from
+     * M·N·K ≤ 10⁶; TN (our NT) also M·N ≤ 1200 and K ≥ 32; TT never). Up to about 20 rows that is faster than the
+     * packed call (docs/BENCHMARKS.md has the measurements); beyond, the packing pays for itself, hence
+     * {@value #MAX_ROWS}. The small kernels sum in another order than the packed ones: last-bit differences from
      * {@code Nd4j.gemm} on these shapes (GemmTest bounds them against FP64). FP64 products keep the packed path.
-     * {@code -Dfinsent.smallGemm=false} turns this off; {@code true} forces it on another core (for tests).
+     * {@code -Dfinsent.smallGemm=false} turns this off; {@code true} forces it on another core (for tests). Either
+     * way it only runs where {@link FastPaths} lets the direct BLAS path run.
      */
     static final class SmallKernels {
         static final int MAX_ROWS = 20;

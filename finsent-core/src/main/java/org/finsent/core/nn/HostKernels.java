@@ -13,10 +13,10 @@ import java.util.function.IntConsumer;
 
 /**
  * Fused FP32 element-wise kernels over host memory, for ND4J's CPU backend only (callers check {@link #usable}
- * and otherwise take their ND4J-op path, which the CUDA backend always does).
+ * and otherwise take their ND4J-op path, which the CUDA backend always does; {@link FastPaths} decides).
  *
- * <p>Why: as ND4J ops, GELU, softmax and LayerNorm are 5–11 whole-tensor passes each (plus ND4J's erf, which runs
- * at ~12 ns an element); these kernels make one pass, on 64 Ki-element chunks copied into Java arrays so that
+ * <p>Why: as ND4J ops, GELU, softmax and LayerNorm are 5–11 whole-tensor passes each (plus ND4J's erf, a scalar
+ * loop); these kernels make one pass, on 64 Ki-element chunks copied into Java arrays so that
  * the JIT vectorises the arithmetic. Each keeps the ND4J path's formula and FP32 rounding step by step; where it
  * must differ it says so:
  * <ul>
@@ -27,8 +27,8 @@ import java.util.function.IntConsumer;
  *       docs/INTEROP.md). FP64 models keep ND4J's exact erf, so every golden test against PyTorch still runs on
  *       exact arithmetic.</li>
  *   <li>exp is Cephes' single-precision polynomial ({@link #expInPlace}; at most 1 ulp from the exact exp, measured
- *       in {@code HostKernelsTest}), written so that the JIT vectorises it: {@code Math.exp} is a scalar call and
- *       runs ~10× slower here than ND4J's vectorised exp.</li>
+ *       in {@code HostKernelsTest}), written so that the JIT vectorises it: {@code Math.exp} is a scalar call, far
+ *       slower than ND4J's vectorised exp.</li>
  *   <li>softmax row sums and LayerNorm's mean, variance and backward reductions accumulate in double (closer to
  *       FP64 than the ND4J ops; {@code HostKernelsTest}).</li>
  * </ul>
@@ -36,38 +36,35 @@ import java.util.function.IntConsumer;
  */
 public final class HostKernels {
     static final int CHUNK = 1 << 16;
-    private static final boolean CPU = isCpu();
     private static volatile boolean enabled = !Boolean.getBoolean("finsent.nd4jElementwise");
 
     private HostKernels() {
     }
 
-    private static boolean isCpu() {
-        try {
-            return Nd4j.getEnvironment().isCPU();
-        } catch (RuntimeException e) {
-            return false;
-        }
-    }
-
-    /** Whether ND4J runs on its CPU backend (host memory): the condition of every host-loop fast path. */
+    /**
+     * Whether ND4J's arrays may be read as host memory here: {@link FastPaths#enabled()} (CPU backend, natives
+     * loadable, not switched off). The condition of every host-loop fast path.
+     */
     public static boolean onCpu() {
-        return CPU;
+        return FastPaths.enabled();
     }
 
-    /** For tests and benchmarks: false makes every caller take its ND4J-op path. */
+    /**
+     * Tests and benchmarks: false makes every caller of these kernels take its ND4J-op path (the finer switch
+     * {@code -Dfinsent.nd4jElementwise=true} sets at start-up); true cannot turn on what {@link FastPaths} keeps off.
+     */
     public static void enabled(boolean on) {
         enabled = on;
     }
 
-    /** On the CPU backend and not switched off: the kernels may run on arrays that fit them. */
+    /** The fast paths are on and these kernels not switched off: they may run on arrays that fit them. */
     static boolean active() {
-        return CPU && enabled;
+        return enabled && FastPaths.enabled();
     }
 
     /** True when every array is a dense, row-major FP32 array on the CPU backend (the kernels' precondition). */
     public static boolean usable(INDArray... xs) {
-        if (!CPU || !enabled) return false;
+        if (!active()) return false;
         for (INDArray x : xs) {
             if (x == null || x.dataType() != DataType.FLOAT || x.length() >= Integer.MAX_VALUE || !dense(x)) return false;
         }
@@ -489,8 +486,8 @@ public final class HostKernels {
     }
 
     /**
-     * A dense FP32 vector's values by one bulk copy; {@code toFloatVector()} first duplicates the array natively
-     * (about 5 % of a one-text MiniLM forward went to the LayerNorms' γ and β and the biases that way).
+     * A dense FP32 vector's values by one bulk copy; {@code toFloatVector()} first duplicates the array natively, a
+     * noticeable cost for the LayerNorms' γ and β and the biases read on every call of a short forward.
      */
     static float[] vector(INDArray x) {
         if (!dense(x)) return x.toFloatVector();

@@ -12,11 +12,11 @@ import java.util.function.IntConsumer;
  * thread plus ND4J's thread count − 1 helpers that spin briefly after each job before parking.
  *
  * <p>Why its own threads: the step hands out hundreds of short jobs (GEMM halves of a few milliseconds, kernels of a
- * fraction of one), and on these VMs waking a parked thread costs tens of microseconds. The helpers spin for
+ * fraction of one), and waking a parked thread can cost tens of microseconds. The helpers spin for
  * {@value #SPIN_MICROS} µs after a job, as OpenBLAS's own threads do, so back-to-back jobs find them awake; the caller
  * always takes part and indices are handed out one at a time, so a late helper only takes what is left and the
  * caller never waits for one that has nothing to do. With {@link Gemm} this replaces OpenBLAS's thread pool: one set
- * of threads for GEMMs and kernels instead of two taking turns (docs/BENCHMARKS.md, fifth round).
+ * of threads for GEMMs and kernels instead of two taking turns.
  */
 public final class HostThreads {
     static final int SPIN_MICROS = 200;

@@ -19,6 +19,10 @@ public final class LayerNorm {
     public record Cache(INDArray xhat, INDArray rstd) {
     }
 
+    /** A forward's output and its cache, for a caller that keeps the cache itself. */
+    public record Output(INDArray y, Cache cache) {
+    }
+
     private Cache last;
     private INDArray pendingX, pendingResidual;   // forwardInference's inputs, for a backward after it
 
@@ -38,12 +42,11 @@ public final class LayerNorm {
      * {@code residual} are unchanged.
      */
     public INDArray forward(INDArray x, INDArray residual) {
-        Cache[] c = new Cache[1];
-        INDArray y = fusable(x, residual) ? fused(x, residual, c)
-                : forward(residual == null ? x : x.add(residual), c);
-        last = c[0];
+        Output o = fusable(x, residual) ? fused(x, residual, true)
+                : forwardCached(residual == null ? x : x.add(residual));
+        last = o.cache();
         pendingX = pendingResidual = null;
-        return y;
+        return o.y();
     }
 
     /**
@@ -56,34 +59,35 @@ public final class LayerNorm {
         last = null;
         pendingX = x;
         pendingResidual = residual;
-        return fused(x, residual, null);
+        return fused(x, residual, false).y();
     }
 
-    /** Forward that returns its cache instead of keeping it (for a LayerNorm applied twice, as Pfeiffer adapters do). */
-    public INDArray forward(INDArray x, Cache[] cacheOut) {
-        if (fusable(x, null)) return fused(x, null, cacheOut);
+    /**
+     * Forward that returns its cache instead of keeping it (for a LayerNorm applied twice, as Pfeiffer adapters do);
+     * {@link #backward(INDArray, Cache)} takes it back.
+     */
+    public Output forwardCached(INDArray x) {
+        if (fusable(x, null)) return fused(x, null, true);
         Cache c = normalize(x);
-        cacheOut[0] = c;
-        return c.xhat.mulRowVector(weight.value()).addiRowVector(bias.value());
+        return new Output(c.xhat.mulRowVector(weight.value()).addiRowVector(bias.value()), c);
     }
 
-    /** FP32 rows on the CPU backend (and a residual of the same shape): one fused pass ({@link HostKernels}). */
+    /** FP32 rows where {@link HostKernels} may run (and a residual of the same shape): one fused pass. */
     private boolean fusable(INDArray x, INDArray residual) {
         return x.rank() == 2 && HostKernels.usable(x, weight.value(), bias.value())
                 && (residual == null || HostKernels.usable(residual) && x.equalShapes(residual));
     }
 
-    /** The fused pass; without {@code cacheOut} (inference) it writes y only. */
-    private INDArray fused(INDArray x, INDArray residual, Cache[] cacheOut) {
+    /** The fused pass; without {@code cache} (inference) it writes y only (the output's cache is then null). */
+    private Output fused(INDArray x, INDArray residual, boolean cache) {
         INDArray y = x.ulike();
-        if (cacheOut == null) {
+        if (!cache) {
             HostKernels.layerNorm(x, residual, weight.value(), bias.value(), eps, y, null, null);
-            return y;
+            return new Output(y, null);
         }
         INDArray xhat = x.ulike(), rstd = Nd4j.createUninitialized(x.dataType(), x.size(0), 1);
         HostKernels.layerNorm(x, residual, weight.value(), bias.value(), eps, y, xhat, rstd);
-        cacheOut[0] = new Cache(xhat, rstd);
-        return y;
+        return new Output(y, new Cache(xhat, rstd));
     }
 
     private Cache normalize(INDArray x) {

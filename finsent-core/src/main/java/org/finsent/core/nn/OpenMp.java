@@ -10,9 +10,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>ND4J runs its element-wise ops, random draws and reductions on an OpenMP team. By default GNU OpenMP's idle
  * threads spin ({@code GOMP_SPINCOUNT} 300,000) after every op, on the cores FinSent's own threads ({@link HostThreads})
- * and OpenBLAS need next; with passive waits they sleep at once. Measured on 2 cores (docs/BENCHMARKS.md, eighth round):
- * a BERT-Base LoRA training step ~10 % faster and a MiniLM one ~25 % faster with {@code OMP_WAIT_POLICY=PASSIVE} on an
- * idle machine, and the finite-difference {@code PeftTest} 5× faster while another process kept both cores busy.
+ * and OpenBLAS need next; with passive waits they sleep at once, which makes training steps faster, and much faster
+ * on a machine where another process keeps the cores busy (docs/BENCHMARKS.md has the measurements).
  *
  * <p>libgomp reads its environment once, when ND4J's native library loads, so {@link #preferPassiveWaits()} must run
  * before anything touches ND4J — the first line of a {@code main}. The {@code finsent} command line calls it; an

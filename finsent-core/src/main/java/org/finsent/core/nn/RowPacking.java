@@ -102,10 +102,10 @@ public final class RowPacking {
         }
     }
 
-    /** Host memory copies for dense FP32/FP64 CPU arrays (one bulk copy per run); ND4J assigns anywhere else. */
+    /** Host memory copies for dense FP32/FP64 arrays where {@link FastPaths} allows (one bulk copy per run); ND4J assigns anywhere else. */
     private static boolean host(INDArray a, INDArray b) {
         DataType t = a.dataType();
-        return HostKernels.onCpu() && (t == DataType.FLOAT || t == DataType.DOUBLE) && b.dataType() == t
+        return FastPaths.enabled() && (t == DataType.FLOAT || t == DataType.DOUBLE) && b.dataType() == t
                 && HostKernels.dense(a) && HostKernels.dense(b);
     }
 

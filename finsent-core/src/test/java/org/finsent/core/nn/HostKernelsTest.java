@@ -80,24 +80,24 @@ class HostKernelsTest {
         Random r = new Random(1);
         INDArray x = randn(r, 2.5, 300, 517);   // not a multiple of the chunk size: a ragged last chunk
         INDArray dy = randn(r, 1, 300, 517);
-        INDArray[] saved = new INDArray[1];
-        INDArray y = Gelu.ERF.forward(x, saved);
-        INDArray dx = Gelu.ERF.backward(dy, x, saved[0]);
+        Gelu.Output saved = Gelu.ERF.forwardSaving(x);
+        INDArray y = saved.y();
+        INDArray dx = Gelu.ERF.backward(dy, x, saved.saved());
         INDArray dxNoSave = Gelu.ERF.backward(dy, x, null);
         // exact: the ND4J ops in FP64 (exact erf) on the same FP32 inputs
         INDArray xd = x.castTo(DataType.DOUBLE), dyd = dy.castTo(DataType.DOUBLE);
-        INDArray[] savedD = new INDArray[1];
-        INDArray yd = Gelu.ERF.forward(xd, savedD);
-        INDArray dxd = Gelu.ERF.backward(dyd, xd, savedD[0]);
+        Gelu.Output savedD = Gelu.ERF.forwardSaving(xd);
+        INDArray yd = savedD.y();
+        INDArray dxd = Gelu.ERF.backward(dyd, xd, savedD.saved());
         assertTrue(maxAbs(y, yd) < 4.3e-7 * 12, "gelu " + maxAbs(y, yd)); // |x| ≤ 10 here: erf's bound × |x|
-        assertTrue(maxAbs(saved[0], savedD[0]) <= 2.2e-7, "Φ " + maxAbs(saved[0], savedD[0]));
+        assertTrue(maxAbs(saved.saved(), savedD.saved()) <= 2.2e-7, "Φ " + maxAbs(saved.saved(), savedD.saved()));
         assertTrue(maxAbs(dx, dxd) < 5e-6, "gelu' " + maxAbs(dx, dxd));
         assertArrayEquals(dx.data().asFloat(), dxNoSave.data().asFloat(), "recomputing Φ gives the same gradient");
         // and the ND4J-op FP32 path it replaces (glibc erff, ND4J exp): the same to within erf's approximation
         HostKernels.enabled(false);
-        INDArray[] savedN = new INDArray[1];
-        INDArray yn = Gelu.ERF.forward(x, savedN);
-        INDArray dxn = Gelu.ERF.backward(dy, x, savedN[0]);
+        Gelu.Output savedN = Gelu.ERF.forwardSaving(x);
+        INDArray yn = savedN.y();
+        INDArray dxn = Gelu.ERF.backward(dy, x, savedN.saved());
         assertTrue(maxAbs(y, yn) < 4.3e-6, "vs ND4J path " + maxAbs(y, yn));
         assertTrue(maxAbs(dx, dxn) < 5e-6, "vs ND4J path' " + maxAbs(dx, dxn));
     }
@@ -194,8 +194,7 @@ class HostKernelsTest {
         assertTrue(HostKernels.usable(view));
         assertArrayEquals(f.forward(view.dup()).data().asFloat(), f.forward(view).dup().data().asFloat());
         // the cache-passing form (Pfeiffer adapters) takes the same path
-        LayerNorm.Cache[] cache = new LayerNorm.Cache[1];
-        INDArray y2 = f.forward(x, cache);
+        INDArray y2 = f.forwardCached(x).y();
         assertArrayEquals(y.data().asFloat(), y2.data().asFloat());
         // the residual form LN(x + res), summed inside the kernel's pass, is LN of ND4J's x.add(res) bit for bit
         // and leaves both inputs as they were
@@ -252,11 +251,11 @@ class HostKernelsTest {
         assertTrue(worst < 2e-7, "softmax vs FP64 " + worst);
         // through Attention.forward, against its ND4J-op path
         INDArray q = randn(r, 1, b, h, t, 8), k = randn(r, 1, b, h, tk, 8), v = randn(r, 1, b, h, tk, 8);
-        Attention.Cache[] c1 = new Attention.Cache[1], c2 = new Attention.Cache[1];
-        INDArray o1 = Attention.forward(q, k, v, mask, null, false, c1);
+        Attention.Output r1 = Attention.forward(q, k, v, mask, null, false);
         HostKernels.enabled(false);
-        INDArray o2 = Attention.forward(q, k, v, mask, null, false, c2);
-        assertTrue(maxAbs(c1[0].probs(), c2[0].probs()) < 2e-7, "probs vs ND4J " + maxAbs(c1[0].probs(), c2[0].probs()));
+        Attention.Output r2 = Attention.forward(q, k, v, mask, null, false);
+        INDArray o1 = r1.out(), o2 = r2.out();
+        assertTrue(maxAbs(r1.cache().probs(), r2.cache().probs()) < 2e-7, "probs vs ND4J " + maxAbs(r1.cache().probs(), r2.cache().probs()));
         assertTrue(maxAbs(o1, o2) < 1e-6, "attention output vs ND4J " + maxAbs(o1, o2));
     }
 
@@ -277,12 +276,13 @@ class HostKernelsTest {
         for (double pDrop : new double[]{0, 0.3}) {
             for (boolean training : new boolean[]{false, true}) {
                 Dropout drop = new Dropout(pDrop, Nd4j.getRandomFactory().getNewRandomInstance(3));
-                Attention.Cache[] c = new Attention.Cache[1];
-                INDArray o = Attention.forward(q, k, v, mask, drop, training, c);
+                Attention.Output res = Attention.forward(q, k, v, mask, drop, training);
+                INDArray o = res.out();
+                Attention.Cache c = res.cache();
                 String at = "p=" + pDrop + " training=" + training;
-                assertEquals(0.0, maxAbs(c[0].probs(), probs), "probabilities, " + at);
-                assertEquals(training && pDrop > 0, c[0].dropped() != c[0].probs(), "dropout applied only when active, " + at);
-                assertEquals(0.0, maxAbs(o, BatchedMatmul.matmul(c[0].dropped(), v, false, false)), "output, " + at);
+                assertEquals(0.0, maxAbs(c.probs(), probs), "probabilities, " + at);
+                assertEquals(training && pDrop > 0, c.dropped() != c.probs(), "dropout applied only when active, " + at);
+                assertEquals(0.0, maxAbs(o, BatchedMatmul.matmul(c.dropped(), v, false, false)), "output, " + at);
             }
         }
     }
@@ -296,12 +296,11 @@ class HostKernelsTest {
         INDArray mask = Attention.mask(new int[][]{ones(t), ones(t - 6)}, false, DataType.FLOAT);
         for (double p : new double[]{0, 0.25}) {
             Dropout drop = new Dropout(p, Nd4j.getRandomFactory().getNewRandomInstance(7));
-            Attention.Cache[] c = new Attention.Cache[1];
-            Attention.forward(q, k, v, mask, drop, true, c);
+            Attention.Cache c = Attention.forward(q, k, v, mask, drop, true).cache();
             HostKernels.enabled(true);
-            Attention.Grads fused = Attention.backward(dOut, c[0], drop);
+            Attention.Grads fused = Attention.backward(dOut, c, drop);
             HostKernels.enabled(false);
-            Attention.Grads ops = Attention.backward(dOut, c[0], drop); // same cache and dropout mask
+            Attention.Grads ops = Attention.backward(dOut, c, drop); // same cache and dropout mask
             HostKernels.enabled(true);
             assertTrue(maxAbs(fused.dq(), ops.dq()) < 1e-6, "dq " + p + ": " + maxAbs(fused.dq(), ops.dq()));
             assertTrue(maxAbs(fused.dk(), ops.dk()) < 1e-6, "dk " + p + ": " + maxAbs(fused.dk(), ops.dk()));

@@ -181,11 +181,8 @@ class LayerGradientTest {
         for (boolean causal : new boolean[]{false, true}) {
             INDArray q = rand(1, b, h, t, d), k = rand(2, b, h, t, d), v = rand(3, b, h, t, d), r = rand(4, b, h, t, d);
             INDArray m = Attention.mask(mask, causal, D);
-            Attention.Cache[] c = new Attention.Cache[1];
-            Attention.forward(q, k, v, m, null, false, c);
-            Attention.Grads g = Attention.backward(r, c[0], null);
-            Attention.Cache[] tmp = new Attention.Cache[1];
-            java.util.function.DoubleSupplier loss = () -> dot(Attention.forward(q, k, v, m, null, false, tmp), r);
+            Attention.Grads g = Attention.backward(r, Attention.forward(q, k, v, m, null, false).cache(), null);
+            java.util.function.DoubleSupplier loss = () -> dot(Attention.forward(q, k, v, m, null, false).out(), r);
             GradCheck.check("attention dQ causal=" + causal, q, g.dq(), loss, 200, 1);
             GradCheck.check("attention dK causal=" + causal, k, g.dk(), loss, 200, 1);
             GradCheck.check("attention dV causal=" + causal, v, g.dv(), loss, 200, 1);
@@ -197,11 +194,8 @@ class LayerGradientTest {
         // prefix tuning prepends rows to K and V: Tk > T
         int b = 2, h = 2, t = 3, tk = 5, d = 2;
         INDArray q = rand(1, b, h, t, d), k = rand(2, b, h, tk, d), v = rand(3, b, h, tk, d), r = rand(4, b, h, t, d);
-        Attention.Cache[] c = new Attention.Cache[1];
-        Attention.forward(q, k, v, null, null, false, c);
-        Attention.Grads g = Attention.backward(r, c[0], null);
-        Attention.Cache[] tmp = new Attention.Cache[1];
-        java.util.function.DoubleSupplier loss = () -> dot(Attention.forward(q, k, v, null, null, false, tmp), r);
+        Attention.Grads g = Attention.backward(r, Attention.forward(q, k, v, null, null, false).cache(), null);
+        java.util.function.DoubleSupplier loss = () -> dot(Attention.forward(q, k, v, null, null, false).out(), r);
         GradCheck.check("attention(prefix) dK", k, g.dk(), loss, 200, 1);
         GradCheck.check("attention(prefix) dV", v, g.dv(), loss, 200, 1);
     }

@@ -15,23 +15,22 @@ import static org.finsent.core.nn.HostKernels.floats;
  * One parameter's {@link AdamW} update in a single pass over p, g, m and v in host memory (ND4J's CPU backend).
  *
  * <p>Why: as whole-tensor ND4J ops the update is 13 passes over parameter-sized arrays; for BERT-Base full
- * fine-tuning that is ~14 GB of memory traffic per step (0.6–0.8 s on 2 cores, 15–20 % of the step). Fused, each
- * element is read and written once (~3 GB). The arithmetic is exactly the ND4J path's, element by element, in the
- * parameter's type (each ND4J scalar op rounds its double scalar to that type first, and so does this loop;
+ * fine-tuning that is ~14 GB of memory traffic per step. Fused, each element is read and written once (~3 GB).
+ * The arithmetic is exactly the ND4J path's, element by element, in the parameter's type (each ND4J scalar op rounds its double scalar to that type first, and so does this loop;
  * {@code (float) Math.sqrt(v)} is the correctly rounded float square root), so both paths agree bit for bit.
+ * It runs only where {@link org.finsent.core.nn.FastPaths} lets host-memory fast paths run.
  * Large parameters are split across ND4J's thread count, on {@link HostThreads} like the other host loops.
  */
 final class FusedAdamW {
     private static final int CHUNK = 1 << 16;
-    private static final boolean CPU = org.finsent.core.nn.HostKernels.onCpu();
 
     private FusedAdamW() {
     }
 
     static boolean usable(INDArray w, INDArray g, INDArray m, INDArray v) {
         DataType t = w.dataType();
-        return CPU && (t == DataType.FLOAT || t == DataType.DOUBLE) && w.length() < Integer.MAX_VALUE
-                && dense(w) && dense(g) && dense(m) && dense(v);
+        return org.finsent.core.nn.FastPaths.enabled() && (t == DataType.FLOAT || t == DataType.DOUBLE)
+                && w.length() < Integer.MAX_VALUE && dense(w) && dense(g) && dense(m) && dense(v);
     }
 
     private static boolean dense(INDArray x) {

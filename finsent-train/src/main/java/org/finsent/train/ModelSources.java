@@ -306,7 +306,7 @@ public final class ModelSources {
 
     /** Where extracted built-in weights are kept: {@code $FINSENT_CACHE}, else {@code ~/.cache/finsent}. */
     public static Path cacheDir() {
-        String env = System.getenv("FINSENT_CACHE");
+        String env = Env.get("FINSENT_CACHE");
         if (env != null && !env.isBlank()) return Path.of(env);
         return Path.of(System.getProperty("user.home"), ".cache", "finsent");
     }
@@ -317,7 +317,7 @@ public final class ModelSources {
      * root {@code pom.xml}), else {@code ../shared}.
      */
     public static Path sharedDir() {
-        String env = System.getenv("FINSENT_SHARED");
+        String env = Env.get("FINSENT_SHARED");
         if (env != null && !env.isBlank()) return Path.of(env);
         String root = System.getProperty("finsent.repo.root");
         if (root != null) return Path.of(root).toAbsolutePath().normalize().resolveSibling("shared");

@@ -250,7 +250,8 @@ public final class FineTunedModel {
             local = ModelSources.directory(baseSpec, dir, labels.size(), 0);
             model = local.model();
         } else {
-            ModelSources.Source base = ModelSources.load(baseSpec, labels.size(), 0);
+            // the head comes from the adapter files below: not reported as newly initialised
+            ModelSources.Source base = ModelSources.loadBase(baseSpec, labels.size(), 0);
             SequenceClassifier raw = base.model();
             // each method's modules go into the same base model, so the last PeftModel's forward runs all of them
             PeftModel peft = null;

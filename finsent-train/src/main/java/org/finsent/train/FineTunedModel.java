@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.finsent.core.io.AtomicFiles;
 import org.finsent.core.io.TfTensorBundle;
 import org.finsent.core.model.BertForSequenceClassification;
 import org.finsent.core.model.Gpt2ForSequenceClassification;
@@ -199,9 +200,7 @@ public final class FineTunedModel {
         j.set("metrics", JSON.valueToTree(info.metrics()));
         j.put("saved_at", Instant.now().toString());
         j.put("java_version", System.getProperty("java.version"));
-        Path tmp = Files.createTempFile(dir, INFO_FILE, ".tmp");
-        JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), j);
-        Files.move(tmp, dir.resolve(INFO_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(dir.resolve(INFO_FILE), tmp -> JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), j));
     }
 
     /** The architecture's config.json with the label names, as Hugging Face writes them. */

@@ -3,6 +3,7 @@ package org.finsent.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.finsent.core.hub.HfHub;
+import org.finsent.core.io.AtomicFiles;
 import org.finsent.core.io.BertTfNames;
 import org.finsent.core.io.OnnxInitializers;
 import org.finsent.core.io.StateDict;
@@ -228,9 +229,7 @@ public final class ModelSources {
         try (ZipInputStream zin = new ZipInputStream(new BufferedInputStream(zip.open(), 1 << 16))) {
             for (ZipEntry e; (e = zin.getNextEntry()) != null; ) {
                 if (e.getName().endsWith("assets/vocab.txt")) {
-                    Path tmp = Files.createTempFile(target.getParent(), "vocab", ".part");
-                    Files.copy(zin, tmp, StandardCopyOption.REPLACE_EXISTING);
-                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                    AtomicFiles.write(target, tmp -> Files.copy(zin, tmp, StandardCopyOption.REPLACE_EXISTING));
                     return;
                 }
             }

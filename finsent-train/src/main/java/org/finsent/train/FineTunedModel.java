@@ -47,6 +47,7 @@ import java.util.Objects;
  * one PEFT method:        adapter_config.json + adapter_model.safetensors (LoRA, prefix, prompt: Python PEFT's layout)
  *                         or adapter_config.json + adapter.safetensors + model_head.safetensors (Pfeiffer adapter)
  * several PEFT methods:   the same files in one sub-directory per method: lora/, adapter/, prefix/, prompt/
+ * README.md               a Hugging Face model card: YAML front matter, evaluation, training arguments, how to load
  * </pre>
  *
  * A PEFT directory holds only the trained weights; its base weights are loaded again from {@code base_model} (a
@@ -63,6 +64,7 @@ public final class FineTunedModel {
     private final Tokenizer tokenizer;
     private final Info info;
     private final Map<String, TfTensorBundle.StreamOpener> tokenizerFiles;
+    private final ModelCard.Training training;
     private volatile Predictor predictor;
 
     /**
@@ -87,11 +89,18 @@ public final class FineTunedModel {
         }
     }
 
-    private FineTunedModel(SequenceClassifier model, Tokenizer tokenizer, Info info, Map<String, TfTensorBundle.StreamOpener> files) {
+    private FineTunedModel(SequenceClassifier model, Tokenizer tokenizer, Info info, Map<String, TfTensorBundle.StreamOpener> files,
+                           ModelCard.Training training) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.info = info;
         this.tokenizerFiles = files;
+        this.training = training;
+    }
+
+    /** The same model with what its model card ({@code README.md}) says about training: data and training arguments. */
+    public FineTunedModel withTraining(ModelCard.Training training) {
+        return new FineTunedModel(model, tokenizer, info, tokenizerFiles, training);
     }
 
     /**
@@ -107,7 +116,7 @@ public final class FineTunedModel {
             if (p.trainable()) trainable += p.numel();
         }
         Info info = new Info(source.spec(), source.architecture(), techniques, labels, maxSeqLength, trainable, total, metrics, VERSION);
-        return new FineTunedModel(model, source.tokenizer(), info, source.tokenizerFiles());
+        return new FineTunedModel(model, source.tokenizer(), info, source.tokenizerFiles(), null);
     }
 
     /** The technique names of a model's PEFT methods ({@code full} for a plain classifier). */
@@ -200,6 +209,8 @@ public final class FineTunedModel {
         j.set("metrics", JSON.valueToTree(info.metrics()));
         j.put("saved_at", Instant.now().toString());
         j.put("java_version", System.getProperty("java.version"));
+        ModelCard.write(dir, info, training);
+        // finsent.json last: its presence marks a complete directory
         AtomicFiles.write(dir.resolve(INFO_FILE), tmp -> JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), j));
     }
 
@@ -275,7 +286,7 @@ public final class FineTunedModel {
             Path p = dir.resolve(f);
             if (Files.isRegularFile(p)) files.put(f, () -> Files.newInputStream(p));
         }
-        return new FineTunedModel(model, local.tokenizer(), info, files);
+        return new FineTunedModel(model, local.tokenizer(), info, files, null);
     }
 
     /** The tokenizer saved in the directory, with the base's padding id (GPT-2 pads with {@code <|endoftext|>}). */

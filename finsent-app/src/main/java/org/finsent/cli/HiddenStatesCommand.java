@@ -55,7 +55,8 @@ public final class HiddenStatesCommand implements Callable<Integer> {
         Inputs.refuseOutputOverInput(input, output);
         List<String> lines = Inputs.texts(input, Inputs.Format.parse(inputFormat));
         if (lines.isEmpty()) throw new IllegalArgumentException(input + " has no texts");
-        ModelSources.Source src = ModelSources.load(model, 2, 0);
+        // the classification head is never read here: its absence or size is not worth a warning
+        ModelSources.Source src = ModelSources.loadBase(model, 2, 0);
         SequenceClassifier m = src.model();
         m.train(false);
         // every last-layer row, not just the ones the classifier's head reads ([CLS] / the last token)

@@ -69,7 +69,8 @@ public final class ModelCard {
         md.append("Written by [FinSent](https://github.com/finsent/finsent) ").append(info.finsentVersion()).append(": a ")
                 .append(info.architecture().equals("gpt2") ? "GPT-2" : "BERT").append(" sequence classifier with ")
                 .append(info.labels().size()).append(" labels (").append(String.join(", ", info.labels())).append("), ")
-                .append(full ? "every weight fine-tuned" : "trained with " + String.join(" and ", techniques) + " (PEFT)")
+                .append(full ? (techniques.contains("head") ? "only the classification head trained" : "every weight fine-tuned")
+                        : "trained with " + String.join(" and ", techniques) + " (parameter-efficient fine-tuning)")
                 .append("; ").append(String.format(Locale.ROOT, "%,d", info.trainableParameters())).append(" of ")
                 .append(String.format(Locale.ROOT, "%,d", info.totalParameters())).append(" parameters trained. Inputs are "
                         + "truncated to ").append(info.maxSeqLength()).append(" tokens.\n\n");

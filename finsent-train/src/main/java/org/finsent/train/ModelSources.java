@@ -105,8 +105,9 @@ public final class ModelSources {
     }
 
     /**
-     * The base of a PEFT directory, whose classification head is loaded next from the adapter files: as
-     * {@link #load(String, int, long)}, but a head the checkpoint lacks is not reported as newly initialised.
+     * A model whose classification head comes from elsewhere or is not used: the base of a PEFT directory (its head
+     * is loaded next from the adapter files), or an encoder for its hidden states. As {@link #load(String, int, long)},
+     * but a head the checkpoint lacks, or has for another number of classes, is not reported as newly initialised.
      */
     public static Source loadBase(String spec, int numLabels, long seed) throws IOException {
         return load(spec, numLabels, seed, null, true);

@@ -199,7 +199,10 @@ public final class FineTuning {
                 "test_recall_weighted", "test_samples")) {
             if (test.containsKey(k)) card.put(k, test.get(k));
         }
-        FineTunedModel fine = FineTunedModel.of(source, model, labels, args.maxSeqLength(), card);
+        @SuppressWarnings("unchecked")
+        Map<String, Object> trainingArguments = JSON.convertValue(specJson.path("training_arguments"), LinkedHashMap.class);
+        FineTunedModel fine = FineTunedModel.of(source, model, labels, args.maxSeqLength(), card)
+                .withTraining(new ModelCard.Training(spec.data(), data.source(), trainingArguments));
         fine.save(dir);
         LOG.info("model saved to {} ({} of {} parameters trained, {} steps in {} s)", dir, fine.info().trainableParameters(),
                 fine.info().totalParameters(), result.globalStep(), String.format("%.1f", result.trainRuntimeSeconds()));

@@ -106,7 +106,8 @@ public final class EvaluateCommand implements Callable<Integer> {
         j.put("runtime_s", r.runtimeSeconds());
         Path json = out.resolve("evaluation.json");
         JSON.writerWithDefaultPrettyPrinter().writeValue(json.toFile(), j);
-        List<Path> pngs = RunReporter.confusionMatrices(out, "evaluation_", cm.confusionMatrix().toArray(), m.labels());
+        List<Path> pngs = RunReporter.confusionMatrices(out, "evaluation_", split.equals("all") ? "all " + examples.size()
+                + " examples" : split + " split", cm.confusionMatrix().toArray(), m.labels());
 
         System.out.println(cm.classificationReport(m.labels().toArray(String[]::new), 4));
         System.out.printf(java.util.Locale.ROOT, "accuracy %.4f on %d examples (%s, split %s)%n", cm.accuracy(), examples.size(),

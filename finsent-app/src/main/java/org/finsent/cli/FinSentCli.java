@@ -61,6 +61,7 @@ public final class FinSentCli implements Runnable {
         verbose = false;
         for (String a : args) if (a.equals("--verbose")) verbose = true;
         return new CommandLine(new FinSentCli())
+                .setParameterExceptionHandler(FinSentCli::badCommandLine)
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     int code = exitCode(e);
                     cmd.getErr().println("finsent " + cmd.getCommandName() + ": " + message(e));
@@ -69,6 +70,21 @@ public final class FinSentCli implements Runnable {
                     return code;
                 })
                 .execute(args);
+    }
+
+    /**
+     * A command-line syntax error (unknown option, bad value, missing argument): the error, picocli's suggestions for
+     * a mistyped option, and one line pointing at the command's help, not the whole usage.
+     */
+    static int badCommandLine(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        java.io.PrintWriter err = cmd.getErr();
+        err.println("finsent" + (cmd.getParent() == null ? "" : " " + cmd.getCommandName()) + ": " + e.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        if (verbose) e.printStackTrace(err);
+        err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+        err.flush();
+        return USAGE;
     }
 
     /** A user error is anything the user can fix by changing inputs; everything else is a bug. */

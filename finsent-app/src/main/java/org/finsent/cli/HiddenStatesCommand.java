@@ -27,7 +27,7 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "hidden-states", mixinStandardHelpOptions = true,
         description = {"Write the last hidden states of a model for each line of a file as safetensors: tensor \"<i>\" "
-                + "(0-based line index) is [T, H] float32, T the line's token count (special tokens included, no padding).",
+                + "(0-based index of the input text: its line, or its JSONL object) is [T, H] float32, T the line's token count (special tokens included, no padding).",
                 "BERT: the encoder output before the pooler; GPT-2: after the final layer norm (ln_f)."},
         footer = {"", "Example:", "  finsent hidden-states --model all-MiniLM-L6-v2 --input sentences.txt --output hidden.safetensors"})
 public final class HiddenStatesCommand implements Callable<Integer> {
@@ -36,8 +36,13 @@ public final class HiddenStatesCommand implements Callable<Integer> {
             description = "all-MiniLM-L6-v2, bert-base-uncased, random:gpt2-tiny[:DIR], a Hugging Face directory, hf:ORG/NAME.")
     String model;
 
-    @Option(names = {"-i", "--input"}, required = true, paramLabel = "FILE", description = "UTF-8 text, one input per line ('-' = stdin).")
+    @Option(names = {"-i", "--input"}, required = true, paramLabel = "FILE", description = "UTF-8 text, one input per line ('-' = stdin), "
+            + "or JSONL: one {\"text\": ...} object per line.")
     Path input;
+
+    @Option(names = "--input-format", defaultValue = "auto", paramLabel = "FORMAT", description = "lines, jsonl (texts may hold line "
+            + "breaks) or auto (jsonl for a .jsonl file). Default: ${DEFAULT-VALUE}.")
+    String inputFormat;
 
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "The .safetensors file to write.")
     Path output;
@@ -47,9 +52,11 @@ public final class HiddenStatesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<String> lines = Inputs.lines(input);
-        if (lines.isEmpty()) throw new IllegalArgumentException(input + " has no lines");
-        ModelSources.Source src = ModelSources.load(model, 2, 0);
+        Inputs.refuseOutputOverInput(input, output);
+        List<String> lines = Inputs.texts(input, Inputs.Format.parse(inputFormat));
+        if (lines.isEmpty()) throw new IllegalArgumentException(input + " has no texts");
+        // the classification head is never read here: its absence or size is not worth a warning
+        ModelSources.Source src = ModelSources.loadBase(model, 2, 0);
         SequenceClassifier m = src.model();
         m.train(false);
         // every last-layer row, not just the ones the classifier's head reads ([CLS] / the last token)
@@ -60,7 +67,7 @@ public final class HiddenStatesCommand implements Callable<Integer> {
         StateDict out = new StateDict();
         for (int i = 0; i < lines.size(); i++) {
             Encoding e = tok.encode(lines.get(i));
-            if (e.length() == 0) throw new IllegalArgumentException(input + ":" + (i + 1) + ": the line has no tokens (empty line?)");
+            if (e.length() == 0) throw new IllegalArgumentException(input + ": text " + (i + 1) + " has no tokens (empty line?)");
             Batch batch = Batch.of(List.of(e));
             INDArray h; // [B·T, H] with B = 1
             if (m instanceof BertForSequenceClassification b) h = b.bert.forward(batch);

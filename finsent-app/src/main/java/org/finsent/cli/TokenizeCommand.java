@@ -37,7 +37,8 @@ import java.util.concurrent.Callable;
                         + "input line to --output: special tokens, truncation and padding as the tokenizer files configure "
                         + "them (Hugging Face's Tokenizer.from_file(...).encode(line).ids); --max-length truncates."},
         footer = {"", "Examples:", "  finsent tokenize 'Operating profit rose to EUR 13.1 mn'",
-                "  finsent tokenize --tokenizer models/finbert --input sentences.txt --output ids.jsonl"})
+                "  finsent tokenize --tokenizer models/finbert --input sentences.txt --output ids.jsonl",
+                "  finsent tokenize --tokenizer models/finbert --input texts.jsonl --output ids.jsonl   (texts.jsonl: {\"text\": ...} per line)"})
 public final class TokenizeCommand implements Callable<Integer> {
     static final String DEFAULT_TEXT = "Operating profit rose to EUR 13.1 mn from EUR 8.7 mn — Nokia's outlook: “positive”.";
     static final String MINILM_RESOURCE = "all-minilm-l6-v2-tokenizer.json";
@@ -61,8 +62,14 @@ public final class TokenizeCommand implements Callable<Integer> {
             + "or vocab.json + merges.txt) or tokenizer.json file.")
     Path tokenizer;
 
-    @Option(names = "--input", paramLabel = "FILE", description = "Tokenize every line of FILE ('-' = stdin); needs --tokenizer and --output.")
+    @Option(names = "--input", paramLabel = "FILE", description = "Tokenize every line of FILE ('-' = stdin), or with JSONL "
+            + "the \"text\" of each line's object; needs --tokenizer and --output.")
     Path input;
+
+    @Option(names = "--input-format", defaultValue = "auto", paramLabel = "FORMAT", description = "lines (one text per line), "
+            + "jsonl (one {\"text\": ...} object per line, so texts may hold line breaks) or auto (jsonl for a .jsonl file). "
+            + "Default: ${DEFAULT-VALUE}.")
+    String inputFormat;
 
     @Option(names = "--output", paramLabel = "FILE.jsonl", description = "With --input: where the JSON lines go ('-' = stdout).")
     Path output;
@@ -110,16 +117,18 @@ public final class TokenizeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** {@code --input}: one {"ids":[...]} line per input line. */
+    /** {@code --input}: one {"ids":[...]} line per input text. */
     private int tokenizeFile() throws IOException {
         if (input == null || tokenizer == null || output == null) {
             throw new IllegalArgumentException("--tokenizer, --input and --output go together");
         }
         if (!text.isEmpty()) throw new IllegalArgumentException("give either TEXT arguments or --input, not both");
+        Inputs.refuseOutputOverInput(input, output);
+        Inputs.Format format = Inputs.Format.parse(inputFormat);
         Tokenizer t = Tokenizer.load(tokenizer);
         // the file's own truncation/padding apply, as in Hugging Face's Tokenizer.from_file(...).encode(line)
         if (maxLength > 0) t = t.withOptions(t.options().withTruncation(maxLength));
-        List<String> lines = Inputs.lines(input);
+        List<String> lines = Inputs.texts(input, format);
         ObjectMapper json = new ObjectMapper();
         boolean stdout = output.toString().equals("-");
         // stdout is flushed, not closed, at the end

@@ -32,7 +32,8 @@ import java.util.stream.Stream;
                 "Models: all-MiniLM-L6-v2, bert-base-uncased (Maven artifacts), random:gpt2-tiny[:VOCAB_DIR] (untrained GPT-2 "
                         + "for testing the GPT-2 path), a local Hugging Face directory, hf:ORG/NAME[@REV].",
                 "Data: fpb[:PATH] (FinancialPhraseBank txt, zip or folder), tweets[:PATH], csv:PATH, jsonl:PATH, "
-                        + "hf:takala/financial_phrasebank; without PATH from $FINSENT_DATA or ../shared/data.",
+                        + "hf:takala/financial_phrasebank; without PATH: $FINSENT_DATA, then the Hugging Face cache (finsent "
+                        + "download), then the embedded copy (FinancialPhraseBank's development part, a subset; docs/DATA.md).",
                 "A finished run in --output with the same settings is skipped; an unfinished one resumes from its last checkpoint."},
         footer = {"", "Example:", "  finsent train --model all-MiniLM-L6-v2 --data fpb --technique lora --epochs 3 --output runs/minilm-lora"})
 public final class TrainCommand implements Callable<Integer> {

@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 
@@ -68,9 +67,7 @@ public record CellResult(String status, String error, String data, String model,
     /** Writes atomically, so a crash never leaves a half-written file that would look finished. */
     public void write(Path dir) throws IOException {
         Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, ".cell", ".json");
-        JSON.writeValue(tmp.toFile(), this);
-        Files.move(tmp, dir.resolve(FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        org.finsent.core.io.AtomicFiles.write(dir.resolve(FILE), tmp -> JSON.writeValue(tmp.toFile(), this));
     }
 
     /** The cell's result, or null when it has none. */

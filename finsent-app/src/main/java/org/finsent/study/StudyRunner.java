@@ -217,15 +217,15 @@ public final class StudyRunner {
             List<Example> ex = all.dataset().examples();
             List<Example> picked = n >= ex.size() ? ex : Splits.stratified(ex, (double) n / ex.size(), 0, StudyPresets.SEED).train();
             Files.createDirectories(file.getParent());
-            Path tmp = Files.createTempFile(file.getParent(), ".sample", ".jsonl");
-            try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-                for (Example e : picked) {
-                    w.write(CellResult.JSON.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-                            .writeValueAsString(new java.util.TreeMap<>(Map.of("label", all.labelNames().get(e.label()), "text", e.text()))));
-                    w.write('\n');
+            org.finsent.core.io.AtomicFiles.write(file, tmp -> {
+                try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                    for (Example e : picked) {
+                        w.write(CellResult.JSON.writer().without(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
+                                .writeValueAsString(new java.util.TreeMap<>(Map.of("label", all.labelNames().get(e.label()), "text", e.text()))));
+                        w.write('\n');
+                    }
                 }
-            }
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            });
         }
         return "jsonl:" + file;
     }

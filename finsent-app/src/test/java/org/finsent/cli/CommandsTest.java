@@ -315,4 +315,77 @@ class CommandsTest {
             assertTrue(r.out().contains("Usage: finsent " + c), r.out());
         }
     }
+
+    @Test
+    void tokenizeAndHiddenStatesReadJsonlSoTextsKeepTheirLineBreaks() throws Exception {
+        List<String> texts = List.of("Operating profit rose.\nNet sales fell.", "Nokia’s outlook: “positive”");
+        Path in = tmp.resolve("texts.jsonl"), out = tmp.resolve("texts-ids.jsonl");
+        Files.writeString(in, JSON.writeValueAsString(java.util.Map.of("text", texts.get(0))) + "\n"
+                + JSON.writeValueAsString(java.util.Map.of("text", texts.get(1), "label", "x")) + "\n");
+        Result r = cli(null, "tokenize", "--tokenizer", modelDir.toString(), "--input", in.toString(), "--output", out.toString());
+        assertEquals(0, r.code(), r.err());
+        Tokenizer t = Tokenizer.load(modelDir);
+        List<String> got = Files.readAllLines(out);
+        assertEquals(texts.size(), got.size(), "one output line per JSONL object, not per physical line of text");
+        for (int i = 0; i < texts.size(); i++) {
+            JsonNode ids = JSON.readTree(got.get(i)).path("ids");
+            int[] a = new int[ids.size()];
+            for (int k = 0; k < a.length; k++) a[k] = ids.get(k).asInt();
+            assertArrayEquals(t.encode(texts.get(i)).ids(), a, "text " + i);
+        }
+        // --input-format jsonl for a file without the extension
+        Path txt = tmp.resolve("texts-as.txt");
+        Files.copy(in, txt);
+        Result f = cli(null, "tokenize", "--tokenizer", modelDir.toString(), "--input", txt.toString(), "--input-format", "jsonl",
+                "--output", tmp.resolve("ids2.jsonl").toString());
+        assertEquals(0, f.code(), f.err());
+        assertEquals(got, Files.readAllLines(tmp.resolve("ids2.jsonl")));
+
+        Path hs = tmp.resolve("texts.safetensors");
+        Result h = cli(null, "hidden-states", "--model", modelDir.toString(), "--input", in.toString(), "--output", hs.toString());
+        assertEquals(0, h.code(), h.err());
+        StateDict sd = SafeTensors.read(hs);
+        assertEquals(List.of("0", "1"), new ArrayList<>(sd.names()));
+        var enc = ModelSources.load(modelDir.toString(), 2, 0).tokenizer().withOptions(TokenizerOptions.DEFAULTS).encode(texts.get(0));
+        assertEquals(enc.length(), sd.get("0").shape()[0], "the whole two-line text is one input");
+
+        Path bad = tmp.resolve("bad.jsonl");
+        Files.writeString(bad, "{\"sentence\": \"x\"}\n");
+        Result b = cli(null, "tokenize", "--tokenizer", modelDir.toString(), "--input", bad.toString(), "--output", tmp.resolve("b.jsonl").toString());
+        assertEquals(FinSentCli.USER_ERROR, b.code());
+        assertTrue(b.err().contains(bad + ":1: no string field \"text\""), b.err());
+    }
+
+    @Test
+    void tokenizeAndHiddenStatesRefuseToWriteOverTheirInput() throws Exception {
+        Path in = tmp.resolve("keep.txt");
+        Files.writeString(in, "Profit rose .\n");
+        Path link = tmp.resolve("keep-link.txt");
+        Files.createSymbolicLink(link, in);
+        // the same file by its own name, through a symbolic link, and by a relative path with ".."
+        Path relative = Path.of("").toAbsolutePath().relativize(tmp.resolve("sub/../keep.txt").toAbsolutePath());
+        Files.createDirectories(tmp.resolve("sub"));
+        for (Path out : List.of(in, link, relative)) {
+            Result t = cli(null, "tokenize", "--tokenizer", modelDir.toString(), "--input", in.toString(), "--output", out.toString());
+            assertEquals(FinSentCli.USER_ERROR, t.code(), out.toString());
+            assertTrue(t.err().contains("is the input file") && !t.err().contains("\tat "), t.err());
+            Result h = cli(null, "hidden-states", "--model", modelDir.toString(), "--input", in.toString(), "--output", out.toString());
+            assertEquals(FinSentCli.USER_ERROR, h.code(), out.toString());
+            assertTrue(h.err().contains("is the input file"), h.err());
+            assertEquals("Profit rose .\n", Files.readString(in), "the input is untouched");
+        }
+    }
+
+    @Test
+    void aBadCommandLineValuePrintsTheErrorAndOneLineOfHelp() {
+        Result r = cli(null, "train", "--model", modelDir.toString(), "--epochs", "three", "--output", tmp.resolve("z").toString());
+        assertEquals(FinSentCli.USAGE, r.code());
+        assertTrue(r.err().contains("Invalid value for option '--epochs'") && r.err().contains("Try 'finsent train --help'"), r.err());
+        assertFalse(r.err().contains("Usage:") || r.err().contains("--lora-alpha"), "not the whole usage: " + r.err());
+        assertTrue(r.err().strip().split("\n").length <= 3, r.err());
+
+        Result typo = cli(null, "predict", "--modle", "x");
+        assertEquals(FinSentCli.USAGE, typo.code());
+        assertTrue(typo.err().contains("Try 'finsent predict --help'") && !typo.err().contains("Usage:"), typo.err());
+    }
 }

@@ -177,6 +177,14 @@ public final class Plots {
             return new Style(normalised ? "Confusion matrix (row-normalised)" : "Confusion matrix",
                     "Predicted label", "True label", DEFAULT_MATRIX_WIDTH, DEFAULT_MATRIX_HEIGHT);
         }
+
+        /**
+         * As {@link #confusionMatrix(boolean)}, the title naming the examples, e.g. "Confusion matrix, test split" for
+         * {@code what} = "test split".
+         */
+        public static Style confusionMatrix(boolean normalised, String what) {
+            return confusionMatrix(normalised).withTitle("Confusion matrix, " + what + (normalised ? " (row-normalised)" : ""));
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------- (a) loss
@@ -188,12 +196,25 @@ public final class Plots {
 
     /** @param validation may be {@code null} or empty before the first evaluation */
     public static Path loss(Path out, Style style, Series train, Series validation) {
+        XYChart chart = lossChart(style, train, validation);
+        return write(out, chart, !chart.getSeriesMap().isEmpty(), style);
+    }
+
+    /** The loss chart; the training curve gets markers when it has few points (a short run's 3 steps stay visible). */
+    static XYChart lossChart(Style style, Series train, Series validation) {
         Objects.requireNonNull(train, "train");
         XYChart chart = lineChart(style);
         chart.getStyler().setYAxisDecimalPattern("#,##0.0##");
-        boolean any = add(chart, train, 0, false, 1.6f);
-        if (validation != null) any |= add(chart, validation, 1, true, 2.4f);
-        return write(out, chart, any, style);
+        add(chart, train, 0, fewPoints(train), 1.6f);
+        if (validation != null) add(chart, validation, 1, true, 2.4f);
+        return chart;
+    }
+
+    /** Up to this many points a curve shows a marker at each: without one, a single point draws nothing. */
+    static final int MARKER_LIMIT = 60;
+
+    private static boolean fewPoints(Series s) {
+        return s.finite().size() <= MARKER_LIMIT;
     }
 
     // ------------------------------------------------------------------------------------------- (b) learning rate
@@ -204,12 +225,18 @@ public final class Plots {
     }
 
     public static Path learningRate(Path out, Style style, Series learningRate) {
+        XYChart chart = learningRateChart(style, learningRate);
+        return write(out, chart, !chart.getSeriesMap().isEmpty(), style);
+    }
+
+    /** The learning-rate chart; markers when the schedule has few points. */
+    static XYChart learningRateChart(Style style, Series learningRate) {
         Objects.requireNonNull(learningRate, "learningRate");
         XYChart chart = lineChart(style);
         chart.getStyler().setYAxisDecimalPattern("0.0E0");
         chart.getStyler().setLegendVisible(false);
-        boolean any = add(chart, learningRate, 0, false, 2.0f);
-        return write(out, chart, any, style);
+        add(chart, learningRate, 0, fewPoints(learningRate), 2.0f);
+        return chart;
     }
 
     // -------------------------------------------------------------------------------------- (c) validation metrics
@@ -265,7 +292,7 @@ public final class Plots {
         boolean any = false;
         for (int i = 0; i < series.size(); i++) {
             Series s = series.get(i).finite();
-            any |= add(chart, s, i, s.size() <= 60, 2.0f);
+            any |= add(chart, s, i, s.size() <= MARKER_LIMIT, 2.0f);
         }
         return write(out, chart, any, style);
     }

@@ -115,12 +115,24 @@ public final class RunReporter implements TrainingListener, AutoCloseable {
      * and {@code <prefix>confusion_matrix_normalized.png} (prefix e.g. {@code ""} for validation, {@code "test_"}).
      */
     public static List<Path> confusionMatrices(Path dir, String prefix, long[][] matrix, List<String> labelNames) {
+        return confusionMatrices(dir, prefix, splitOf(prefix), matrix, labelNames);
+    }
+
+    /** As {@link #confusionMatrices(Path, String, long[][], List)}, the titles naming the examples ({@code what}, e.g. "test split"). */
+    public static List<Path> confusionMatrices(Path dir, String prefix, String what, long[][] matrix, List<String> labelNames) {
         String[] names = labelNames.toArray(String[]::new);
         if (names.length != matrix.length) {
             throw new IllegalArgumentException(matrix.length + "x" + matrix.length + " confusion matrix but " + names.length + " label names");
         }
-        return List.of(Plots.confusionMatrix(dir.resolve(prefix + CONFUSION_PNG), matrix, names, false),
-                Plots.confusionMatrix(dir.resolve(prefix + CONFUSION_NORMALISED_PNG), matrix, names, true));
+        return List.of(Plots.confusionMatrix(dir.resolve(prefix + CONFUSION_PNG), Plots.Style.confusionMatrix(false, what), matrix, names, false),
+                Plots.confusionMatrix(dir.resolve(prefix + CONFUSION_NORMALISED_PNG), Plots.Style.confusionMatrix(true, what), matrix,
+                        names, true));
+    }
+
+    /** What a file prefix's matrix shows: {@code ""} the validation split, {@code "test_"} the test split. */
+    static String splitOf(String prefix) {
+        String p = prefix.replaceAll("_+$", "");
+        return (p.isEmpty() || p.equals("eval") ? "validation" : p) + " split";
     }
 
     private static List<Path> curves(Path runDir, List<String> lines) throws IOException {

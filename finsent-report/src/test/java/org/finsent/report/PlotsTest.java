@@ -309,4 +309,30 @@ class PlotsTest {
         }
         return e;
     }
+
+    @Test
+    void aShortRunsCurvesShowTheirPoints(@TempDir Path dir) throws IOException {
+        // one logged step: a line through one point draws nothing, so the point needs a marker (no legend here)
+        BufferedImage one = readPng(Plots.learningRate(dir.resolve("lr1.png"), new Series("learning rate", new double[]{3},
+                new double[]{3e-3})));
+        assertTrue(count(one, series(0), 30) > 20, "the single learning-rate point is drawn");
+        var few = Plots.lossChart(Style.loss(), new Series("train", new double[]{1, 2, 3}, new double[]{1.1, 1.0, 0.9}), null);
+        assertTrue(few.getSeriesMap().get("train").getMarker() != org.knowm.xchart.style.markers.SeriesMarkers.NONE,
+                "3 points get markers");
+        double[] x = new double[500], y = new double[500];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i + 1;
+            y[i] = 1.0 / (i + 1);
+        }
+        var many = Plots.lossChart(Style.loss(), new Series("train", x, y), null);
+        assertEquals(org.knowm.xchart.style.markers.SeriesMarkers.NONE, many.getSeriesMap().get("train").getMarker(),
+                "a long curve stays a line");
+    }
+
+    @Test
+    void confusionMatrixTitlesNameTheirSplit() {
+        assertEquals("Confusion matrix, validation split", Style.confusionMatrix(false, RunReporter.splitOf("")).title());
+        assertEquals("Confusion matrix, test split (row-normalised)", Style.confusionMatrix(true, RunReporter.splitOf("test_")).title());
+        assertEquals("validation split", RunReporter.splitOf("eval_"));
+    }
 }

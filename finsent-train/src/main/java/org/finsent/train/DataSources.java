@@ -10,6 +10,7 @@ import org.finsent.core.data.TwitterFinancialNews;
 import org.finsent.core.hub.HfHub;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -30,13 +31,22 @@ import java.util.Objects;
  *   <li>{@code hf:takala/financial_phrasebank} (the zip, {@code data/FinancialPhraseBank-v1.0.zip}) and
  *       {@code hf:zeroshot/twitter-financial-news-sentiment} ({@code sent_train.csv}), from the Hugging Face hub.</li>
  * </ul>
- * Without a PATH, files are looked for under {@link #dataDir()}: {@code financial_phrasebank/} and
- * {@code twitter_financial_news/}. A missing file gives one message naming what to download and where to put it.
+ * Without a PATH, {@code fpb} and {@code tweets} are looked for, in this order: under {@code $FINSENT_DATA}
+ * ({@code financial_phrasebank/}, {@code twitter_financial_news/}); in the Hugging Face cache (what
+ * {@code finsent download} or Python's {@code huggingface_hub} fetched); under {@code <shared>/data} (the
+ * developers' folder beside the repository, {@link ModelSources#sharedDir()}); and last the embedded copies on the
+ * class path ({@code finsent-data}: FinancialPhraseBank's development part, a subset, and the tweets' train split).
+ * One INFO line names the source used. A missing file gives one message naming what to download and where to put it.
  */
 public final class DataSources {
     public static final String FPB_HUB = "takala/financial_phrasebank", FPB_ZIP = "FinancialPhraseBank-v1.0.zip";
     public static final String TWEETS_HUB = "zeroshot/twitter-financial-news-sentiment", TWEETS_CSV = "sent_train.csv";
     public static final String FPB_DIR = "financial_phrasebank", TWEETS_DIR = "twitter_financial_news";
+    /** The embedded copies ({@code finsent-data}): class path resources, found without a dependency on that module. */
+    public static final String EMBEDDED_FPB = "org/finsent/data/Sentences_50Agree.dev.txt",
+            EMBEDDED_TWEETS = "org/finsent/data/sent_train.csv";
+    static final String EMBEDDED = "the embedded copy (finsent-data)";
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(DataSources.class);
 
     private DataSources() {
     }
@@ -95,16 +105,15 @@ public final class DataSources {
         String arg = colon < 0 ? null : s.substring(colon + 1);
         List<String> sentiment = List.of(Sentiment.labels());
         return switch (kind) {
-            case "fpb" -> {
-                Path p = fpbFile(arg == null ? dataDir().resolve(FPB_DIR) : Path.of(arg), o.agreement());
-                yield new Loaded(s, readFpb(p, o), sentiment, p.toString());
-            }
+            case "fpb" -> arg != null ? logged(s, readFpb(fpbFile(Path.of(arg), o.agreement()), o), "the path given")
+                    : defaultFpb(s, o);
             case "tweets" -> {
-                Path p = arg == null ? dataDir().resolve(TWEETS_DIR) : Path.of(arg);
+                if (arg == null) yield defaultTweets(s, o);
+                Path p = Path.of(arg);
                 if (Files.isDirectory(p)) p = p.resolve(TWEETS_CSV);
                 if (!Files.isRegularFile(p)) throw missing(p, "the Twitter Financial News Sentiment file " + TWEETS_CSV,
                         "https://huggingface.co/datasets/" + TWEETS_HUB, "hf:" + TWEETS_HUB);
-                yield new Loaded(s, TwitterFinancialNews.read(p, o.policy()), sentiment, p.toString());
+                yield logged(s, new Loaded(s, TwitterFinancialNews.read(p, o.policy()), sentiment, p.toString()), "the path given");
             }
             case "csv", "jsonl" -> {
                 if (arg == null) throw new IllegalArgumentException(kind + ": needs a file: " + kind + ":PATH");
@@ -153,11 +162,106 @@ public final class DataSources {
                 + agreement.fileName() + ")", "https://huggingface.co/datasets/" + FPB_HUB, "hf:" + FPB_HUB);
     }
 
-    private static Dataset readFpb(Path p, Options o) throws IOException {
-        if (p.getFileName().toString().endsWith(".zip")) {
-            return FinancialPhraseBank.readZip(p, o.agreement(), FinancialPhraseBank.Charset.AUTO, o.policy());
+    private static Loaded readFpb(Path p, Options o) throws IOException {
+        Dataset d = p.getFileName().toString().endsWith(".zip")
+                ? FinancialPhraseBank.readZip(p, o.agreement(), FinancialPhraseBank.Charset.AUTO, o.policy())
+                : FinancialPhraseBank.read(p, FinancialPhraseBank.Charset.AUTO, o.policy());
+        return new Loaded("fpb", d, List.of(Sentiment.labels()), p.toString());
+    }
+
+    // ------------------------------------------------------------------------------------------ default sources
+
+    /**
+     * {@code fpb} without a path: {@code $FINSENT_DATA/financial_phrasebank/}, then the hub cache's
+     * {@code takala/financial_phrasebank} zip, then {@code <shared>/data} (a development convenience), then the
+     * embedded development part ({@code finsent-data} on the class path, 50 % agreement only).
+     */
+    private static Loaded defaultFpb(String spec, Options o) throws IOException {
+        String env = Env.nonBlank("FINSENT_DATA");
+        if (env != null) {
+            Path p = fpbFileOrNull(Path.of(env).resolve(FPB_DIR), o.agreement());
+            if (p != null) return logged(spec, readFpb(p, o), "$FINSENT_DATA");
         }
-        return FinancialPhraseBank.read(p, FinancialPhraseBank.Charset.AUTO, o.policy());
+        Path zip = hubCached(FPB_HUB, "data/" + FPB_ZIP);
+        if (zip != null) return logged(spec, readFpb(zip, o), "the Hugging Face cache (finsent download)");
+        Path shared = fpbFileOrNull(sharedDataDir().resolve(FPB_DIR), o.agreement());
+        if (shared != null) return logged(spec, readFpb(shared, o), "the shared development folder");
+        if (o.agreement() == FinancialPhraseBank.Agreement.AGREE_50) {
+            try (InputStream in = DataSources.class.getClassLoader().getResourceAsStream(EMBEDDED_FPB)) {
+                if (in != null) {
+                    Dataset d = FinancialPhraseBank.read(in, EMBEDDED_FPB, FinancialPhraseBank.Charset.AUTO, o.policy());
+                    return logged(spec, new Loaded(spec, d, List.of(Sentiment.labels()), "classpath:" + EMBEDDED_FPB),
+                            EMBEDDED + " (FinancialPhraseBank's development part: " + d.examples().size()
+                                    + " of the 4,846 sentences, a subset; the full set: finsent download --dataset hf:"
+                                    + FPB_HUB + ")");
+                }
+            }
+        }
+        throw notFound("FinancialPhraseBank (" + FPB_ZIP + " or its " + o.agreement().fileName() + ")", FPB_DIR, FPB_HUB,
+                o.agreement() == FinancialPhraseBank.Agreement.AGREE_50 ? null
+                        : "the embedded development part has the 50 % agreement level only");
+    }
+
+    /** {@code tweets} without a path: the same order as {@link #defaultFpb}. */
+    private static Loaded defaultTweets(String spec, Options o) throws IOException {
+        List<String> sentiment = List.of(Sentiment.labels());
+        String env = Env.nonBlank("FINSENT_DATA");
+        if (env != null) {
+            Path p = Path.of(env).resolve(TWEETS_DIR).resolve(TWEETS_CSV);
+            if (Files.isRegularFile(p)) return logged(spec, new Loaded(spec, TwitterFinancialNews.read(p, o.policy()), sentiment,
+                    p.toString()), "$FINSENT_DATA");
+        }
+        Path csv = hubCached(TWEETS_HUB, TWEETS_CSV);
+        if (csv != null) return logged(spec, new Loaded(spec, TwitterFinancialNews.read(csv, o.policy()), sentiment, csv.toString()),
+                "the Hugging Face cache (finsent download)");
+        Path shared = sharedDataDir().resolve(TWEETS_DIR).resolve(TWEETS_CSV);
+        if (Files.isRegularFile(shared)) return logged(spec, new Loaded(spec, TwitterFinancialNews.read(shared, o.policy()),
+                sentiment, shared.toString()), "the shared development folder");
+        try (InputStream in = DataSources.class.getClassLoader().getResourceAsStream(EMBEDDED_TWEETS)) {
+            if (in != null) {
+                Dataset d = TwitterFinancialNews.reader(o.policy()).read(in.readAllBytes(), EMBEDDED_TWEETS);
+                return logged(spec, new Loaded(spec, d, sentiment, "classpath:" + EMBEDDED_TWEETS),
+                        EMBEDDED + " (Twitter Financial News Sentiment's train split, " + d.examples().size() + " tweets)");
+            }
+        }
+        throw notFound("the Twitter Financial News Sentiment file " + TWEETS_CSV, TWEETS_DIR, TWEETS_HUB, null);
+    }
+
+    /** Logs the one line that names where the data came from. */
+    private static Loaded logged(String spec, Loaded l, String origin) {
+        LOG.info("data '{}': {} from {}", spec, l.source(), origin);
+        return new Loaded(spec, l.dataset(), l.labelNames(), l.source());
+    }
+
+    /** A data set file already in the Hugging Face cache (Python's layout, revision main), without asking the hub. */
+    static Path hubCached(String repoId, String file) {
+        HfHub env = HfHub.fromEnvironment();
+        String cache = Env.nonBlank("HF_HUB_CACHE");
+        HfHub cacheOnly = new HfHub(env.endpoint(), cache != null ? Path.of(cache) : env.cacheDir(), true, null);
+        try {
+            return cacheOnly.download(HfHub.RepoType.DATASET, repoId, null, file);
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    private static Path fpbFileOrNull(Path dir, FinancialPhraseBank.Agreement agreement) {
+        if (!Files.isDirectory(dir)) return null;
+        try {
+            return fpbFile(dir, agreement);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private static NoSuchFileException notFound(String what, String folder, String hubId, String note) {
+        String env = Env.nonBlank("FINSENT_DATA");
+        return new NoSuchFileException(folder, null, "not found" + (note == null ? "" : " (" + note + ")") + ". Looked in "
+                + (env == null ? "$FINSENT_DATA (not set)" : Path.of(env).resolve(folder) + " ($FINSENT_DATA)")
+                + ", the Hugging Face cache and the class path (the finsent-data jar holds an embedded copy). Fetch "
+                + what + " with: finsent download --dataset hf:" + hubId + " (or from https://huggingface.co/datasets/"
+                + hubId + " into $FINSENT_DATA/" + folder + "/), or name a file: " + (folder.equals(FPB_DIR) ? "fpb" : "tweets")
+                + ":PATH");
     }
 
     private static Map<String, Integer> labelMap(Options o) {
@@ -178,8 +282,12 @@ public final class DataSources {
 
     /** {@code $FINSENT_DATA}, else {@code <shared>/data} ({@link ModelSources#sharedDir()}). */
     public static Path dataDir() {
-        String env = System.getenv("FINSENT_DATA");
-        if (env != null && !env.isBlank()) return Path.of(env);
+        String env = Env.nonBlank("FINSENT_DATA");
+        return env != null ? Path.of(env) : sharedDataDir();
+    }
+
+    /** {@code <shared>/data}: the team's development copy, consulted before the embedded one. */
+    private static Path sharedDataDir() {
         return ModelSources.sharedDir().resolve("data");
     }
 }

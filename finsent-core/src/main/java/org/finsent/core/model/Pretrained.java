@@ -11,13 +11,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
  * Hugging Face model directories as users have them: {@code config.json} plus {@code model.safetensors},
  * a sharded {@code model.safetensors.index.json}, or {@code pytorch_model.bin} (also sharded). Saving writes
  * {@code config.json} + {@code model.safetensors} (F32, metadata {@code format=pt}) that Python's
- * {@code from_pretrained} opens.
+ * {@code from_pretrained} opens. Loading is as lenient as {@code from_pretrained}: weights the checkpoint lacks (a
+ * new head, the pooler of a bare encoder) keep their initialisation with one warning naming them, tensors the
+ * model has no place for are listed; a weight of the wrong shape is an error.
  */
 public final class Pretrained {
     private Pretrained() {
@@ -39,7 +42,8 @@ public final class Pretrained {
     public static BertForSequenceClassification bert(Path dir, int numLabels, DataType type, long seed) throws IOException {
         BertConfig cfg = BertConfig.read(dir.resolve("config.json")).withNumLabels(numLabels);
         var model = new BertForSequenceClassification(cfg, type, seed);
-        ModelWeights.load(model.namedParameters(), readWeights(dir), dir.toString());
+        ModelWeights.load(model.namedParameters(), readWeights(dir), dir.toString())
+                .log("BertForSequenceClassification", dir.toString(), List.of());
         return model;
     }
 
@@ -49,7 +53,8 @@ public final class Pretrained {
         Gpt2Config cfg = new Gpt2Config(c.vocabSize(), c.nPositions(), c.nEmbd(), c.nLayer(), c.nHead(), c.nInner(),
                 c.activationFunction(), c.residPdrop(), c.embdPdrop(), c.attnPdrop(), c.layerNormEpsilon(), numLabels, c.padTokenId());
         var model = new Gpt2ForSequenceClassification(cfg, type, seed);
-        ModelWeights.load(model.namedParameters(), readWeights(dir), dir.toString());
+        ModelWeights.load(model.namedParameters(), readWeights(dir), dir.toString())
+                .log("GPT2ForSequenceClassification", dir.toString(), List.of());
         return model;
     }
 
@@ -61,7 +66,7 @@ public final class Pretrained {
         var model = new Gpt2LMHeadModel(Gpt2Config.read(dir.resolve("config.json")), type, seed);
         Map<String, Parameter> named = new java.util.LinkedHashMap<>();
         for (Parameter p : model.parameters()) named.put(p.name(), p);
-        ModelWeights.load(named, readWeights(dir), dir.toString());
+        ModelWeights.load(named, readWeights(dir), dir.toString()).log("GPT2LMHeadModel", dir.toString(), List.of());
         return model;
     }
 

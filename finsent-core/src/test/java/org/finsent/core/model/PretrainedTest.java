@@ -129,4 +129,47 @@ class PretrainedTest {
         double projStd = g.namedParameters().get("transformer.h.0.attn.c_proj.weight").value().stdNumber().doubleValue();
         assertEquals(0.02 / Math.sqrt(24), projStd, 0.0005);
     }
+
+    static String stderrOf(org.junit.jupiter.api.function.Executable body) throws Throwable {
+        java.io.PrintStream old = System.err;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(err, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            body.execute();
+        } finally {
+            System.setErr(old);
+        }
+        String s = err.toString(java.nio.charset.StandardCharsets.UTF_8);
+        old.print(s);
+        return s;
+    }
+
+    @Test
+    void checkpointWithoutPoolerAndWithAnotherHeadLoadsAsFromPretrainedWithItsWarnings() throws Throwable {
+        // a BertForMaskedLM-like checkpoint: the encoder, no pooler, no classifier, a cls.* head
+        var src = new BertForSequenceClassification(tinyBert(), DataType.FLOAT, 1);
+        StateDict sd = new StateDict();
+        for (TensorData t : ModelWeights.stateDict(src.namedParameters(), DType.F32)) {
+            if (!t.name().contains("pooler") && !t.name().startsWith("classifier")) sd.put(t);
+        }
+        sd.put(TensorData.of("cls.predictions.bias", new float[40], 40));
+        Path dir = Files.createDirectories(tmp.resolve("mlm"));
+        SafeTensors.write(dir.resolve("model.safetensors"), sd, Map.of("format", "pt"));
+        src.bert.config.write(dir.resolve("config.json"));
+
+        BertForSequenceClassification[] loaded = new BertForSequenceClassification[1];
+        String err = stderrOf(() -> loaded[0] = Pretrained.bert(dir, 3, DataType.FLOAT, 2));
+        String name = "bert.encoder.layer.1.attention.self.query.weight";
+        assertEquals(src.namedParameters().get(name).value(), loaded[0].namedParameters().get(name).value());
+        assertTrue(err.contains("Some weights of BertForSequenceClassification were not initialized from the model checkpoint at "
+                + dir + " and are newly initialized: [bert.pooler.dense.weight, bert.pooler.dense.bias, classifier.weight, "
+                + "classifier.bias]"), err);
+        assertEquals(1, err.split("newly initialized", -1).length - 1, "one warning names every missing weight: " + err);
+        assertTrue(err.contains("Some weights of the model checkpoint at " + dir
+                + " were not used when initializing BertForSequenceClassification: [cls.predictions.bias]"), err);
+        // the newly initialised pooler is the seeded initialisation (not zeros, not the source's)
+        var fresh = new BertForSequenceClassification(tinyBert(), DataType.FLOAT, 2);
+        assertEquals(fresh.namedParameters().get("bert.pooler.dense.weight").value(),
+                loaded[0].namedParameters().get("bert.pooler.dense.weight").value());
+    }
 }

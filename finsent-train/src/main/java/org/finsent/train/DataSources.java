@@ -33,8 +33,7 @@ import java.util.Objects;
  * </ul>
  * Without a PATH, {@code fpb} and {@code tweets} are looked for, in this order: under {@code $FINSENT_DATA}
  * ({@code financial_phrasebank/}, {@code twitter_financial_news/}); in the Hugging Face cache (what
- * {@code finsent download} or Python's {@code huggingface_hub} fetched); under {@code <shared>/data} (the
- * developers' folder beside the repository, {@link ModelSources#sharedDir()}); and last the embedded copies on the
+ * {@code finsent download} or Python's {@code huggingface_hub} fetched); and last the embedded copies on the
  * class path ({@code finsent-data}: FinancialPhraseBank's development part, a subset, and the tweets' train split).
  * One INFO line names the source used. A missing file gives one message naming what to download and where to put it.
  */
@@ -173,8 +172,7 @@ public final class DataSources {
 
     /**
      * {@code fpb} without a path: {@code $FINSENT_DATA/financial_phrasebank/}, then the hub cache's
-     * {@code takala/financial_phrasebank} zip, then {@code <shared>/data} (a development convenience), then the
-     * embedded development part ({@code finsent-data} on the class path, 50 % agreement only).
+     * {@code takala/financial_phrasebank} zip, then the embedded development part ({@code finsent-data} on the class path, 50 % agreement only).
      */
     private static Loaded defaultFpb(String spec, Options o) throws IOException {
         String env = Env.nonBlank("FINSENT_DATA");
@@ -184,8 +182,6 @@ public final class DataSources {
         }
         Path zip = hubCached(FPB_HUB, "data/" + FPB_ZIP);
         if (zip != null) return logged(spec, readFpb(zip, o), "the Hugging Face cache (finsent download)");
-        Path shared = fpbFileOrNull(sharedDataDir().resolve(FPB_DIR), o.agreement());
-        if (shared != null) return logged(spec, readFpb(shared, o), "the shared development folder");
         if (o.agreement() == FinancialPhraseBank.Agreement.AGREE_50) {
             try (InputStream in = DataSources.class.getClassLoader().getResourceAsStream(EMBEDDED_FPB)) {
                 if (in != null) {
@@ -214,9 +210,6 @@ public final class DataSources {
         Path csv = hubCached(TWEETS_HUB, TWEETS_CSV);
         if (csv != null) return logged(spec, new Loaded(spec, TwitterFinancialNews.read(csv, o.policy()), sentiment, csv.toString()),
                 "the Hugging Face cache (finsent download)");
-        Path shared = sharedDataDir().resolve(TWEETS_DIR).resolve(TWEETS_CSV);
-        if (Files.isRegularFile(shared)) return logged(spec, new Loaded(spec, TwitterFinancialNews.read(shared, o.policy()),
-                sentiment, shared.toString()), "the shared development folder");
         try (InputStream in = DataSources.class.getClassLoader().getResourceAsStream(EMBEDDED_TWEETS)) {
             if (in != null) {
                 Dataset d = TwitterFinancialNews.reader(o.policy()).read(in.readAllBytes(), EMBEDDED_TWEETS);
@@ -280,14 +273,4 @@ public final class DataSources {
                 + "download it: --data " + hubSpec);
     }
 
-    /** {@code $FINSENT_DATA}, else {@code <shared>/data} ({@link ModelSources#sharedDir()}). */
-    public static Path dataDir() {
-        String env = Env.nonBlank("FINSENT_DATA");
-        return env != null ? Path.of(env) : sharedDataDir();
-    }
-
-    /** {@code <shared>/data}: the team's development copy, consulted before the embedded one. */
-    private static Path sharedDataDir() {
-        return ModelSources.sharedDir().resolve("data");
-    }
 }

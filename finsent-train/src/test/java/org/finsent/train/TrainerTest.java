@@ -116,7 +116,7 @@ class TrainerTest {
      * trainable weights are bit-identical to an uninterrupted run's, and so are the evaluation, the best step and
      * the mean training loss. The run crosses epoch boundaries after the checkpoint, accumulates 2 batches per
      * step, groups by length, uses balanced class weights, warm-up + cosine, and restores the best model at the end.
-     * LoRA + head on an FP32 model with dropout 0 (dropout masks are not part of a checkpoint, see {@link Checkpoint}).
+     * LoRA + head on an FP32 model with dropout 0, in one JVM ({@link ResumeAfterKillTest}: dropout on, kill -9).
      */
     @Test
     void resumedRunIsBitIdenticalToUninterruptedRun() throws Exception {

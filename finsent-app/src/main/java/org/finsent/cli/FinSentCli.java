@@ -13,10 +13,10 @@ import java.io.UncheckedIOException;
  * {@code hidden-states}, {@code download}, {@code compare}.
  *
  * <p>Exit codes: {@value #OK} success; {@value #USER_ERROR} a problem with the inputs (a missing or malformed file,
- * a bad value, data that do not fit the model) — the message says what to fix; {@value #USAGE} a command-line
- * syntax error (unknown option, missing argument); {@value #DIVERGED} training diverged (NaN/Inf);
- * {@value #INTERNAL} an internal error (a bug: the stack trace is printed). {@code --verbose} prints the stack trace
- * for every error and debug-level logs.
+ * a bad value, data that do not fit the model, a checkpoint that does not fit the run) — one line on stderr says
+ * what to fix; {@value #USAGE} a command-line syntax error (unknown option, missing argument); {@value #DIVERGED}
+ * training diverged (NaN/Inf); {@value #INTERNAL} an internal error only (a bug: the stack trace is printed).
+ * {@code --verbose} prints the stack trace for every error and debug-level logs.
  */
 @Command(name = "finsent", mixinStandardHelpOptions = true, version = "FinSent 0.1.0-SNAPSHOT",
         description = "Fine-tune BERT/MiniLM and GPT-2 for financial sentiment, in Java.",
@@ -64,9 +64,13 @@ public final class FinSentCli implements Runnable {
                 .setParameterExceptionHandler(FinSentCli::badCommandLine)
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     int code = exitCode(e);
-                    cmd.getErr().println("finsent " + cmd.getCommandName() + ": " + message(e));
-                    if (verbose || code == INTERNAL) e.printStackTrace(cmd.getErr());
-                    else cmd.getErr().println("(run with --verbose for details)");
+                    String line = "finsent " + cmd.getCommandName() + ": " + message(e);
+                    if (verbose || code == INTERNAL) {
+                        cmd.getErr().println(line);
+                        e.printStackTrace(cmd.getErr());
+                    } else {
+                        cmd.getErr().println(line + " (--verbose for details)"); // an input error is one line
+                    }
                     return code;
                 })
                 .execute(args);
@@ -99,7 +103,12 @@ public final class FinSentCli implements Runnable {
         return INTERNAL;
     }
 
-    private static String message(Throwable e) {
+    /** The exception's message on one line (a JSON parser's, for one, spans two). */
+    static String message(Throwable e) {
+        return rawMessage(e).strip().replaceAll("\\s*\\R\\s*", " ");
+    }
+
+    private static String rawMessage(Throwable e) {
         String m = e.getMessage();
         if (e instanceof java.nio.file.NoSuchFileException && (m == null || !m.contains(":"))) return "file not found: " + m;
         if (e instanceof java.nio.file.FileSystemException && m != null && !m.contains(" ")) return "cannot access " + m;

@@ -47,8 +47,8 @@ public final class HiddenStatesCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE", description = "The .safetensors file to write.")
     Path output;
 
-    @Option(names = "--max-length", defaultValue = "512", paramLabel = "N", description = "Truncate each line to N tokens. Default: ${DEFAULT-VALUE}.")
-    int maxLength;
+    @Option(names = "--max-length", paramLabel = "N", description = "Truncate each line to N tokens. Default: the model's positions, at most 512.")
+    Integer maxLength;
 
     @Override
     public Integer call() throws Exception {
@@ -59,6 +59,11 @@ public final class HiddenStatesCommand implements Callable<Integer> {
         ModelSources.Source src = ModelSources.loadBase(model, 2, 0);
         SequenceClassifier m = src.model();
         m.train(false);
+        int limit = org.finsent.train.Trainer.maxInputTokens(m);
+        if (maxLength == null) maxLength = Math.min(512, limit);
+        if (maxLength < 1 || maxLength > limit) {
+            throw new IllegalArgumentException("--max-length must be in [1, " + limit + "] for " + model + " (its positions): " + maxLength);
+        }
         // every last-layer row, not just the ones the classifier's head reads ([CLS] / the last token)
         if (m instanceof BertForSequenceClassification b) b.bert.poolerRowsOnly(false);
         if (m instanceof Gpt2ForSequenceClassification g) g.transformer.lastTokenOnly(false);

@@ -44,7 +44,7 @@ public final class PredictCommand implements Callable<Integer> {
         if (texts.isEmpty() && file == null) in.addAll(Inputs.lines(Path.of("-")));
         in.removeIf(String::isBlank);
         if (in.isEmpty()) throw new IllegalArgumentException("no texts: pass them as arguments, with --file, or on standard input");
-        FineTunedModel m = FineTunedModel.load(model);
+        FineTunedModel m = ServeCommand.loadChecked(model);
         List<Predictor.Prediction> ps = m.predictor().predict(in);
         PrintStream out = System.out;
         for (int i = 0; i < ps.size(); i++) {

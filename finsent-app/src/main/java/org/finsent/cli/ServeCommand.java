@@ -6,6 +6,7 @@ import org.finsent.serve.SentimentService;
 import org.finsent.serve.ServedModel;
 import org.finsent.train.FineTunedModel;
 import org.finsent.train.Predictor;
+import org.finsent.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -61,6 +62,13 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--stop-timeout-s", paramLabel = "S", defaultValue = "30", description = "How long shutdown waits for requests in flight (default: ${DEFAULT-VALUE}).")
     int stopTimeoutS;
 
+    @Option(names = "--idle-timeout-s", paramLabel = "S", description = "Close a connection silent for this long (default: 30).")
+    double idleTimeoutS = SentimentServer.Options.DEFAULT_IDLE_TIMEOUT.toMillis() / 1000.0;
+
+    @Option(names = "--min-body-rate", paramLabel = "BYTES_PER_S",
+            description = "Slowest accepted request body after its first second; slower is 408 (default: 1024; 0 = off).")
+    long minBodyRate = SentimentServer.Options.DEFAULT_MIN_BODY_RATE;
+
     @Override
     public Integer call() throws Exception {
         SentimentServer server = start();
@@ -84,7 +92,13 @@ public final class ServeCommand implements Callable<Integer> {
         // Jetty logs its start-up at INFO; the command prints its own line, so only Jetty's warnings remain.
         System.setProperty("org.slf4j.simpleLogger.log.org.eclipse.jetty", "warn");
         var limits = new SentimentService.Limits(maxChars, maxBatchTexts, microBatch, batchWaitMs, queue);
-        var options = new SentimentServer.Options(host, port, maxBodyBytes, corsOrigins, Duration.ofSeconds(stopTimeoutS));
+        if (stopTimeoutS < 0) throw new IllegalArgumentException("--stop-timeout-s must be >= 0: " + stopTimeoutS);
+        if (!(idleTimeoutS >= 0.1 && idleTimeoutS <= 86_400)) {
+            throw new IllegalArgumentException("--idle-timeout-s must be in [0.1, 86400]: " + idleTimeoutS);
+        }
+        if (minBodyRate < 0) throw new IllegalArgumentException("--min-body-rate must be >= 0 (0 = off): " + minBodyRate);
+        var options = new SentimentServer.Options(host, port, maxBodyBytes, corsOrigins, Duration.ofSeconds(stopTimeoutS),
+                Duration.ofMillis(Math.round(idleTimeoutS * 1000)), minBodyRate);
         SentimentServer server = new SentimentServer(new SentimentService(loadModel(model, microBatch), limits), options);
         server.start();
         return server;
@@ -92,7 +106,7 @@ public final class ServeCommand implements Callable<Integer> {
 
     /** A directory written by {@code finsent train} (FineTunedModel) as the service's model. */
     static ServedModel loadModel(Path dir, int microBatch) throws IOException {
-        FineTunedModel m = FineTunedModel.load(dir);
+        FineTunedModel m = loadChecked(dir);
         FineTunedModel.Info i = m.info();
         // its own Predictor: batches of the micro-batch size (the shared m.predictor() uses 32)
         Predictor predictor = new Predictor(m.model(), m.tokenizer(), m.labels(), m.maxSeqLength(), microBatch);
@@ -100,5 +114,19 @@ public final class ServeCommand implements Callable<Integer> {
         ModelInfo info = new ModelInfo(name == null ? dir.toString() : name.toString(), i.baseModel(),
                 String.join("+", i.techniques()), m.labels(), m.maxSeqLength(), i.metrics());
         return ServedModel.of(predictor, m.tokenizer(), info);
+    }
+
+    /**
+     * {@link FineTunedModel#load}, refusing a directory whose truncation length is more than the model can take
+     * (a text that long would fail in the forward pass instead of being truncated).
+     */
+    static FineTunedModel loadChecked(Path dir) throws IOException {
+        FineTunedModel m = FineTunedModel.load(dir);
+        int limit = Trainer.maxInputTokens(m.model());
+        if (m.maxSeqLength() > limit) {
+            throw new IllegalArgumentException(dir.resolve(FineTunedModel.INFO_FILE) + ": max_seq_length " + m.maxSeqLength()
+                    + " is more than the model takes (" + limit + " tokens); set it to at most " + limit);
+        }
+        return m;
     }
 }

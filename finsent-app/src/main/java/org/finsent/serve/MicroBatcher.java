@@ -25,8 +25,10 @@ import java.util.function.Function;
  * full, {@link #submit} fails fast with {@link RejectedExecutionException} (the server answers 503) instead of
  * letting latency grow without bound.
  *
- * <p>{@code batchFunction} must return one output per input, in order; if it throws, every item of that batch
- * fails with the exception. Thread-safe.
+ * <p><b>Isolation.</b> {@code batchFunction} must return one output per input, in order. If it throws a
+ * {@link RuntimeException} for a batch of several items, each item is run again on its own, so an item that
+ * cannot be processed (an input the model refuses) fails only its own future, with its own exception, and the
+ * others get their outputs. An {@link Error} (out of memory, say) fails the whole batch. Thread-safe.
  */
 public final class MicroBatcher<I, O> implements AutoCloseable {
     private record Job<I, O>(I input, CompletableFuture<O> result) {
@@ -143,16 +145,37 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
         List<I> inputs = new ArrayList<>(batch.size());
         for (Job<I, O> j : batch) inputs.add(j.input());
         try {
-            List<O> outputs = batchFunction.apply(inputs);
-            if (outputs.size() != inputs.size()) {
-                throw new IllegalStateException("batch function returned " + outputs.size() + " outputs for " + inputs.size() + " inputs");
-            }
-            batches.incrementAndGet();
-            items.addAndGet(inputs.size());
+            List<O> outputs = apply(inputs);
             for (int i = 0; i < batch.size(); i++) batch.get(i).result().complete(outputs.get(i));
-        } catch (RuntimeException | Error e) {
+        } catch (RuntimeException e) {
+            if (batch.size() == 1) {
+                batch.get(0).result().completeExceptionally(e);
+                return;
+            }
+            // one bad item must not fail the others: find it by running each item alone
+            for (Job<I, O> j : batch) {
+                try {
+                    j.result().complete(apply(List.of(j.input())).get(0));
+                } catch (RuntimeException one) {
+                    j.result().completeExceptionally(one);
+                } catch (Error err) {
+                    j.result().completeExceptionally(err);
+                }
+            }
+        } catch (Error e) {
             for (Job<I, O> j : batch) j.result().completeExceptionally(e);
         }
+    }
+
+    private List<O> apply(List<I> inputs) {
+        List<O> outputs = batchFunction.apply(inputs);
+        if (outputs == null || outputs.size() != inputs.size()) {
+            throw new IllegalStateException("batch function returned " + (outputs == null ? "null" : outputs.size() + " outputs")
+                    + " for " + inputs.size() + " inputs");
+        }
+        batches.incrementAndGet();
+        items.addAndGet(inputs.size());
+        return outputs;
     }
 
     private void failAll(RuntimeException e) {

@@ -49,8 +49,15 @@ import java.util.regex.Pattern;
  *
  * <p>Bodies: the {@code Content-Length} is checked against {@link Options#maxBodyBytes()} before a byte is read,
  * and a chunked body is read only up to that cap, so an oversized upload costs neither memory nor much time.
- * Predictions finish asynchronously (the {@link MicroBatcher}'s thread completes them), so a request waiting for
- * its batch holds no server thread.
+ * Bodies are read asynchronously (Jetty calls back when bytes arrive), and predictions finish asynchronously (the
+ * {@link MicroBatcher}'s thread completes them), so neither a client that sends its body slowly nor a request
+ * waiting for its batch holds a server thread: slow clients cannot starve {@code /health} or anyone else. A body
+ * arriving slower than {@link Options#minBodyRate()} bytes per second (after its first second) is answered 408
+ * and its connection closed; a connection silent for {@link Options#idleTimeout()} is closed by Jetty. (Jetty
+ * 12's core server does not enforce {@code HttpConfiguration.setMinRequestDataRate}, and its
+ * {@code MinimumDataRateHandler} measures the bytes of all requests together, so the rate is checked per request
+ * here.) A body Jetty cannot parse (a malformed chunk) is 400. Any method other than GET, HEAD and POST is 405
+ * with a JSON body, on every path.
  */
 public final class SentimentServer implements AutoCloseable {
     private static final ObjectMapper JSON = JsonMapper.builder().build();
@@ -63,9 +70,15 @@ public final class SentimentServer implements AutoCloseable {
      * @param corsOrigins  origins allowed to call the API from another page (exact, e.g. {@code http://localhost:3000},
      *                     or {@code *} for any); empty: no CORS headers, same-origin only
      * @param stopTimeout  how long shutdown waits for requests in flight
+     * @param idleTimeout  a connection with no traffic for this long is closed (a request waiting for its body: 408)
+     * @param minBodyRate  slowest accepted request body, bytes per second, checked from the body's second second on
+     *                     (0: off)
      */
-    public record Options(String host, int port, long maxBodyBytes, List<String> corsOrigins, Duration stopTimeout) {
+    public record Options(String host, int port, long maxBodyBytes, List<String> corsOrigins, Duration stopTimeout,
+                          Duration idleTimeout, long minBodyRate) {
         public static final long DEFAULT_MAX_BODY_BYTES = 4L << 20;
+        public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(30);
+        public static final long DEFAULT_MIN_BODY_RATE = 1024;
 
         public Options {
             Objects.requireNonNull(host, "host");
@@ -75,6 +88,14 @@ public final class SentimentServer implements AutoCloseable {
             }
             corsOrigins = List.copyOf(corsOrigins);
             Objects.requireNonNull(stopTimeout, "stopTimeout");
+            if (stopTimeout.isNegative()) throw new IllegalArgumentException("stopTimeout must be >= 0: " + stopTimeout);
+            Objects.requireNonNull(idleTimeout, "idleTimeout");
+            if (idleTimeout.toMillis() < 100) throw new IllegalArgumentException("idleTimeout must be at least 100 ms: " + idleTimeout);
+            if (minBodyRate < 0) throw new IllegalArgumentException("minBodyRate must be >= 0 (0 = off): " + minBodyRate);
+        }
+
+        public Options(String host, int port, long maxBodyBytes, List<String> corsOrigins, Duration stopTimeout) {
+            this(host, port, maxBodyBytes, corsOrigins, stopTimeout, DEFAULT_IDLE_TIMEOUT, DEFAULT_MIN_BODY_RATE);
         }
 
         public static Options loopback(int port) {
@@ -82,11 +103,15 @@ public final class SentimentServer implements AutoCloseable {
         }
 
         public Options withCorsOrigins(List<String> origins) {
-            return new Options(host, port, maxBodyBytes, origins, stopTimeout);
+            return new Options(host, port, maxBodyBytes, origins, stopTimeout, idleTimeout, minBodyRate);
         }
 
         public Options withMaxBodyBytes(long bytes) {
-            return new Options(host, port, bytes, corsOrigins, stopTimeout);
+            return new Options(host, port, bytes, corsOrigins, stopTimeout, idleTimeout, minBodyRate);
+        }
+
+        public Options withSlowClientLimits(Duration idle, long bytesPerSecond) {
+            return new Options(host, port, maxBodyBytes, corsOrigins, stopTimeout, idle, bytesPerSecond);
         }
     }
 
@@ -110,6 +135,7 @@ public final class SentimentServer implements AutoCloseable {
         connector = new ServerConnector(server, new HttpConnectionFactory(http));
         connector.setHost(options.host());
         connector.setPort(options.port());
+        connector.setIdleTimeout(options.idleTimeout().toMillis());
         server.addConnector(connector);
         server.setErrorHandler(new JsonErrorHandler());
 
@@ -189,20 +215,22 @@ public final class SentimentServer implements AutoCloseable {
                     }
                     case "/analyze" -> {
                         allow(response, method, "GET", "POST");
-                        String text = HttpMethod.GET.is(method) ? queryText(request) : textField(readJson(request));
-                        reply(response, callback, service.analyze(text, t0));
+                        if (HttpMethod.GET.is(method) || HttpMethod.HEAD.is(method)) reply(response, callback, service.analyze(queryText(request), t0));
+                        else reply(response, callback, readJson(request).thenCompose(body -> service.analyze(textField(body), t0)));
                     }
                     case "/analyze/batch" -> {
                         allow(response, method, "POST");
-                        reply(response, callback, service.analyzeBatch(textsField(readJson(request)), t0));
+                        reply(response, callback, readJson(request).thenCompose(body -> service.analyzeBatch(textsField(body), t0)));
                     }
                     default -> {
+                        // TRACE, PUT, DELETE, ... elsewhere: a JSON 405 (the page's files are GET only)
+                        if (!KNOWN_METHODS.contains(method)) allow(response, method, "GET", "HEAD", "POST");
                         return false; // the page's files, else 404
                     }
                 }
             } catch (ApiException e) {
                 sendError(response, callback, e.status(), e.getMessage());
-            } catch (RuntimeException | IOException e) {
+            } catch (RuntimeException e) {
                 sendError(response, callback, 500, "internal error: " + e);
             }
             return true;
@@ -214,12 +242,34 @@ public final class SentimentServer implements AutoCloseable {
                     send(response, callback, 200, value);
                     return;
                 }
-                Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
-                if (cause instanceof ApiException a) sendError(response, callback, a.status(), a.getMessage());
-                else sendError(response, callback, 500, "prediction failed: " + cause);
+                Throwable cause = err;
+                while (cause instanceof CompletionException && cause.getCause() != null) cause = cause.getCause();
+                if (cause instanceof ApiException a) {
+                    // the rest of a refused body is not read: the connection cannot carry another request
+                    if (a.status() == 408 || a.status() == 413) response.getHeaders().put(HttpHeader.CONNECTION, "close");
+                    sendError(response, callback, a.status(), a.getMessage());
+                } else if (cause instanceof org.eclipse.jetty.http.HttpException h) {
+                    // Jetty could not read the body (a malformed chunk, ...): the client's fault, with Jetty's status
+                    response.getHeaders().put(HttpHeader.CONNECTION, "close");
+                    sendError(response, callback, h.getCode(), "bad request body: " + (h.getReason() != null ? h.getReason()
+                            : org.eclipse.jetty.http.HttpStatus.getMessage(h.getCode())));
+                } else if (cause instanceof java.util.concurrent.TimeoutException) {
+                    response.getHeaders().put(HttpHeader.CONNECTION, "close");
+                    sendError(response, callback, 408, "request body not received in time (idle timeout)");
+                } else if (cause instanceof IOException e) { // the client went away or broke the connection mid-body
+                    response.getHeaders().put(HttpHeader.CONNECTION, "close");
+                    sendError(response, callback, 400, "incomplete request body: " + e.getMessage());
+                } else if (cause instanceof IllegalArgumentException e) {
+                    // the model refused this one input (the batcher ran it alone, so it is this input's fault)
+                    sendError(response, callback, 422, "cannot analyze this text: " + e.getMessage());
+                } else {
+                    sendError(response, callback, 500, "prediction failed: " + cause);
+                }
             });
         }
     }
+
+    private static final Set<String> KNOWN_METHODS = Set.of("GET", "HEAD", "POST");
 
     /** 405 with an {@code Allow} header unless {@code method} is one of {@code allowed} (HEAD goes with GET). */
     private static void allow(Response response, String method, String... allowed) {
@@ -257,8 +307,11 @@ public final class SentimentServer implements AutoCloseable {
         return f.getValue();
     }
 
-    /** Checks the content type and size, then reads and parses the body (the size is checked before reading). */
-    private JsonNode readJson(Request request) throws IOException {
+    /**
+     * Checks the content type and declared size (before reading: failures throw {@link ApiException} at once), then
+     * reads the body asynchronously and parses it.
+     */
+    private CompletableFuture<JsonNode> readJson(Request request) {
         String type = request.getHeaders().get(HttpHeader.CONTENT_TYPE);
         String mime = type == null ? null : MimeTypes.getContentTypeWithoutCharset(type).trim();
         if (mime == null || !mime.equalsIgnoreCase("application/json")) {
@@ -268,18 +321,84 @@ public final class SentimentServer implements AutoCloseable {
         if (declared > options.maxBodyBytes()) {
             throw new ApiException(413, "request body of " + declared + " bytes is over the limit of " + options.maxBodyBytes());
         }
-        byte[] body;
-        try (InputStream in = Request.asInputStream(request)) {
-            body = in.readNBytes((int) options.maxBodyBytes() + 1); // chunked bodies: stop one byte past the cap
+        BodyReader reader = new BodyReader(request, (int) options.maxBodyBytes(), options.minBodyRate());
+        reader.run();
+        return reader.result.thenApply(body -> {
+            if (body.length == 0) throw new ApiException(400, "empty request body (expected JSON)");
+            try {
+                return JSON.readTree(body);
+            } catch (IOException e) {
+                String m = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+                throw new ApiException(400, "malformed JSON: " + m);
+            }
+        });
+    }
+
+    /**
+     * Reads a request body without blocking: takes what has arrived, asks Jetty to call back when more does, and
+     * completes {@link #result} at the end of the body. Stops at the size cap (413) and when the body arrives slower
+     * than the minimum rate (408).
+     */
+    private static final class BodyReader implements Runnable {
+        private static final long GRACE_NANOS = 1_000_000_000L;
+        final CompletableFuture<byte[]> result = new CompletableFuture<>();
+        private final Request request;
+        private final int cap;
+        private final long minRate;
+        private final long start = System.nanoTime();
+        private final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+
+        BodyReader(Request request, int cap, long minRate) {
+            this.request = request;
+            this.cap = cap;
+            this.minRate = minRate;
         }
-        if (body.length > options.maxBodyBytes()) {
-            throw new ApiException(413, "request body is over the limit of " + options.maxBodyBytes() + " bytes");
+
+        @Override
+        public void run() {
+            try {
+                while (!result.isDone()) {
+                    org.eclipse.jetty.io.Content.Chunk chunk = request.read();
+                    if (chunk == null) {
+                        if (tooSlow()) return;
+                        request.demand(this);
+                        return;
+                    }
+                    if (org.eclipse.jetty.io.Content.Chunk.isFailure(chunk)) {
+                        result.completeExceptionally(chunk.getFailure());
+                        return;
+                    }
+                    java.nio.ByteBuffer b = chunk.getByteBuffer();
+                    int n = b.remaining();
+                    if ((long) bytes.size() + n > cap) {
+                        chunk.release();
+                        result.completeExceptionally(new ApiException(413, "request body is over the limit of " + cap + " bytes"));
+                        return;
+                    }
+                    byte[] part = new byte[n];
+                    b.get(part);
+                    bytes.write(part, 0, n);
+                    boolean last = chunk.isLast();
+                    chunk.release();
+                    if (last) {
+                        result.complete(bytes.toByteArray());
+                        return;
+                    }
+                    if (tooSlow()) return;
+                }
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
         }
-        if (body.length == 0) throw new ApiException(400, "empty request body (expected JSON)");
-        try {
-            return JSON.readTree(body);
-        } catch (JsonProcessingException e) {
-            throw new ApiException(400, "malformed JSON: " + e.getOriginalMessage());
+
+        /** Fails the read with 408 when, after the first second, fewer than minRate bytes per second have arrived. */
+        private boolean tooSlow() {
+            if (minRate <= 0) return false;
+            long elapsed = System.nanoTime() - start;
+            if (elapsed <= GRACE_NANOS || bytes.size() >= minRate * (elapsed / 1e9)) return false;
+            result.completeExceptionally(new ApiException(408, String.format(java.util.Locale.ROOT,
+                    "request body too slow: %d bytes in %.1f s (at least %d bytes/s)", bytes.size(), elapsed / 1e9, minRate)));
+            return true;
         }
     }
 
@@ -335,6 +454,12 @@ public final class SentimentServer implements AutoCloseable {
 
     /** Jetty's own errors (404 for an unknown route, 414, 431, bad HTTP…) as the same JSON as the API's. */
     private static final class JsonErrorHandler extends ErrorHandler {
+        /** Jetty writes no body for methods other than GET, POST and HEAD: every error here has its JSON body. */
+        @Override
+        public boolean errorPageForMethod(String method) {
+            return true;
+        }
+
         @Override
         protected void generateResponse(Request request, Response response, int code, String message, Throwable cause,
                                         Callback callback) {

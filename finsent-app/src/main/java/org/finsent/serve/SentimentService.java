@@ -74,7 +74,9 @@ public final class SentimentService implements AutoCloseable {
      *
      * @param startNanos {@link System#nanoTime()} when the request arrived (for {@code latency_ms})
      * @throws ApiException 400 for a missing or blank text, 413 for one over the character limit, 503 when the
-     *                      queue is full or the service is stopping
+     *                      queue is full or the service is stopping; the future fails with the model's
+     *                      {@link IllegalArgumentException} (the server's 422) when the model refuses this text
+     *                      (the {@link MicroBatcher} isolates it from the texts batched with it)
      */
     public CompletableFuture<Analysis> analyze(String text, long startNanos) {
         int tokens = check(text, "text");
@@ -92,10 +94,18 @@ public final class SentimentService implements AutoCloseable {
         int[] tokens = new int[texts.size()];
         for (int i = 0; i < texts.size(); i++) tokens[i] = check(texts.get(i), "texts[" + i + "]");
         List<CompletableFuture<Prediction>> futures = submit(texts);
-        return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).thenApply(done -> {
+        return CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new)).handle((done, failed) -> {
             double ms = millisSince(startNanos);
             List<Analysis> out = new ArrayList<>(texts.size());
-            for (int i = 0; i < texts.size(); i++) out.add(analysis(futures.get(i).join(), tokens[i], ms));
+            for (int i = 0; i < texts.size(); i++) {
+                CompletableFuture<Prediction> f = futures.get(i);
+                if (f.isCompletedExceptionally()) {
+                    Throwable e = f.handle((v, t) -> t instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : t).join();
+                    if (e instanceof IllegalArgumentException) throw new ApiException(422, "texts[" + i + "]: cannot analyze this text: " + e.getMessage());
+                    throw e instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(e);
+                }
+                out.add(analysis(f.join(), tokens[i], ms));
+            }
             return new BatchAnalysis(out, model.info().name(), ms);
         });
     }

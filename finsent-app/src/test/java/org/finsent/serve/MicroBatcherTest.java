@@ -90,6 +90,31 @@ class MicroBatcherTest {
         }
     }
 
+    /**
+     * A batch holding one item the function refuses: that item fails with its own exception, the others in the same
+     * batch get their outputs (the batch is run again item by item).
+     */
+    @Test
+    void oneBadItemFailsOnlyItsOwnFuture() throws Exception {
+        List<Integer> sizes = Collections.synchronizedList(new ArrayList<>());
+        try (var b = new MicroBatcher<Integer, Integer>(in -> {
+            sizes.add(in.size());
+            if (in.contains(13)) throw new IllegalArgumentException("13 is too long");
+            List<Integer> out = new ArrayList<>();
+            for (int x : in) out.add(x * 10);
+            return out;
+        }, 8, 0, 100)) {
+            List<CompletableFuture<Integer>> f = b.submitAll(List.of(1, 13, 3, 4));
+            assertEquals(10, f.get(0).get(30, TimeUnit.SECONDS));
+            ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(1).get(30, TimeUnit.SECONDS));
+            assertInstanceOf(IllegalArgumentException.class, e.getCause());
+            assertEquals("13 is too long", e.getCause().getMessage());
+            assertEquals(30, f.get(2).get(30, TimeUnit.SECONDS));
+            assertEquals(40, f.get(3).get(30, TimeUnit.SECONDS));
+            assertEquals(List.of(4, 1, 1, 1, 1), sizes, "one batch of 4, then each item alone");
+        }
+    }
+
     /** close() runs what is queued, then refuses new items; a full queue refuses a whole multi-item submit. */
     @Test
     void closeDrainsTheQueueAndAFullQueueRefuses() throws Exception {

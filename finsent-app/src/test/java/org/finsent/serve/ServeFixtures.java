@@ -36,6 +36,7 @@ final class ServeFixtures {
     static final String NEGATIVE = "Elisa said its net sales fell by 7 % .";
 
     private static ServedModel model;
+    private static BertForSequenceClassification bert;
     private static double trainAccuracy;
 
     static synchronized Tokenizer tokenizer() {
@@ -52,7 +53,7 @@ final class ServeFixtures {
         if (model == null) {
             try {
                 Tokenizer tok = tokenizer();
-                var bert = new BertForSequenceClassification(
+                bert = new BertForSequenceClassification(
                         new BertConfig(30522, 32, 2, 2, 64, 64, 2, 1e-12, "gelu", 0, 0, 3), DataType.FLOAT, 7);
                 Path out = Files.createDirectories(Path.of("target", "serve-fixture-run"));
                 var args = TrainingArguments.builder(out).numTrainEpochs(8).perDeviceTrainBatchSize(16)
@@ -70,6 +71,17 @@ final class ServeFixtures {
             }
         }
         return model;
+    }
+
+    /**
+     * The same trained model served with truncation at {@code maxSeqLength} tokens, which may be more than its 64
+     * positions (what the commands refuse at load): then a longer text makes the model's forward pass throw.
+     */
+    static synchronized ServedModel withTruncation(int maxSeqLength) {
+        model();
+        Tokenizer tok = tokenizer();
+        var info = new ModelInfo("tiny-bert-test", "tiny BERT (random init, MiniLM vocabulary)", "full", LABELS, maxSeqLength, Map.of());
+        return ServedModel.of(new Predictor(bert, tok, LABELS, maxSeqLength, 32), tok, info);
     }
 
     /** Accuracy of the fixture model on held-out generated sentences. */

@@ -137,7 +137,12 @@ public final class ModelSources {
     private static Source directory(String spec, Path dir, int numLabels, long seed, boolean headLater) throws IOException {
         Path cfgFile = dir.resolve("config.json");
         if (!Files.isRegularFile(cfgFile)) throw new NoSuchFileException(cfgFile.toString(), null, "a model directory needs config.json");
-        JsonNode cfg = JSON.readTree(cfgFile.toFile());
+        JsonNode cfg;
+        try {
+            cfg = JSON.readTree(cfgFile.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) { // the parser's message does not name the file
+            throw new IOException(cfgFile + ": malformed JSON: " + e.getOriginalMessage(), e);
+        }
         String type = cfg.path("model_type").asText("");
         StateDict weights = Pretrained.readWeights(dir);
         Tokenizer tokenizer = TokenizerLoader.load(dir);

@@ -9,6 +9,7 @@ import org.finsent.core.metrics.ClassificationMetrics;
 import org.finsent.core.model.CrossEntropyLoss;
 import org.finsent.core.model.ModelWeights;
 import org.finsent.core.model.SequenceClassifier;
+import org.finsent.core.nn.Dropout;
 import org.finsent.core.nn.Parameter;
 import org.finsent.train.optim.AdamW;
 import org.finsent.train.optim.GradClip;
@@ -58,11 +59,17 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * Progress goes to SLF4J log lines (training every {@code loggingSteps}, evaluation every few seconds), or to a
  * listener that shows it itself ({@code org.finsent.report.ProgressBars} in finsent-report draws progress bars).
  *
+ * <p><b>Randomness.</b> Shuffling is a pure function of (seed, epoch) ({@link Batcher}); the dropout masks of a batch
+ * are drawn in a {@link Dropout#keyed keyed scope} whose key is a pure function of (seed, epoch, batch index). So
+ * the checkpoint's position in the data is the whole random state of training.
+ *
  * <p><b>Resuming</b> ({@link TrainingArguments#resumeFromCheckpoint()}) restores the trainable weights, AdamW's
- * moments and step counts, the schedule position, the position in the data, the best model and the early-stopping
- * counter, so with dropout 0 the run continues bit-identically (tested). Dropout masks come from generators
- * inside the model that a checkpoint cannot capture: with dropout on, a resumed run is statistically equivalent,
- * not identical.
+ * moments and step counts, the schedule position, the position in the data (and with it the dropout masks to come),
+ * the best model and the early-stopping counter, so the run continues bit-identically, dropout on or off (tested,
+ * including {@code kill -9} in the middle of a checkpoint write). A checkpoint that disagrees with itself or with
+ * the run (another data size, batch size, trainable parameters, a step beyond the run's end) is refused with a
+ * {@link CheckpointException} naming the file. Leftovers of a killed run ({@code .tmp-checkpoint-*}) are removed
+ * when a run starts.
  *
  * <p>Not thread-safe: one {@code train} at a time per model.
  */
@@ -93,6 +100,38 @@ public final class Trainer {
         this.labelNames = List.copyOf(labelNames);
         if (this.labelNames.size() < 2) throw new IllegalArgumentException("need at least 2 labels: " + labelNames);
         this.batcher = new Batcher(tokenizer, args.maxSeqLength());
+        int positions = maxInputTokens(model);
+        if (args.maxSeqLength() > positions) {
+            throw new IllegalArgumentException("maxSeqLength " + args.maxSeqLength() + " is more than the model takes: "
+                    + positions + " tokens (its position embeddings" + (positions < positionTable(model) ? " less the virtual tokens" : "")
+                    + "); use at most " + positions);
+        }
+    }
+
+    /**
+     * The longest input, in tokens, the model can take: the rows of its position-embedding table (BERT's
+     * {@code max_position_embeddings}, GPT-2's {@code n_positions}) less the virtual tokens of prefix or prompt
+     * tuning, which take positions too. {@link Integer#MAX_VALUE} for a model without such a table.
+     */
+    public static int maxInputTokens(SequenceClassifier model) {
+        long table = positionTable(model);
+        if (table == Integer.MAX_VALUE) return Integer.MAX_VALUE;
+        long virtual = 0;
+        for (Parameter p : model.parameters()) {
+            String n = p.name();
+            if (n.endsWith("prompt_encoder.embedding.weight") || n.endsWith("prefix_encoder.embedding.weight")) virtual += p.value().size(0);
+        }
+        return (int) Math.max(0, table - virtual);
+    }
+
+    private static long positionTable(SequenceClassifier model) {
+        for (Parameter p : model.parameters()) {
+            String n = p.name();
+            if (n.endsWith("embeddings.position_embeddings.weight") || n.equals("transformer.wpe.weight") || n.endsWith(".wpe.weight")) {
+                return p.value().size(0);
+            }
+        }
+        return Integer.MAX_VALUE;
     }
 
     public Trainer addListener(TrainingListener listener) {
@@ -121,6 +160,8 @@ public final class Trainer {
     public TrainResult train(List<Example> trainExamples, List<Example> evalExamples) throws IOException {
         final long startNanos = System.nanoTime();
         Files.createDirectories(args.outputDir());
+        int removed = Checkpoint.removeLeftovers(args.outputDir()); // what a killed run was writing
+        if (removed > 0) LOG.info("{}: removed {} unfinished file(s) of an interrupted run", args.outputDir(), removed);
 
         // ---- data: tokenized once (truncated, unpadded); batches are formed per epoch
         checkLabels(trainExamples, "training");
@@ -171,8 +212,12 @@ public final class Trainer {
                     //      The step's temporaries live in a reused workspace (StepMemory explains why and the rule).
                     double loss = 0, gradNorm;
                     try (MemoryWorkspace ws = StepMemory.step(STEP_WORKSPACE)) {
-                        for (Batcher.LabeledBatch b : group) {
-                            INDArray logits = model.forward(b.batch());                      // [B, T] ids → [B, C]
+                        for (int k = 0; k < group.size(); k++) {
+                            Batcher.LabeledBatch b = group.get(k);
+                            INDArray logits;
+                            try (Dropout.Scope masks = Dropout.keyed(dropoutKey(args.seed(), epoch, first + k))) {
+                                logits = model.forward(b.batch());                            // [B, T] ids → [B, C]
+                            }
                             CrossEntropyLoss.Result ce = lossFn.compute(logits, b.labels());  // weighted mean, dL/dlogits
                             double share = weightSum(b.labels(), classWeights) / groupWeight; // batch's part of the group mean
                             model.backward(ce.dLogits().muli(share));                         // grads of trainable params
@@ -314,10 +359,11 @@ public final class Trainer {
             batchIndex = nextBatch >= batchesInEpoch ? 0 : nextBatch;
         }
 
-        Checkpoint.State state(long seed) {
-            return new Checkpoint.State(globalStep, epoch, batchIndex, seed, totalSteps, trainSize, lossSinceLog,
+        Checkpoint.State state(TrainingArguments args) {
+            return new Checkpoint.State(globalStep, epoch, batchIndex, args.seed(), totalSteps, trainSize, lossSinceLog,
                     stepsSinceLog, lossTotal, bestMetric, bestStep, evalsWithoutImprovement,
-                    trainable.stream().map(Parameter::name).toList());
+                    trainable.stream().map(Parameter::name).toList(), args.perDeviceTrainBatchSize(),
+                    args.gradientAccumulationSteps(), true, realTokens, paddedTokens);
         }
     }
 
@@ -375,33 +421,62 @@ public final class Trainer {
     }
 
     private void save(Run run, List<Parameter> trainable, AdamW optimizer) throws IOException {
-        Path dir = Checkpoint.save(args.outputDir(), run.state(args.seed()), trainable, optimizer, run.bestWeights, args);
+        Path dir = Checkpoint.save(args.outputDir(), run.state(args), trainable, optimizer, run.bestWeights, args);
         run.lastCheckpoint = dir;
         LOG.info("saved {}", dir);
         for (TrainingListener l : listeners) l.onSave(run.globalStep, dir);
     }
 
-    /** Loads weights, optimizer state and progress from a checkpoint, and cuts the log back to its step. */
+    /** The key of the dropout masks of batch {@code batch} of epoch {@code epoch}: a pure function of the position. */
+    static long dropoutKey(long seed, int epoch, int batch) {
+        return Dropout.mix(seed, epoch, batch);
+    }
+
+    /**
+     * Loads weights, optimizer state and progress from a checkpoint, after checking it against this run, and cuts
+     * the log back to its step.
+     */
     private void resume(Run run, AdamW optimizer, Path dir) throws IOException {
         Checkpoint.Loaded c = Checkpoint.load(dir);
         Checkpoint.State s = c.state();
+        Path stateFile = dir.resolve(Checkpoint.STATE);
         List<String> names = run.trainable.stream().map(Parameter::name).toList();
         if (!names.equals(s.trainableNames())) {
-            throw new IllegalArgumentException(dir + " was written for other trainable parameters: checkpoint has "
+            throw new CheckpointException(stateFile, "written for other trainable parameters: the checkpoint has "
                     + s.trainableNames().size() + " (" + first(s.trainableNames()) + "), the model " + names.size() + " ("
                     + first(names) + "); apply the same PEFT methods before resuming");
+        }
+        if (s.trainSize() != run.trainSize) {
+            throw new CheckpointException(stateFile, "written for " + s.trainSize() + " training examples, this run has "
+                    + run.trainSize + ": its position in the data means nothing here (resume with the same data and split)");
+        }
+        if (s.batchSize() != args.perDeviceTrainBatchSize() || s.accumulation() != args.gradientAccumulationSteps()) {
+            throw new CheckpointException(stateFile, "written with batch size " + s.batchSize() + " x accumulation " + s.accumulation()
+                    + ", this run has " + args.perDeviceTrainBatchSize() + " x " + args.gradientAccumulationSteps()
+                    + " (resume with the same batch size and accumulation)");
+        }
+        if (s.globalStep() > run.totalSteps) {
+            throw new CheckpointException(stateFile, "global_step " + s.globalStep() + " is beyond this run's " + run.totalSteps
+                    + " steps (raise max steps or epochs, or start a new run)");
         }
         Map<String, Parameter> byName = new LinkedHashMap<>();
         for (Parameter p : run.trainable) byName.put(p.name(), p);
         ModelWeights.LoadReport report = ModelWeights.load(byName, c.weights(), dir.resolve(Checkpoint.WEIGHTS).toString());
         if (!report.missing().isEmpty() || !report.unexpected().isEmpty()) {
-            throw new IllegalArgumentException(dir + ": trainable weights do not match: " + report);
+            throw new CheckpointException(dir.resolve(Checkpoint.WEIGHTS), "trainable weights do not match: " + report);
         }
-        optimizer.loadState(c.optimizer());
-        if (s.seed() != args.seed() || s.trainSize() != run.trainSize || s.totalSteps() != run.totalSteps) {
-            LOG.warn("{}: resuming with different seed / training set size / total steps ({} / {} / {} in the checkpoint, "
-                            + "{} / {} / {} now): the data order or LR schedule differ from the interrupted run",
-                    dir, s.seed(), s.trainSize(), s.totalSteps(), args.seed(), run.trainSize, run.totalSteps);
+        try {
+            optimizer.loadState(c.optimizer());
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(dir.resolve(Checkpoint.OPTIMIZER), e.getMessage(), e);
+        }
+        if (s.seed() != args.seed() || s.totalSteps() != run.totalSteps) {
+            LOG.warn("{}: resuming with a different seed / total steps ({} / {} in the checkpoint, {} / {} now): the data order, "
+                    + "dropout masks or LR schedule differ from the interrupted run", dir, s.seed(), s.totalSteps(), args.seed(), run.totalSteps);
+        }
+        if (!s.keyedDropout()) {
+            LOG.warn("{}: written by a version that did not key dropout masks by position: with dropout on, the resumed run "
+                    + "draws other masks than the interrupted one would have", dir);
         }
         run.globalStep = s.globalStep();
         run.epoch = s.epoch();
@@ -412,6 +487,8 @@ public final class Trainer {
         run.bestMetric = s.bestMetric();
         run.bestStep = s.bestStep();
         run.evalsWithoutImprovement = s.evalsWithoutImprovement();
+        run.realTokens = s.realTokens();
+        run.paddedTokens = s.paddedTokens();
         run.lastCheckpoint = dir;
         if (c.best() != null) {
             run.bestWeights = new LinkedHashMap<>();
@@ -481,13 +558,23 @@ public final class Trainer {
     private void truncateLog(long step) throws IOException {
         Path file = args.outputDir().resolve(LOG_FILE);
         if (!Files.isRegularFile(file)) return;
+        List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         List<String> keep = new ArrayList<>();
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i);
             if (line.isBlank()) continue;
-            JsonNode j = JSON.readTree(line);
+            JsonNode j;
+            try {
+                j = JSON.readTree(line);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                if (i == lines.size() - 1) break; // the line a killed run was writing: it belongs after the checkpoint
+                throw new IOException(file + ": line " + (i + 1) + " is not JSON: " + e.getOriginalMessage().replaceAll("\\s+", " "));
+            }
             if (j.path("step").asLong() <= step) keep.add(line);
         }
-        Files.write(file, keep, StandardCharsets.UTF_8);
+        Path tmp = Files.createTempFile(args.outputDir(), LOG_FILE, ".tmp");
+        Files.write(tmp, keep, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 
     private void logStart(Run run, List<Parameter> trainable, Batcher.Tokenized train, Batcher.Tokenized eval,

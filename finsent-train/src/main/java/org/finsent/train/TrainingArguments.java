@@ -45,7 +45,7 @@ import java.util.Set;
  * @param greaterIsBetter           null = derived from the name (false for losses, true otherwise), as in Hugging Face
  * @param loadBestModelAtEnd        restore the best evaluation's trainable weights when training ends
  * @param earlyStoppingPatience     stop after this many evaluations without improvement; 0 = off
- * @param seed                      the only source of randomness the trainer adds (shuffling); model init has its own
+ * @param seed                      the only source of randomness in training: the data order and every dropout mask; model init has its own
  * @param maxSeqLength              truncation length in tokens, special tokens included
  * @param groupByLength             batch examples of similar length together (less padding, faster steps)
  * @param classWeights              class weights of the training loss

@@ -116,7 +116,7 @@ class TrainerTest {
      * trainable weights are bit-identical to an uninterrupted run's, and so are the evaluation, the best step and
      * the mean training loss. The run crosses epoch boundaries after the checkpoint, accumulates 2 batches per
      * step, groups by length, uses balanced class weights, warm-up + cosine, and restores the best model at the end.
-     * LoRA + head on an FP32 model with dropout 0 (dropout masks are not part of a checkpoint, see {@link Checkpoint}).
+     * LoRA + head on an FP32 model with dropout 0, in one JVM ({@link ResumeAfterKillTest}: dropout on, kill -9).
      */
     @Test
     void resumedRunIsBitIdenticalToUninterruptedRun() throws Exception {
@@ -315,7 +315,13 @@ class TrainerTest {
         assertMessage("3 class weights for 2", () -> ClassWeighting.parse("1,2,3").resolve(new int[]{0, 1}, 2));
         assertArrayEquals(new double[]{1.5, 0.75}, ClassWeighting.parse("balanced").resolve(new int[]{0, 1, 1}, 2), 1e-12);
         assertMessage("label 3", () -> new Trainer(Fixtures.tinyBert(DataType.FLOAT, 1), Fixtures.tokenizer(),
-                TrainingArguments.builder(tmp).build(), Fixtures.LABELS).train(List.of(new Example("x", 3, "f:1")), null));
+                TrainingArguments.builder(tmp).maxSeqLength(32).build(), Fixtures.LABELS).train(List.of(new Example("x", 3, "f:1")), null));
+        // the tiny BERT has 64 positions: a longer truncation length is refused when the trainer is made, not mid-run
+        assertMessage("maxSeqLength 100000 is more than the model takes: 64 tokens", () -> new Trainer(Fixtures.tinyBert(DataType.FLOAT, 1),
+                Fixtures.tokenizer(), TrainingArguments.builder(tmp).maxSeqLength(100000).build(), Fixtures.LABELS));
+        assertEquals(64, Trainer.maxInputTokens(Fixtures.tinyBert(DataType.FLOAT, 1)));
+        assertEquals(64 - 5, Trainer.maxInputTokens(Peft.apply(Fixtures.tinyBert(DataType.FLOAT, 1),
+                org.finsent.peft.PromptTuningConfig.random(5))), "prompt tokens take positions too");
     }
 
     private static void assertMessage(String part, org.junit.jupiter.api.function.Executable e) {

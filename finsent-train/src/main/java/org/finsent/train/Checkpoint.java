@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.finsent.core.io.AtomicFiles;
 import org.finsent.core.io.DType;
 import org.finsent.core.io.SafeTensors;
 import org.finsent.core.io.StateDict;
@@ -125,7 +126,7 @@ public final class Checkpoint {
     public static Path save(Path outputDir, State state, List<Parameter> trainable, AdamW optimizer,
                             Map<String, INDArray> best, TrainingArguments args) throws IOException {
         Path target = outputDir.resolve(PREFIX + state.globalStep());
-        Path tmp = Files.createTempDirectory(outputDir, ".tmp-" + PREFIX + state.globalStep() + "-");
+        Path tmp = AtomicFiles.createTempDirectory(outputDir, ".tmp-" + PREFIX + state.globalStep() + "-");
         try {
             DType dtype = dtypeOf(trainable);
             StateDict weights = new StateDict();

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import org.finsent.core.data.Example;
 import org.finsent.core.io.StateDict;
 import org.finsent.core.metrics.ClassificationMetrics;
+import org.finsent.core.io.AtomicFiles;
 import org.finsent.core.model.CrossEntropyLoss;
 import org.finsent.core.model.ModelWeights;
 import org.finsent.core.model.SequenceClassifier;
@@ -540,9 +541,7 @@ public final class Trainer {
         m.put("label_names", labelNames);
         if (r.finalEval() != null) m.putAll(r.finalEval().toMap());
         Path file = args.outputDir().resolve(METRICS_FILE);
-        Path tmp = Files.createTempFile(args.outputDir(), METRICS_FILE, ".tmp");
-        JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), m);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(file, tmp -> JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), m));
     }
 
     private void appendLog(Run run, LogEntry e) throws IOException {
@@ -572,9 +571,7 @@ public final class Trainer {
             }
             if (j.path("step").asLong() <= step) keep.add(line);
         }
-        Path tmp = Files.createTempFile(args.outputDir(), LOG_FILE, ".tmp");
-        Files.write(tmp, keep, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        AtomicFiles.write(file, tmp -> Files.write(tmp, keep, StandardCharsets.UTF_8));
     }
 
     private void logStart(Run run, List<Parameter> trainable, Batcher.Tokenized train, Batcher.Tokenized eval,

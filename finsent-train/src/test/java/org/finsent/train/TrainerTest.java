@@ -41,6 +41,29 @@ class TrainerTest {
     @TempDir
     Path tmp;
 
+    /**
+     * Everything a run writes (metrics.json, the log, checkpoint directories and their files) has the permissions a new
+     * file or directory gets under the user's umask: nothing is owner-only because it went through a temporary file.
+     */
+    @Test
+    void runOutputsGetTheUmasksPermissions() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(tmp.getFileSystem().supportedFileAttributeViews().contains("posix"));
+        Path out = tmp.resolve("perm");
+        var model = Peft.apply(Fixtures.tinyBert(DataType.FLOAT, 3), LoraConfig.bert(4, 8).withTargets("query", "value"));
+        new Trainer(model, Fixtures.tokenizer(), tinyArgs(out).maxSteps(4).saveSteps(2).build(), Fixtures.LABELS).train(TRAIN, EVAL);
+        var fileMode = Files.getPosixFilePermissions(Files.createFile(tmp.resolve("probe-file")));
+        var dirMode = Files.getPosixFilePermissions(Files.createDirectory(tmp.resolve("probe-dir")));
+        List<Path> all;
+        try (var walk = Files.walk(out)) {
+            all = walk.filter(p -> !p.equals(out)).toList();
+        }
+        assertTrue(all.stream().anyMatch(p -> p.getFileName().toString().equals(Trainer.METRICS_FILE)), all.toString());
+        assertTrue(all.stream().anyMatch(p -> p.getFileName().toString().equals("checkpoint-4")), all.toString());
+        for (Path p : all) {
+            assertEquals(Files.isDirectory(p) ? dirMode : fileMode, Files.getPosixFilePermissions(p), p.toString());
+        }
+    }
+
     private static TrainingArguments.Builder tinyArgs(Path out) {
         return TrainingArguments.builder(out).perDeviceTrainBatchSize(8).perDeviceEvalBatchSize(16).learningRate(3e-3)
                 .maxSeqLength(32).loggingSteps(2).saveSteps(0).evalStrategy(TrainingArguments.EvalStrategy.NO)

@@ -40,6 +40,21 @@ public final class AtomicFiles {
         }
     }
 
+    /**
+     * A new, empty directory {@code <prefix><random>} in {@code dir}, with default permissions (umask applies; unlike
+     * {@link Files#createTempDirectory}, which makes it owner-only).
+     */
+    public static Path createTempDirectory(Path dir, String prefix) throws IOException {
+        for (int attempt = 0; ; attempt++) {
+            Path p = dir.resolve(prefix + Long.toUnsignedString(RANDOM.nextLong(), 36));
+            try {
+                return Files.createDirectory(p);
+            } catch (FileAlreadyExistsException e) {
+                if (attempt >= 100) throw e;
+            }
+        }
+    }
+
     /** Renames {@code tmp} onto {@code target}, atomically where the file system can, replacing it. */
     public static void moveIntoPlace(Path tmp, Path target) throws IOException {
         try {

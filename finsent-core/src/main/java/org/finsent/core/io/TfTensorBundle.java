@@ -419,7 +419,7 @@ public final class TfTensorBundle {
                 Matcher m = VARIABLES.matcher(e.getName());
                 if (e.isDirectory() || !m.matches()) continue;
                 String name = m.group(1);
-                Path tmp = Files.createTempFile(targetDir, name, ".part");
+                Path tmp = AtomicFiles.createTempFile(targetDir, name, ".part");
                 try {
                     long n;
                     try (OutputStream out = Files.newOutputStream(tmp)) {

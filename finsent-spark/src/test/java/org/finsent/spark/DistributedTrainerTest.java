@@ -13,7 +13,6 @@ import org.finsent.train.ModelSources;
 import org.finsent.train.TrainResult;
 import org.finsent.train.Trainer;
 import org.finsent.train.TrainingArguments;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,15 +35,11 @@ class DistributedTrainerTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        spark = SparkFixtures.spark("finsent-training-test");
+        spark = SparkFixtures.spark();
         sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         basePath = SparkFixtures.tinyBase(tmp.resolve("base"), 9).toAbsolutePath().toString();
     }
 
-    @AfterAll
-    static void tearDown() {
-        if (spark != null) spark.stop();
-    }
 
     /** Every JVM builds the same LoRA model on the tiny base (a serializable lambda: it captures only the path). */
     static DistributedTrainer.ModelFactory factory(String base) {

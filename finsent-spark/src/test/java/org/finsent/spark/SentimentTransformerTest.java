@@ -14,7 +14,6 @@ import org.apache.spark.sql.types.StructType;
 import org.finsent.core.data.Example;
 import org.finsent.train.FineTunedModel;
 import org.finsent.train.Predictor;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -44,20 +43,18 @@ class SentimentTransformerTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        spark = SparkFixtures.spark("finsent-scoring-test");
+        spark = SparkFixtures.spark();
         Path base = SparkFixtures.tinyBase(tmp.resolve("base"), 5);
         model = SparkFixtures.loraModel(base, tmp.resolve("lora"));
     }
 
-    @AfterAll
-    static void tearDown() {
-        if (spark != null) spark.stop();
-    }
 
     static Dataset<Row> frame(List<String> texts, int partitions) {
         List<Row> rows = new ArrayList<>();
         for (int i = 0; i < texts.size(); i++) rows.add(RowFactory.create(i, texts.get(i)));
-        return spark.createDataFrame(rows, SCHEMA).repartition(partitions);
+        // parallelize, not repartition: the partitions without a shuffle stage
+        return spark.createDataFrame(org.apache.spark.api.java.JavaSparkContext.fromSparkContext(spark.sparkContext())
+                .parallelize(rows, partitions), SCHEMA);
     }
 
     static Map<Integer, Row> byId(Dataset<Row> scored) {
@@ -85,6 +82,10 @@ class SentimentTransformerTest {
         Map<Integer, Row> second = byId(t.transform(in)); // a second job: the model is cached, not reloaded
         assertEquals(1, ModelCache.loads() - before, "one model directory, loaded once in this JVM by 3 partitions x 2 jobs");
 
+        var tok = FineTunedModel.load(model).tokenizer();
+        var whole = tok.withOptions(tok.options().withPadding(org.finsent.tokenizers.TokenizerOptions.Padding.NONE)
+                .withTruncation(0, org.finsent.tokenizers.TokenizerOptions.Truncation.NONE));
+        int cut = 0;
         double worst = 0;
         for (int i = 0; i < texts.size(); i++) {
             Row r = first.get(i);
@@ -99,9 +100,12 @@ class SentimentTransformerTest {
             assertArrayEquals(p.probabilities(), probs, 1e-6, "row " + i);
             for (int k = 0; k < probs.length; k++) worst = Math.max(worst, Math.abs(p.probabilities()[k] - probs[k]));
             assertNull(r.getAs("error"));
-            assertFalse((Boolean) r.getAs("truncated"));
+            boolean longer = whole.encode(texts.get(i)).length() > SparkFixtures.MAX_LEN;
+            assertEquals(longer, r.getAs("truncated"), "row " + i + " has more tokens than the model's 32: " + longer);
+            if (longer) cut++;
             assertEquals(r, second.get(i), "the second job gives the same row");
         }
+        assertTrue(cut > 0 && cut < texts.size(), "the data has texts on both sides of the limit: " + cut);
         System.out.println("scoring on local[2] vs Predictor: largest probability difference " + worst);
     }
 
@@ -186,7 +190,15 @@ class SentimentTransformerTest {
 
     @Test
     void aModelShippedWithAddFileResolvesByName() throws Exception {
-        Path export = ModelExport.export(model, tmp.resolve("shipped-model"), false).dir();
+        // not under the class's @TempDir: Spark re-checks an added file against its source for the session's lifetime,
+        // and the session outlives this class
+        Path shipped = Path.of("target", "spark-test-files", "shipped-model").toAbsolutePath();
+        if (java.nio.file.Files.exists(shipped)) {
+            try (var s = java.nio.file.Files.walk(shipped)) {
+                for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.delete(f);
+            }
+        }
+        Path export = ModelExport.export(model, shipped, false).dir();
         spark.sparkContext().addFile(export.toString(), true);
         SentimentTransformer t = new SentimentTransformer().setModelPath("shipped-model");
         List<Row> rows = t.transform(frame(List.of("Nokia said its net sales rose by 3 % ."), 1)).collectAsList();

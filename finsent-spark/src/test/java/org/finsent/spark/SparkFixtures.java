@@ -30,12 +30,18 @@ final class SparkFixtures {
     private SparkFixtures() {
     }
 
-    static SparkSession spark(String app) {
-        return SparkSession.builder().master("local[2]").appName(app)
-                .config("spark.ui.enabled", "false")
-                .config("spark.sql.shuffle.partitions", "2")
-                .config("spark.driver.host", "127.0.0.1")
-                .getOrCreate();
+    private static SparkSession spark;
+
+    /** One local[2] session for every test class of the run (starting one costs seconds); Spark stops it at exit. */
+    static synchronized SparkSession spark() {
+        if (spark == null || spark.sparkContext().isStopped()) {
+            spark = SparkSession.builder().master("local[2]").appName("finsent-spark-tests")
+                    .config("spark.ui.enabled", "false")
+                    .config("spark.sql.shuffle.partitions", "2")
+                    .config("spark.driver.host", "127.0.0.1")
+                    .getOrCreate();
+        }
+        return spark;
     }
 
     /** A base model directory (config.json, model.safetensors, tokenizer.json) that ModelSources loads by path. */

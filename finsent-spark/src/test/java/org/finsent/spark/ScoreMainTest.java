@@ -57,7 +57,7 @@ class ScoreMainTest {
             SparkSession spark = SparkFixtures.spark();
             {
                 Map<String, Row> byId = new HashMap<>();
-                for (Row r : spark.read().parquet(out.toString()).collectAsList()) byId.put(String.valueOf(r.getAs("id")), r);
+                for (Row r : spark.read().parquet(out.toString()).collectAsList()) byId.put(String.valueOf((Object) r.getAs("id")), r);
                 for (int i = 0; i < texts.size(); i++) {
                     Row r = byId.get(String.valueOf(i));
                     assertEquals(p.predict(texts.get(i)).label(), (String) r.getAs("label"));

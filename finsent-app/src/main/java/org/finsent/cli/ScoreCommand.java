@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
 public final class ScoreCommand implements Callable<Integer> {
     static final String NO_SPARK = "Apache Spark is not on the class path (finsent.jar does not bundle it): run "
             + "java -cp \"$SPARK_HOME/jars/*:finsent.jar\" org.finsent.cli.FinSentCli score ..., or spark-submit --class "
-            + "org.finsent.spark.ScoreMain --jars finsent.jar finsent-spark.jar ... (docs/SPARK.md)";
+            + "org.finsent.spark.ScoreMain finsent.jar ... (docs/SPARK.md)";
 
     @Spec
     CommandSpec spec;

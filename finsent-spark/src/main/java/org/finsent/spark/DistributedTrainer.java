@@ -57,6 +57,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code Σ w[y]}: the weighted mean over the whole step, which is what Trainer's accumulation computes. So with
  * dropout 0 the loss curve and the adapter equal a single-JVM run up to the order of float summation (tested).
  *
+ * <p>Each executor indexes its partitions' rows by example index the first time it sees them, so a step looks up
+ * its few rows instead of scanning the partition; the rows are the ones Spark cached, not copies.
+ *
  * <p><b>Failures.</b> Spark re-runs a failed task by itself (the step's inputs are the broadcast and the cached rows,
  * so a retry computes the same gradients). When a stage fails for good, training reloads the latest checkpoint
  * ({@code saveSteps}, FinSent's {@link Checkpoint} format: trainable weights, AdamW state, data position) and goes
@@ -307,9 +310,10 @@ public final class DistributedTrainer {
         final String k = key;
         final ModelFactory f = factory;
         final int maxLen = args.maxSeqLength();
+        final String shards = sc.sc().applicationId() + "/" + rows.id();
         try {
             return rows.mapPartitions((Iterator<Indexed> it) -> List.of(
-                            Worker.get(k, f, maxLen).gradients(it, bc.value(), sortedIndex, batchOf, groups, classWeights)).iterator())
+                            Worker.get(k, f, maxLen).gradients(shards, it, bc.value(), sortedIndex, batchOf, groups, classWeights)).iterator())
                     .treeAggregate(new GradPart(), GradPart::add, GradPart::add, 2);
         } finally {
             bc.destroy();
@@ -382,6 +386,9 @@ public final class DistributedTrainer {
         final SequenceClassifier model;
         final List<Parameter> trainable;
         final Batcher batcher;
+        /** This JVM's partitions of the current run's rows by example index: a step looks up its rows, not scans. */
+        private String shardsOf;
+        private final Map<Integer, Map<Integer, Indexed>> shards = new java.util.HashMap<>();
 
         private Worker(Built b, int maxLen) {
             this.model = b.model();
@@ -408,16 +415,32 @@ public final class DistributedTrainer {
         }
 
         /** Σ w·∂ℓ/∂θ, Σ w·ℓ and Σ w over this partition's rows of the step (forward per batch of the group). */
-        synchronized GradPart gradients(Iterator<Indexed> rows, float[][] values, int[] sortedIndex, int[] batchOf, int groups,
-                                        double[] classWeights) {
+        synchronized GradPart gradients(String run, Iterator<Indexed> rows, float[][] values, int[] sortedIndex, int[] batchOf,
+                                        int groups, double[] classWeights) {
+            // the partition's rows by index, read from Spark's cache once per JVM and run; a partition this JVM has not
+            // seen yet (the first step, or a task rescheduled here) is read from its iterator
+            if (!run.equals(shardsOf)) {
+                shards.clear();
+                shardsOf = run;
+            }
+            org.apache.spark.TaskContext tc = org.apache.spark.TaskContext.get();
+            int partition = tc == null ? -1 : tc.partitionId();
+            Map<Integer, Indexed> shard = shards.get(partition);
+            if (shard == null) {
+                shard = new java.util.HashMap<>();
+                while (rows.hasNext()) {
+                    Indexed r = rows.next();
+                    shard.put(r.index(), r);
+                }
+                shards.put(partition, shard);
+            }
             List<List<Example>> perBatch = new ArrayList<>();
             for (int b = 0; b < groups; b++) perBatch.add(new ArrayList<>());
             int mine = 0;
-            while (rows.hasNext()) {
-                Indexed r = rows.next();
-                int at = Arrays.binarySearch(sortedIndex, r.index());
-                if (at >= 0) {
-                    perBatch.get(batchOf[at]).add(new Example(r.text(), r.label(), "row " + r.index()));
+            for (int j = 0; j < sortedIndex.length; j++) {
+                Indexed r = shard.get(sortedIndex[j]);
+                if (r != null) {
+                    perBatch.get(batchOf[j]).add(new Example(r.text(), r.label(), "row " + r.index()));
                     mine++;
                 }
             }

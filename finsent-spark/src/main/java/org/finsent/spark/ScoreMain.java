@@ -23,7 +23,7 @@ import java.util.Locale;
  * {@code spark-submit}, and what {@code finsent score} runs on a local Spark.
  *
  * <pre>
- * spark-submit --class org.finsent.spark.ScoreMain --jars finsent.jar finsent-spark.jar \
+ * spark-submit --class org.finsent.spark.ScoreMain finsent.jar \
  *     --model exported-model --input news.parquet --output scored.parquet --text-column headline
  * </pre>
  *

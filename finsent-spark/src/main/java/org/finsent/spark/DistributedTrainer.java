@@ -204,6 +204,7 @@ public final class DistributedTrainer {
                 pos.step > 0 ? ", resuming at step " + pos.step : ""));
 
         List<Double> losses = new ArrayList<>(), stepSeconds = new ArrayList<>(), computeSeconds = new ArrayList<>();
+        final long firstStep = pos.step;
         int restarts = 0, orderEpoch = -1;
         List<int[]> batches = null;
         driver.model().zeroGrad();
@@ -230,6 +231,9 @@ public final class DistributedTrainer {
                         restarts, maxRestarts);
                 restore(lastCheckpoint, optimizer, pos);
                 driver.model().zeroGrad();
+                // the steps after the checkpoint run again: their first results are dropped
+                int keep = (int) Math.max(0, pos.step - firstStep);
+                for (List<Double> l : List.of(losses, stepSeconds, computeSeconds)) l.subList(Math.min(keep, l.size()), l.size()).clear();
                 continue;
             }
             if (Math.abs(sum.weightSum - groupWeight) > 1e-9 * groupWeight) {
@@ -383,6 +387,8 @@ public final class DistributedTrainer {
     static final class Worker {
         private static final Map<String, Worker> CACHE = new ConcurrentHashMap<>();
         private static final AtomicInteger BUILDS = new AtomicInteger();
+        /** Tests: the gradient tasks that run before one fails (negative: none fails). */
+        static final AtomicInteger FAIL_AFTER = new AtomicInteger(-1);
         final SequenceClassifier model;
         final List<Parameter> trainable;
         final Batcher batcher;
@@ -443,6 +449,9 @@ public final class DistributedTrainer {
                     perBatch.get(batchOf[j]).add(new Example(r.text(), r.label(), "row " + r.index()));
                     mine++;
                 }
+            }
+            if (FAIL_AFTER.get() >= 0 && FAIL_AFTER.getAndDecrement() == 0) {
+                throw new IllegalStateException("injected failure (DistributedTrainer.Worker.FAIL_AFTER)");
             }
             GradPart out = new GradPart();
             if (mine == 0) return out;

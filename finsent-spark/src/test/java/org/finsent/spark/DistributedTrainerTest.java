@@ -151,5 +151,20 @@ class DistributedTrainerTest {
         // with two partitions the driver adds two partial sums, a + b = b + a in floating point: the resumed run is
         // the uninterrupted one bit for bit
         assertArrayEquals(expected, flat(resumed.model().parameters().stream().filter(Parameter::trainable).toList()), 0.0);
+
+        // a stage that fails for good (local mode does not retry tasks) at step 4: the run reloads checkpoint-2,
+        // runs steps 3 and 4 again and ends where the uninterrupted run ended
+        DistributedTrainer failing = new DistributedTrainer(sc, "tiny-lora-b", factory(basePath), args(tmp.resolve("resume-3"), 4, 2, null),
+                SparkFixtures.LABELS);
+        DistributedTrainer.Worker.FAIL_AFTER.set(6); // 3 steps x 2 partitions succeed, then step 4's first task fails
+        DistributedTrainer.Result rs;
+        try {
+            rs = failing.train(rdd());
+        } finally {
+            DistributedTrainer.Worker.FAIL_AFTER.set(-1);
+        }
+        assertEquals(1, rs.restarts());
+        assertEquals(rf.losses(), rs.losses(), "the loss of each step once, as if nothing had failed");
+        assertArrayEquals(expected, flat(failing.model().parameters().stream().filter(Parameter::trainable).toList()), 0.0);
     }
 }

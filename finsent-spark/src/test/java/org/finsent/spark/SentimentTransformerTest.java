@@ -154,11 +154,6 @@ class SentimentTransformerTest {
             assertEquals(a.get(i), b.get(i), "row " + i);
             assertNotNull(b.get(i).getAs("sentiment"));
         }
-        // a bare transformer saved and loaded on its own
-        Path single = tmp.resolve("transformer");
-        t.write().overwrite().save(single.toString());
-        assertEquals(List.of("sentiment", "p", "probabilities", "cut", "why"),
-                List.of(SentimentTransformer.load(single.toString()).getOrDefault(back.outputCols())));
     }
 
     @Test

@@ -251,6 +251,8 @@ public final class FineTunedModel {
         if (labels.size() < 2 || techniques.isEmpty()) throw new IOException(infoFile + ": no labels or techniques");
         int maxLen = j.path("max_seq_length").asInt(128);
         String baseSpec = j.path("base_model").asText();
+        // a relative base ("./base": a self-contained export) lies inside the model directory, wherever that is
+        if (baseSpec.startsWith("./") || baseSpec.startsWith("../")) baseSpec = dir.resolve(baseSpec).toAbsolutePath().normalize().toString();
         @SuppressWarnings("unchecked")
         Map<String, Object> metrics = JSON.convertValue(j.path("metrics").isObject() ? j.get("metrics") : JSON.createObjectNode(), Map.class);
 

@@ -102,6 +102,16 @@ public final class Pretrained {
     }
 
     /**
+     * A {@code BertForMaskedLM} from a TensorFlow BERT checkpoint ({@code variables} prefix of a SavedModel or
+     * {@code bert_model.ckpt}): the encoder, the pooler (carried frozen) and the {@code cls/predictions/*} head
+     * ({@link org.finsent.core.io.BertTfNames#toHuggingFace(StateDict, boolean)}).
+     */
+    public static BertForMaskedLM bertForMaskedLMFromTf(Path variablesPrefix, BertConfig cfg, DataType type, long seed) throws IOException {
+        var mapped = org.finsent.core.io.BertTfNames.toHuggingFace(org.finsent.core.io.TfTensorBundle.open(variablesPrefix).toStateDict(), true);
+        return bertForMaskedLM(cfg, mapped.weights(), variablesPrefix.toString(), type, seed);
+    }
+
+    /**
      * Writes a directory Transformers opens as {@code BertForMaskedLM}: {@code config.json} (architectures
      * {@code ["BertForMaskedLM"]}) and {@code model.safetensors} with {@code bert.*} (a carried pooler included),
      * {@code cls.predictions.transform.*} and {@code cls.predictions.bias}. The tied aliases

@@ -55,8 +55,17 @@ public final class PretrainCommand implements Callable<Integer> {
     double mlmProbability;
     @Option(names = "--whole-word-mask", description = "Mask whole words (a WordPiece token and its ## continuations) together.")
     boolean wholeWordMask;
-    @Option(names = {"-t", "--technique"}, defaultValue = "full", paramLabel = "NAME", description = "full (LoRA is not available for pretraining yet). Default: ${DEFAULT-VALUE}.")
+    @Option(names = {"-t", "--technique"}, defaultValue = "full", paramLabel = "NAME",
+            description = "full, or lora (LoRA on the encoder, merged into the weights at save). Default: ${DEFAULT-VALUE}.")
     String technique;
+    @Option(names = "--lora-r", defaultValue = "8", description = "LoRA rank. Default: ${DEFAULT-VALUE}.")
+    int loraR;
+    @Option(names = "--lora-alpha", defaultValue = "16", description = "LoRA alpha. Default: ${DEFAULT-VALUE}.")
+    double loraAlpha;
+    @Option(names = "--lora-dropout", defaultValue = "0.1", description = "LoRA dropout. Default: ${DEFAULT-VALUE}.")
+    double loraDropout;
+    @Option(names = "--lora-targets", split = ",", paramLabel = "MODULE", description = "LoRA target modules (default: query,value for BERT; c_attn for GPT-2).")
+    List<String> loraTargets;
 
     @Option(names = "--epochs", defaultValue = "3", description = "num_train_epochs. Default: ${DEFAULT-VALUE}.")
     int epochs;
@@ -89,8 +98,8 @@ public final class PretrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!technique.equals("full")) {
-            throw new IllegalArgumentException("--technique " + technique + " is not available for pretraining: use full");
+        if (!technique.equals("full") && !technique.equals("lora")) {
+            throw new IllegalArgumentException("--technique " + technique + " is not available for pretraining: use full or lora");
         }
         if (!split.equals("train")) {
             throw new IllegalArgumentException("--split " + split + ": pretraining reads the training split only (validation and test "
@@ -110,7 +119,13 @@ public final class PretrainCommand implements Callable<Integer> {
                 .lrSchedulerType(lrScheduler).maxGradNorm(maxGradNorm).maxSeqLength(maxSeqLength).loggingSteps(loggingSteps)
                 .saveSteps(saveSteps).seed(seed).resumeFromCheckpoint(from).build();
         long t0 = System.nanoTime();
-        Pretrainer.Result r = Pretraining.run(model, texts, args, mlmProbability, wholeWordMask);
+        org.finsent.peft.LoraConfig lora = null;
+        if (technique.equals("lora")) {
+            List<String> targets = loraTargets != null ? loraTargets : null;
+            lora = new org.finsent.peft.LoraConfig(loraR, loraAlpha, loraDropout, org.finsent.peft.LoraConfig.Bias.NONE,
+                    targets != null ? targets : List.of("query", "value", "c_attn"), null, false, seed);
+        }
+        Pretrainer.Result r = Pretraining.run(model, texts, args, mlmProbability, wholeWordMask, lora);
         List<Path> plots = RunReporter.writePlots(output, List.of());
         PrintStream out = System.out;
         out.printf(Locale.ROOT, "Pretrained model written to %s in %.1f s: %d steps on %d texts, mean loss %.4f%n",

@@ -43,8 +43,50 @@ public sealed interface LanguageModel permits LanguageModel.Masked, LanguageMode
     /** The longest input the position table takes. */
     int maxPositions();
 
-    /** Writes {@code config.json} + {@code model.safetensors} as Transformers' LM class. */
+    /**
+     * Writes {@code config.json} + {@code model.safetensors} as Transformers' LM class. LoRA factors are not written:
+     * {@link #applyLora} modules are merged into their base weights before saving, so the file is a plain model.
+     */
     void save(Path dir) throws IOException;
+
+    /** Where LoRA attaches (the encoder's or transformer's projections). */
+    org.finsent.core.nn.InsertionPoints insertionPoints();
+
+    private static Map<String, Parameter> withoutLora(Map<String, Parameter> named) {
+        Map<String, Parameter> m = new java.util.LinkedHashMap<>();
+        for (var e : named.entrySet()) if (!e.getKey().contains(".lora_")) m.put(e.getKey(), e.getValue());
+        return m;
+    }
+
+    /**
+     * LoRA on the projections {@code c} targets; every other weight (the LM head included) is frozen, as PEFT does
+     * for a model without a task head. Returns the modules, to {@link org.finsent.peft.LoraLinear#merge() merge}
+     * before {@link #save}.
+     */
+    static List<org.finsent.peft.LoraLinear> applyLora(LanguageModel m, org.finsent.peft.LoraConfig c) {
+        List<org.finsent.peft.LoraLinear> out = new java.util.ArrayList<>();
+        var slots = m.insertionPoints().projections();
+        for (var slot : slots) {
+            if (!c.targets(slot.module())) continue;
+            if (!(slot.get().get() instanceof org.finsent.core.nn.Linear linear)) {
+                throw new IllegalStateException(slot.module() + " is already wrapped; one LoRA per module");
+            }
+            var lora = new org.finsent.peft.LoraLinear(slot.module(), linear, c);
+            slot.set().accept(lora);
+            out.add(lora);
+        }
+        if (out.isEmpty()) {
+            throw new IllegalArgumentException("LoRA target modules " + c.targetModules() + " match no module; modules are named like "
+                    + slots.get(0).module());
+        }
+        java.util.Set<Parameter> train = new java.util.HashSet<>();
+        for (var l : out) {
+            train.add(l.loraA);
+            train.add(l.loraB);
+        }
+        for (Parameter p : m.parameters()) p.setTrainable(train.contains(p));
+        return out;
+    }
 
     /** The Transformers class the saved directory is. */
     String architecture();
@@ -66,7 +108,12 @@ public sealed interface LanguageModel permits LanguageModel.Masked, LanguageMode
 
         public int maxPositions() { return model.bert.config.maxPositionEmbeddings(); }
 
-        public void save(Path dir) throws IOException { Pretrained.save(model, dir); }
+        public void save(Path dir) throws IOException {
+            Pretrained.saveWeights(withoutLora(model.namedParameters()), dir);
+            model.bert.config.write(dir.resolve("config.json"), architecture());
+        }
+
+        public org.finsent.core.nn.InsertionPoints insertionPoints() { return model.insertionPoints(); }
 
         public String architecture() { return "BertForMaskedLM"; }
     }
@@ -91,7 +138,12 @@ public sealed interface LanguageModel permits LanguageModel.Masked, LanguageMode
 
         public int maxPositions() { return model.transformer.config.nPositions(); }
 
-        public void save(Path dir) throws IOException { Pretrained.save(model, dir); }
+        public void save(Path dir) throws IOException {
+            Pretrained.saveWeights(withoutLora(model.namedParameters()), dir);
+            model.transformer.config.write(dir.resolve("config.json"), architecture());
+        }
+
+        public org.finsent.core.nn.InsertionPoints insertionPoints() { return model.insertionPoints(); }
 
         public String architecture() { return "GPT2LMHeadModel"; }
     }

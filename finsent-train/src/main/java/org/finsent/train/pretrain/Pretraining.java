@@ -27,9 +27,21 @@ public final class Pretraining {
      */
     public static Pretrainer.Result run(String spec, List<String> texts, TrainingArguments args, double mlmProbability,
                                         boolean wholeWord) throws IOException {
+        return run(spec, texts, args, mlmProbability, wholeWord, null);
+    }
+
+    /**
+     * As {@link #run(String, List, TrainingArguments, double, boolean)}; with {@code lora} (null: full weights) only
+     * LoRA factors train, and they are merged into the base weights before saving, so the directory holds a plain
+     * {@code BertForMaskedLM} / {@code GPT2LMHeadModel}.
+     */
+    public static Pretrainer.Result run(String spec, List<String> texts, TrainingArguments args, double mlmProbability,
+                                        boolean wholeWord, org.finsent.peft.LoraConfig lora) throws IOException {
         LanguageModel.Loaded l = LanguageModel.load(spec, args.seed());
         MlmMasking masking = l.model() instanceof LanguageModel.Masked ? MlmMasking.forTokenizer(l.tokenizer(), mlmProbability, wholeWord) : null;
+        List<org.finsent.peft.LoraLinear> loras = lora == null ? List.of() : LanguageModel.applyLora(l.model(), lora);
         Pretrainer.Result r = new Pretrainer(l.model(), l.tokenizer(), args, masking).train(texts);
+        for (var m : loras) m.merge();
         l.model().save(args.outputDir());
         LanguageModel.copyTokenizerFiles(l.tokenizerFiles(), args.outputDir());
         return r;

@@ -109,6 +109,27 @@ class PretrainerTest {
     }
 
     @Test
+    void loraTrainsOnlyTheFactorsAndSavesAPlainMergedModel(@TempDir Path tmp) throws Exception {
+        Path model = tinyBertDir(tmp.resolve("model"));
+        Path out = tmp.resolve("lora");
+        var lora = new org.finsent.peft.LoraConfig(4, 8, 0.0, org.finsent.peft.LoraConfig.Bias.NONE, List.of("query", "value"), null, false, 1);
+        var args = TrainingArguments.builder(out).maxSteps(3).perDeviceTrainBatchSize(4).learningRate(1e-2).loggingSteps(1)
+                .saveSteps(3).maxSeqLength(32).seed(2).build();
+        Pretraining.run(model.toString(), TEXTS, args, 0.3, false, lora);
+        StateDict before = SafeTensors.load(model.resolve("model.safetensors")), after = SafeTensors.load(out.resolve("model.safetensors"));
+        assertEquals(before.names(), after.names(), "a plain BertForMaskedLM: no lora_ tensors, nothing missing");
+        for (String n : before.names()) {
+            boolean same = java.util.Arrays.equals(before.get(n).toINDArray(DataType.FLOAT).data().asFloat(), after.get(n).toINDArray(DataType.FLOAT).data().asFloat());
+            boolean merged = n.matches(".*attention\\.self\\.(query|value)\\.weight");
+            assertEquals(!merged, same, n + (merged ? " should hold the merged LoRA update" : " is frozen and should be unchanged"));
+        }
+        // the checkpoint holds the factors only
+        StateDict ck = SafeTensors.load(out.resolve("checkpoint-3").resolve(Checkpoint.WEIGHTS));
+        assertTrue(ck.names().stream().allMatch(n -> n.contains(".lora_A.") || n.contains(".lora_B.")), ck.names().toString());
+        assertEquals(2 * 2 * 2, ck.size(), "A and B of query and value in 2 layers");
+    }
+
+    @Test
     void causalLmRunOfATinyGpt2(@TempDir Path tmp) throws Exception {
         Tokenizer tok;
         try (InputStream in = PretrainerTest.class.getClassLoader().getResourceAsStream("all-minilm-l6-v2-tokenizer.json")) {

@@ -149,6 +149,29 @@ class PretrainerTest {
         assertTrue(Files.readString(tmp.resolve("out/config.json")).contains("GPT2LMHeadModel"));
     }
 
+    @Test
+    void gpt2SpecPretrainsToAGpt2LmHeadDirectoryThatLoadsAsAClassifierBase(@TempDir Path tmp) throws Exception {
+        String env = System.getenv("FINSENT_SHARED");
+        Path shared = env != null && !env.isBlank() ? Path.of(env)
+                : Path.of(System.getProperty("finsent.repo.root", System.getProperty("user.dir"))).toAbsolutePath().normalize().resolveSibling("shared");
+        Path vocab = shared.resolve("models/gpt2");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(vocab.resolve("vocab.json")),
+                "GPT-2 tokenizer files not found in " + vocab + " (set FINSENT_SHARED)");
+        Path out = tmp.resolve("gpt2");
+        var args = TrainingArguments.builder(out).maxSteps(2).perDeviceTrainBatchSize(4).learningRate(1e-3).loggingSteps(1)
+                .maxSeqLength(32).seed(3).build();
+        var r = Pretraining.run(ModelSources.RANDOM_GPT2 + ":" + vocab, TEXTS, args, 0.15, false);
+        assertEquals(2, r.globalStep());
+        assertTrue(Files.readString(out.resolve("config.json")).contains("\"GPT2LMHeadModel\""));
+        assertTrue(Files.isRegularFile(out.resolve("vocab.json")) && Files.isRegularFile(out.resolve("merges.txt")));
+        StateDict w = SafeTensors.load(out.resolve("model.safetensors"));
+        assertTrue(w.contains("transformer.wte.weight") && !w.contains("lm_head.weight") && !w.contains("score.weight"), w.names().toString());
+        ModelSources.Source src = ModelSources.directory(out.toString(), out, 3, 1);
+        var cls = (org.finsent.core.model.Gpt2ForSequenceClassification) src.model();
+        assertArrayEquals(w.get("transformer.wte.weight").toINDArray(DataType.FLOAT).data().asFloat(),
+                cls.transformer.wte.weight.value().data().asFloat(), 0f);
+    }
+
     static List<JsonNode> log(Path dir) throws IOException {
         List<JsonNode> out = new ArrayList<>();
         for (String l : Files.readAllLines(dir.resolve(Trainer.LOG_FILE), StandardCharsets.UTF_8)) if (!l.isBlank()) out.add(JSON.readTree(l));

@@ -97,7 +97,9 @@ public final class BertForMaskedLM {
         INDArray dh = transform.backward(act.backward(transformLn.backward(dt), dense, saved));
         if (rows != null) {
             INDArray full = Nd4j.zeros(dh.dataType(), allRows, dh.columns());
-            for (int i = 0; i < rows.length; i++) full.getRow(rows[i]).addi(dh.getRow(i));
+            Nd4j.exec(org.nd4j.linalg.api.ops.DynamicCustomOp.builder("scatter_add")        // distinct rows: a plain scatter
+                    .addInputs(full, Nd4j.createFromArray(rows).castTo(DataType.INT64), dh).addOutputs(full)
+                    .addBooleanArguments(true, false).build());
             dh = full;
         }
         bert.backward(dh);

@@ -35,22 +35,23 @@ public final class LanguageModelLoss {
             if (y < 0 || y >= v) throw new IllegalArgumentException("label " + y + " outside [0, " + v + ") and not " + IGNORE);
             count++;
         }
-        INDArray d = Nd4j.zeros(logits.dataType(), r, v);
-        if (count == 0) return new Result(0, d, 0);
+        if (count == 0) return new Result(0, Nd4j.zeros(logits.dataType(), r, v), 0);
         INDArray z = logits.subColumnVector(logits.max(true, 1));
-        INDArray p = Transforms.exp(z, true);
-        INDArray sum = p.sum(true, 1);
-        p.diviColumnVector(sum);
+        INDArray d = Transforms.exp(z, true);                 // softmax, then the gradient in place
+        INDArray sum = d.sum(true, 1);
+        d.diviColumnVector(sum);
         INDArray logSum = Transforms.log(sum, true);
+        double[] keep = new double[(int) r];
         double total = 0;
         for (int n = 0; n < r; n++) {
             int y = labels[n];
             if (y == IGNORE) continue;
+            keep[n] = 1;
             total += logSum.getDouble(n, 0) - z.getDouble(n, y);
-            INDArray row = p.getRow(n).dup();
-            row.putScalar(y, row.getDouble(y) - 1);
-            d.putRow(n, row.divi(count));
+            d.putScalar(n, y, d.getDouble(n, y) - 1);
         }
+        if (count < r) d.muliColumnVector(Nd4j.createFromArray(keep).castTo(d.dataType()).reshape(r, 1));  // ignored rows: 0
+        d.divi(count);
         return new Result(total / count, d, count);
     }
 

@@ -90,6 +90,14 @@ class PretrainCommandTest {
         assertEquals(4, log.size());
         assertTrue(log.get(3).contains("\"step\":4") && log.get(3).contains("\"grad_norm\""), log.get(3));
 
+        // the same command again: resumes from the final checkpoint and takes no step
+        byte[] weights = Files.readAllBytes(out.resolve("model.safetensors"));
+        Result again = cli(concat(common, "--max-steps", "4"));
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains("checkpoint-4") && again.out().contains("4 steps"), again.out());
+        assertEquals(4, Files.readAllLines(out.resolve("training_log.jsonl")).size());
+        assertTrue(java.util.Arrays.equals(weights, Files.readAllBytes(out.resolve("model.safetensors"))), "no further step");
+
         // the training split only: the texts are exactly train's split of the data set
         List<Example> examples = DataSources.load("csv:" + data, DataSources.Options.defaults()).dataset().examples();
         var split = Splits.stratified(examples, 0.8, 0.1, 42);

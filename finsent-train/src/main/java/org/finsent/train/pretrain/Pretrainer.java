@@ -126,7 +126,7 @@ public final class Pretrainer {
         int startEpoch = p.epoch, startBatch = p.batchIndex;
         long windowStart = System.nanoTime(), windowSamples = 0, windowTokens = 0;
         epochs:
-        for (int epoch = startEpoch; epoch < numEpochs; epoch++) {
+        for (int epoch = startEpoch; epoch < numEpochs && p.globalStep < totalSteps; epoch++) {   // a finished run: nothing to do
             int[] order = order(data.size(), args.seed(), epoch);
             for (int first = epoch == startEpoch ? startBatch : 0; first < batchesPerEpoch; first += accumulation) {
                 int groupEnd = Math.min(batchesPerEpoch, first + accumulation);

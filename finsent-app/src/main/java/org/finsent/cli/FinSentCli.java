@@ -21,7 +21,8 @@ import java.io.UncheckedIOException;
 @Command(name = "finsent", mixinStandardHelpOptions = true, version = "FinSent 0.1.0-SNAPSHOT",
         description = "Fine-tune BERT/MiniLM and GPT-2 for financial sentiment, in Java.",
         subcommands = {TrainCommand.class, EvaluateCommand.class, PredictCommand.class, TokenizeCommand.class,
-                HiddenStatesCommand.class, DownloadCommand.class, ServeCommand.class, CompareCommand.class, ExportCommand.class, ScoreCommand.class,
+                HiddenStatesCommand.class, DownloadCommand.class, ServeCommand.class, CompareCommand.class, PretrainCommand.class,
+                ExportCommand.class, ScoreCommand.class,
                 CommandLine.HelpCommand.class},
         footer = {"", "Exit codes: 0 ok, 1 bad input (message says what to fix), 2 bad command line, 3 training diverged, "
                 + "70 internal error."})

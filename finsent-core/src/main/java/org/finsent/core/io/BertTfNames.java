@@ -14,7 +14,10 @@ import java.util.regex.Pattern;
  * {@code bert.encoder.layer.3.attention.self.query.weight}, LayerNorm {@code gamma}/{@code beta} become
  * {@code weight}/{@code bias}, and dense kernels, stored [in, out] by TensorFlow, are transposed to PyTorch's
  * [out, in]. Everything else (pre-training heads {@code cls/...}, optimizer slots, {@code global_step}) is left
- * over.
+ * over, unless the masked-LM head is asked for ({@link #toHuggingFace(StateDict, boolean)}):
+ * {@code cls/predictions/transform/dense/kernel} becomes {@code cls.predictions.transform.dense.weight} (transposed),
+ * {@code cls/predictions/transform/LayerNorm/gamma} {@code cls.predictions.transform.LayerNorm.weight} and
+ * {@code cls/predictions/output_bias} {@code cls.predictions.bias} (the decoder weight is the word embedding).
  */
 public final class BertTfNames {
 
@@ -24,6 +27,9 @@ public final class BertTfNames {
     private static final Pattern DENSE = Pattern.compile(
             "bert/(encoder/layer_(\\d+)/(attention/self/(?:query|key|value)|attention/output/dense|intermediate/dense"
                     + "|output/dense)|pooler/dense)/(kernel|bias)");
+
+    private static final Pattern MLM_HEAD = Pattern.compile(
+            "cls/predictions/(transform/dense/(kernel|bias)|transform/LayerNorm/(gamma|beta)|output_bias)");
 
     private BertTfNames() {
     }
@@ -50,6 +56,15 @@ public final class BertTfNames {
         return Optional.empty();
     }
 
+    /** The Hugging Face name of a TensorFlow masked-LM head variable ({@code cls/predictions/...}), or empty. */
+    public static Optional<String> mlmHeadToHuggingFace(String tfName) {
+        Matcher m = MLM_HEAD.matcher(strip(tfName));
+        if (!m.matches()) return Optional.empty();
+        if (m.group(1).equals("output_bias")) return Optional.of("cls.predictions.bias");
+        if (m.group(2) != null) return Optional.of("cls.predictions.transform.dense." + (m.group(2).equals("kernel") ? "weight" : "bias"));
+        return Optional.of("cls.predictions.transform.LayerNorm." + (m.group(3).equals("gamma") ? "weight" : "bias"));
+    }
+
     /** {@code encoder/layer_3/attention/self/query} to {@code encoder.layer.3.attention.self.query}. */
     private static String dotted(String path) {
         return path.replaceAll("layer_(\\d+)", "layer.$1").replace('/', '.');
@@ -65,10 +80,16 @@ public final class BertTfNames {
      * (copied to C order); the names of all other entries are returned as leftovers.
      */
     public static WeightMapping toHuggingFace(StateDict tf) {
+        return toHuggingFace(tf, false);
+    }
+
+    /** As {@link #toHuggingFace(StateDict)}, with the masked-LM head's tensors mapped too when {@code mlmHead}. */
+    public static WeightMapping toHuggingFace(StateDict tf, boolean mlmHead) {
         StateDict out = new StateDict();
         List<String> leftovers = new ArrayList<>();
         for (TensorData t : tf) {
             Optional<String> hf = toHuggingFace(t.name());
+            if (hf.isEmpty() && mlmHead) hf = mlmHeadToHuggingFace(t.name());
             if (hf.isEmpty()) {
                 leftovers.add(t.name());
                 continue;

@@ -55,16 +55,27 @@ public record BertConfig(int vocabSize, int hiddenSize, int numHiddenLayers, int
     }
 
     public void write(Path configJson) throws IOException {
+        write(configJson, "BertForSequenceClassification");
+    }
+
+    /**
+     * {@code config.json} naming {@code architecture}; a classifier's carries {@code id2label}, a language model's
+     * ({@code *LMHeadModel}, {@code *ForMaskedLM}) does not.
+     */
+    public void write(Path configJson, String architecture) throws IOException {
+        boolean classifier = architecture.endsWith("ForSequenceClassification");
         ObjectMapper m = new ObjectMapper();
         ObjectNode c = m.createObjectNode();
-        c.putArray("architectures").add("BertForSequenceClassification");
+        c.putArray("architectures").add(architecture);
         c.put("model_type", "bert").put("vocab_size", vocabSize).put("hidden_size", hiddenSize)
                 .put("num_hidden_layers", numHiddenLayers).put("num_attention_heads", numAttentionHeads)
                 .put("intermediate_size", intermediateSize).put("max_position_embeddings", maxPositionEmbeddings)
                 .put("type_vocab_size", typeVocabSize).put("layer_norm_eps", layerNormEps).put("hidden_act", hiddenAct)
                 .put("hidden_dropout_prob", hiddenDropoutProb).put("attention_probs_dropout_prob", attentionProbsDropoutProb);
-        ObjectNode id2label = c.putObject("id2label");
-        for (int i = 0; i < numLabels; i++) id2label.put(String.valueOf(i), "LABEL_" + i);
+        if (classifier) {
+            ObjectNode id2label = c.putObject("id2label");
+            for (int i = 0; i < numLabels; i++) id2label.put(String.valueOf(i), "LABEL_" + i);
+        }
         m.writerWithDefaultPrettyPrinter().writeValue(configJson.toFile(), c);
     }
 }

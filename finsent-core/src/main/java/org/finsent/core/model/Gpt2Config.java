@@ -40,16 +40,27 @@ public record Gpt2Config(int vocabSize, int nPositions, int nEmbd, int nLayer, i
     }
 
     public void write(Path configJson) throws IOException {
+        write(configJson, "GPT2ForSequenceClassification");
+    }
+
+    /**
+     * {@code config.json} naming {@code architecture}; a classifier's carries {@code id2label}, a language model's
+     * ({@code *LMHeadModel}, {@code *ForMaskedLM}) does not.
+     */
+    public void write(Path configJson, String architecture) throws IOException {
+        boolean classifier = architecture.endsWith("ForSequenceClassification");
         ObjectMapper m = new ObjectMapper();
         ObjectNode c = m.createObjectNode();
-        c.putArray("architectures").add("GPT2ForSequenceClassification");
+        c.putArray("architectures").add(architecture);
         c.put("model_type", "gpt2").put("vocab_size", vocabSize).put("n_positions", nPositions).put("n_embd", nEmbd)
                 .put("n_layer", nLayer).put("n_head", nHead).put("n_inner", nInner)
                 .put("activation_function", activationFunction).put("resid_pdrop", residPdrop)
                 .put("embd_pdrop", embdPdrop).put("attn_pdrop", attnPdrop).put("layer_norm_epsilon", layerNormEpsilon)
                 .put("pad_token_id", padTokenId);
-        ObjectNode id2label = c.putObject("id2label");
-        for (int i = 0; i < numLabels; i++) id2label.put(String.valueOf(i), "LABEL_" + i);
+        if (classifier) {
+            ObjectNode id2label = c.putObject("id2label");
+            for (int i = 0; i < numLabels; i++) id2label.put(String.valueOf(i), "LABEL_" + i);
+        }
         m.writerWithDefaultPrettyPrinter().writeValue(configJson.toFile(), c);
     }
 }

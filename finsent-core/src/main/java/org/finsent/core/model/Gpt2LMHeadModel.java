@@ -36,8 +36,45 @@ public final class Gpt2LMHeadModel {
         transformer.backward(dh);
     }
 
+    /**
+     * Causal-LM loss of {@code batch} with {@code labels [B][T]} aligned with the inputs (usually the input ids, -100
+     * at padding): Transformers' shift by one ({@link LanguageModelLoss#causal}); with {@code backward}, the
+     * gradients of the loss scaled by {@code scale} (an accumulation group's share). Returns the unscaled loss.
+     * One difference from Transformers, for left padding only: a prediction made <em>from</em> a padding position (the
+     * last pad before the first token) is dropped; Transformers counts it, although that position attends to no key
+     * and its hidden state means nothing. With right padding (what pretraining uses) the two are the same.
+     */
+    public LanguageModelLoss.Result loss(Batch batch, int[][] labels, boolean backward, double scale) {
+        int[][] mask = batch.attentionMask();
+        int[][] l = new int[labels.length][];
+        for (int n = 0; n < labels.length; n++) {
+            l[n] = labels[n].clone();
+            // label i is predicted from position i−1: drop it when that position is padding
+            for (int i = 1; i < l[n].length; i++) if (mask[n][i - 1] == 0) l[n][i] = LanguageModelLoss.IGNORE;
+        }
+        LanguageModelLoss.Result r = LanguageModelLoss.causal(forward(batch), l);
+        if (backward && r.count() > 0) backward(scale == 1 ? r.dLogits() : r.dLogits().muli(scale));
+        return r;
+    }
+
     public void train(boolean on) {
         transformer.train(on);
+    }
+
+    /** Parameters by Hugging Face name ({@code lm_head.weight} is {@code transformer.wte.weight}). */
+    public java.util.Map<String, Parameter> namedParameters() {
+        java.util.Map<String, Parameter> m = new java.util.LinkedHashMap<>();
+        for (Parameter p : parameters()) m.put(p.name(), p);
+        return m;
+    }
+
+    public void zeroGrad() {
+        for (Parameter p : parameters()) p.zeroGrad();
+    }
+
+    /** Where PEFT methods attach. */
+    public org.finsent.core.nn.InsertionPoints insertionPoints() {
+        return transformer.insertionPoints("GPT2LMHeadModel");
     }
 
     public List<Parameter> parameters() {

@@ -70,6 +70,69 @@ public final class Pretrained {
         return model;
     }
 
+    /**
+     * A {@code BertForMaskedLM} from a directory (safetensors or {@code pytorch_model.bin}, {@code cls.predictions.*}
+     * under Hugging Face's names; the aliases {@code cls.predictions.decoder.weight}, the word embedding itself, and
+     * {@code cls.predictions.decoder.bias}, {@code cls.predictions.bias} itself, are accepted). A checkpoint without the
+     * head (a bare {@code BertModel}, a classifier) initialises it with Transformers' warning; the decoder stays tied.
+     * A pooler the checkpoint has is carried along frozen (see {@link BertForMaskedLM#BertForMaskedLM(BertConfig,
+     * DataType, long, boolean)}).
+     */
+    public static BertForMaskedLM bertForMaskedLM(Path dir, DataType type, long seed) throws IOException {
+        BertConfig cfg = BertConfig.read(dir.resolve("config.json"));
+        return bertForMaskedLM(cfg, readWeights(dir), dir.toString(), type, seed);
+    }
+
+    /** A {@code BertForMaskedLM} from Hugging Face-named weights (e.g. a TF bundle mapped with its MLM head). */
+    public static BertForMaskedLM bertForMaskedLM(BertConfig cfg, StateDict weights, String source, DataType type, long seed)
+            throws IOException {
+        StateDict w = StateDict.of(weights.tensors());
+        var decoderBias = w.remove("cls.predictions.decoder.bias");
+        if (decoderBias != null && !w.contains(BertForMaskedLM.BIAS)) w.put(decoderBias.withName(BertForMaskedLM.BIAS));
+        w.remove("cls.predictions.decoder.weight");  // tied: the word embedding is the decoder
+        boolean pooler = w.contains("bert.pooler.dense.weight") || w.contains("pooler.dense.weight");
+        var model = new BertForMaskedLM(cfg, type, seed, pooler);
+        ModelWeights.LoadReport r = ModelWeights.load(model.namedParameters(), w, source);
+        if (r.loaded().isEmpty()) {
+            throw new IOException(source + ": the checkpoint has none of BertForMaskedLM's weights; its tensors are named like "
+                    + w.names().stream().limit(3).toList() + " (another architecture?)");
+        }
+        r.log("BertForMaskedLM", source, List.of());
+        return model;
+    }
+
+    /**
+     * A {@code BertForMaskedLM} from a TensorFlow BERT checkpoint ({@code variables} prefix of a SavedModel or
+     * {@code bert_model.ckpt}): the encoder, the pooler (carried frozen) and the {@code cls/predictions/*} head
+     * ({@link org.finsent.core.io.BertTfNames#toHuggingFace(StateDict, boolean)}).
+     */
+    public static BertForMaskedLM bertForMaskedLMFromTf(Path variablesPrefix, BertConfig cfg, DataType type, long seed) throws IOException {
+        var mapped = org.finsent.core.io.BertTfNames.toHuggingFace(org.finsent.core.io.TfTensorBundle.open(variablesPrefix).toStateDict(), true);
+        return bertForMaskedLM(cfg, mapped.weights(), variablesPrefix.toString(), type, seed);
+    }
+
+    /**
+     * Writes a directory Transformers opens as {@code BertForMaskedLM}: {@code config.json} (architectures
+     * {@code ["BertForMaskedLM"]}) and {@code model.safetensors} with {@code bert.*} (a carried pooler included),
+     * {@code cls.predictions.transform.*} and {@code cls.predictions.bias}. The tied aliases
+     * {@code cls.predictions.decoder.weight} and {@code .decoder.bias} are left out, as Transformers' own
+     * {@code save_pretrained} leaves out tied duplicates: they are in the class's {@code _tied_weights_keys}, so
+     * loading ties them to the word embedding and to {@code cls.predictions.bias} without a missing-key warning.
+     */
+    public static void save(BertForMaskedLM m, Path dir) throws IOException {
+        saveWeights(m.namedParameters(), dir);
+        m.bert.config.write(dir.resolve("config.json"), "BertForMaskedLM");
+    }
+
+    /**
+     * Writes a directory Transformers opens as {@code GPT2LMHeadModel}: {@code transformer.*} weights, without
+     * {@code lm_head.weight}, which is tied to {@code transformer.wte.weight} (Transformers' own files omit it too).
+     */
+    public static void save(Gpt2LMHeadModel m, Path dir) throws IOException {
+        saveWeights(m.namedParameters(), dir);
+        m.transformer.config.write(dir.resolve("config.json"), "GPT2LMHeadModel");
+    }
+
     /** Writes {@code model.safetensors} (F32) with the parameters under their Hugging Face names. */
     public static void saveWeights(Map<String, Parameter> params, Path dir) throws IOException {
         Files.createDirectories(dir);

@@ -10,10 +10,13 @@ import org.finsent.core.io.DType;
 import org.finsent.core.io.SafeTensors;
 import org.finsent.core.io.StateDict;
 import org.finsent.core.io.TensorData;
+import org.finsent.core.model.ModelWeights;
 import org.finsent.core.nn.Parameter;
 import org.finsent.train.optim.AdamW;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -56,6 +59,7 @@ import java.util.stream.Stream;
  * the weights, so an edited or damaged checkpoint is refused with a {@link CheckpointException} naming the file.
  */
 public final class Checkpoint {
+    private static final Logger LOG = LoggerFactory.getLogger(Checkpoint.class);
     public static final String WEIGHTS = "trainable.safetensors";
     public static final String OPTIMIZER = "optimizer.safetensors";
     public static final String BEST = "best_trainable.safetensors";
@@ -112,6 +116,64 @@ public final class Checkpoint {
         public long stepsPerEpoch() {
             return (batchesPerEpoch() + accumulation - 1) / accumulation;
         }
+    }
+
+    /**
+     * Reads the checkpoint in {@code dir}, checks it against the run that resumes from it (the same trainable
+     * parameters, data size, batch size × accumulation; a step within the run's total) and restores the trainable
+     * weights and AdamW's state into it. Every refusal names the file; a different seed or total only warns. Shared by
+     * {@link Trainer} and the pretraining loop, which differ only in what they do with the returned state.
+     *
+     * @param examples what the data are called in messages ("training examples", "texts")
+     */
+    public static Loaded restore(Path dir, List<Parameter> trainable, AdamW optimizer, TrainingArguments args, int trainSize,
+                                 long totalSteps, String examples) throws IOException {
+        Loaded c = load(dir);
+        State s = c.state();
+        Path stateFile = dir.resolve(STATE);
+        List<String> names = trainable.stream().map(Parameter::name).toList();
+        if (!names.equals(s.trainableNames())) {
+            throw new CheckpointException(stateFile, "written for other trainable parameters: the checkpoint has "
+                    + s.trainableNames().size() + " (" + first(s.trainableNames()) + "), the model " + names.size() + " ("
+                    + first(names) + "); apply the same model and PEFT methods before resuming");
+        }
+        if (s.trainSize() != trainSize) {
+            throw new CheckpointException(stateFile, "written for " + s.trainSize() + " " + examples + ", this run has "
+                    + trainSize + ": its position in the data means nothing here (resume with the same data and split)");
+        }
+        if (s.batchSize() != args.perDeviceTrainBatchSize() || s.accumulation() != args.gradientAccumulationSteps()) {
+            throw new CheckpointException(stateFile, "written with batch size " + s.batchSize() + " x accumulation " + s.accumulation()
+                    + ", this run has " + args.perDeviceTrainBatchSize() + " x " + args.gradientAccumulationSteps()
+                    + " (resume with the same batch size and accumulation)");
+        }
+        if (s.globalStep() > totalSteps) {
+            throw new CheckpointException(stateFile, "global_step " + s.globalStep() + " is beyond this run's " + totalSteps
+                    + " steps (raise max steps or epochs, or start a new run)");
+        }
+        Map<String, Parameter> byName = new LinkedHashMap<>();
+        for (Parameter p : trainable) byName.put(p.name(), p);
+        ModelWeights.LoadReport report = ModelWeights.load(byName, c.weights(), dir.resolve(WEIGHTS).toString());
+        if (!report.missing().isEmpty() || !report.unexpected().isEmpty()) {
+            throw new CheckpointException(dir.resolve(WEIGHTS), "trainable weights do not match: " + report);
+        }
+        try {
+            optimizer.loadState(c.optimizer());
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(dir.resolve(OPTIMIZER), e.getMessage(), e);
+        }
+        if (s.seed() != args.seed() || s.totalSteps() != totalSteps) {
+            LOG.warn("{}: resuming with a different seed / total steps ({} / {} in the checkpoint, {} / {} now): the data order, "
+                    + "dropout masks or LR schedule differ from the interrupted run", dir, s.seed(), s.totalSteps(), args.seed(), totalSteps);
+        }
+        if (!s.keyedDropout()) {
+            LOG.warn("{}: written by a version that did not key dropout masks by position: with dropout on, the resumed run "
+                    + "draws other masks than the interrupted one would have", dir);
+        }
+        return c;
+    }
+
+    private static String first(List<String> names) {
+        return names.isEmpty() ? "none" : names.get(0) + (names.size() > 1 ? ", ..." : "");
     }
 
     /** A checkpoint read back: state, weights, optimizer state and (optional) best weights. */

@@ -438,47 +438,8 @@ public final class Trainer {
      * the log back to its step.
      */
     private void resume(Run run, AdamW optimizer, Path dir) throws IOException {
-        Checkpoint.Loaded c = Checkpoint.load(dir);
+        Checkpoint.Loaded c = Checkpoint.restore(dir, run.trainable, optimizer, args, run.trainSize, run.totalSteps, "training examples");
         Checkpoint.State s = c.state();
-        Path stateFile = dir.resolve(Checkpoint.STATE);
-        List<String> names = run.trainable.stream().map(Parameter::name).toList();
-        if (!names.equals(s.trainableNames())) {
-            throw new CheckpointException(stateFile, "written for other trainable parameters: the checkpoint has "
-                    + s.trainableNames().size() + " (" + first(s.trainableNames()) + "), the model " + names.size() + " ("
-                    + first(names) + "); apply the same PEFT methods before resuming");
-        }
-        if (s.trainSize() != run.trainSize) {
-            throw new CheckpointException(stateFile, "written for " + s.trainSize() + " training examples, this run has "
-                    + run.trainSize + ": its position in the data means nothing here (resume with the same data and split)");
-        }
-        if (s.batchSize() != args.perDeviceTrainBatchSize() || s.accumulation() != args.gradientAccumulationSteps()) {
-            throw new CheckpointException(stateFile, "written with batch size " + s.batchSize() + " x accumulation " + s.accumulation()
-                    + ", this run has " + args.perDeviceTrainBatchSize() + " x " + args.gradientAccumulationSteps()
-                    + " (resume with the same batch size and accumulation)");
-        }
-        if (s.globalStep() > run.totalSteps) {
-            throw new CheckpointException(stateFile, "global_step " + s.globalStep() + " is beyond this run's " + run.totalSteps
-                    + " steps (raise max steps or epochs, or start a new run)");
-        }
-        Map<String, Parameter> byName = new LinkedHashMap<>();
-        for (Parameter p : run.trainable) byName.put(p.name(), p);
-        ModelWeights.LoadReport report = ModelWeights.load(byName, c.weights(), dir.resolve(Checkpoint.WEIGHTS).toString());
-        if (!report.missing().isEmpty() || !report.unexpected().isEmpty()) {
-            throw new CheckpointException(dir.resolve(Checkpoint.WEIGHTS), "trainable weights do not match: " + report);
-        }
-        try {
-            optimizer.loadState(c.optimizer());
-        } catch (IllegalArgumentException e) {
-            throw new CheckpointException(dir.resolve(Checkpoint.OPTIMIZER), e.getMessage(), e);
-        }
-        if (s.seed() != args.seed() || s.totalSteps() != run.totalSteps) {
-            LOG.warn("{}: resuming with a different seed / total steps ({} / {} in the checkpoint, {} / {} now): the data order, "
-                    + "dropout masks or LR schedule differ from the interrupted run", dir, s.seed(), s.totalSteps(), args.seed(), run.totalSteps);
-        }
-        if (!s.keyedDropout()) {
-            LOG.warn("{}: written by a version that did not key dropout masks by position: with dropout on, the resumed run "
-                    + "draws other masks than the interrupted one would have", dir);
-        }
         run.globalStep = s.globalStep();
         run.epoch = s.epoch();
         run.batchIndex = s.batchIndex();
@@ -607,10 +568,6 @@ public final class Trainer {
                         + labelNames.size() + " labels " + labelNames);
             }
         }
-    }
-
-    private static String first(List<String> names) {
-        return names.isEmpty() ? "none" : names.get(0) + (names.size() > 1 ? ", ..." : "");
     }
 
     private static int ceilDiv(int a, int b) {

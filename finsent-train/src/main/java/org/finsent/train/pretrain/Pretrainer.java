@@ -6,13 +6,11 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import org.finsent.core.io.AtomicFiles;
 import org.finsent.core.model.Batch;
 import org.finsent.core.model.LanguageModelLoss;
-import org.finsent.core.model.ModelWeights;
 import org.finsent.core.nn.Dropout;
 import org.finsent.core.nn.Parameter;
 import org.finsent.tokenizers.Tokenizer;
 import org.finsent.tokenizers.TokenizerOptions;
 import org.finsent.train.Checkpoint;
-import org.finsent.train.CheckpointException;
 import org.finsent.train.LogEntry;
 import org.finsent.train.Trainer;
 import org.finsent.train.TrainingArguments;
@@ -263,41 +261,7 @@ public final class Pretrainer {
 
     private void resume(Progress p, List<Parameter> trainable, AdamW optimizer, int trainSize, long totalSteps) throws IOException {
         Path dir = args.resumeFromCheckpoint();
-        Checkpoint.Loaded c = Checkpoint.load(dir);
-        Checkpoint.State s = c.state();
-        Path stateFile = dir.resolve(Checkpoint.STATE);
-        List<String> names = trainable.stream().map(Parameter::name).toList();
-        if (!names.equals(s.trainableNames())) {
-            throw new CheckpointException(stateFile, "written for other trainable parameters (" + s.trainableNames().size() + " vs the model's "
-                    + names.size() + "): resume with the same model and technique");
-        }
-        if (s.trainSize() != trainSize) {
-            throw new CheckpointException(stateFile, "written for " + s.trainSize() + " texts, this run has " + trainSize
-                    + ": resume with the same texts and --max-seq-length");
-        }
-        if (s.batchSize() != args.perDeviceTrainBatchSize() || s.accumulation() != args.gradientAccumulationSteps()) {
-            throw new CheckpointException(stateFile, "written with batch size " + s.batchSize() + " x accumulation " + s.accumulation()
-                    + ", this run has " + args.perDeviceTrainBatchSize() + " x " + args.gradientAccumulationSteps());
-        }
-        if (s.globalStep() > totalSteps) {
-            throw new CheckpointException(stateFile, "global_step " + s.globalStep() + " is beyond this run's " + totalSteps
-                    + " steps (raise --max-steps or --epochs)");
-        }
-        Map<String, Parameter> byName = new LinkedHashMap<>();
-        for (Parameter q : trainable) byName.put(q.name(), q);
-        ModelWeights.LoadReport report = ModelWeights.load(byName, c.weights(), dir.resolve(Checkpoint.WEIGHTS).toString());
-        if (!report.missing().isEmpty() || !report.unexpected().isEmpty()) {
-            throw new CheckpointException(dir.resolve(Checkpoint.WEIGHTS), "trainable weights do not match: " + report);
-        }
-        try {
-            optimizer.loadState(c.optimizer());
-        } catch (IllegalArgumentException e) {
-            throw new CheckpointException(dir.resolve(Checkpoint.OPTIMIZER), e.getMessage(), e);
-        }
-        if (s.seed() != args.seed() || s.totalSteps() != totalSteps) {
-            LOG.warn("{}: resuming with a different seed / total steps ({} / {} in the checkpoint, {} / {} now): the data order, "
-                    + "masks or LR schedule differ from the interrupted run", dir, s.seed(), s.totalSteps(), args.seed(), totalSteps);
-        }
+        Checkpoint.State s = Checkpoint.restore(dir, trainable, optimizer, args, trainSize, totalSteps, "texts").state();
         p.globalStep = s.globalStep();
         p.epoch = s.epoch();
         p.batchIndex = s.batchIndex();

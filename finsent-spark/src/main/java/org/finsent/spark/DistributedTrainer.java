@@ -7,7 +7,6 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.storage.StorageLevel;
 import org.finsent.core.data.Example;
 import org.finsent.core.model.CrossEntropyLoss;
-import org.finsent.core.model.ModelWeights;
 import org.finsent.core.model.SequenceClassifier;
 import org.finsent.core.nn.Parameter;
 import org.finsent.tokenizers.Tokenizer;
@@ -34,7 +33,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -195,7 +193,7 @@ public final class DistributedTrainer {
         Position pos = new Position();
         Path lastCheckpoint = null;
         if (args.resumeFromCheckpoint() != null) {
-            restore(args.resumeFromCheckpoint(), optimizer, pos);
+            restore(args.resumeFromCheckpoint(), optimizer, pos, n, totalSteps);
             lastCheckpoint = args.resumeFromCheckpoint();
         }
         LOG.info(String.format(Locale.ROOT, "distributed training of %,d parameters on %d examples in %d partitions, %d steps "
@@ -229,7 +227,7 @@ public final class DistributedTrainer {
                 restarts++;
                 LOG.warn("step {} failed ({}): resuming from {} (restart {}/{})", pos.step + 1, e.getMessage(), lastCheckpoint,
                         restarts, maxRestarts);
-                restore(lastCheckpoint, optimizer, pos);
+                restore(lastCheckpoint, optimizer, pos, n, totalSteps);
                 driver.model().zeroGrad();
                 // the steps after the checkpoint run again: their first results are dropped
                 int keep = (int) Math.max(0, pos.step - firstStep);
@@ -324,18 +322,8 @@ public final class DistributedTrainer {
         }
     }
 
-    private void restore(Path dir, AdamW optimizer, Position pos) throws IOException {
-        Checkpoint.Loaded c = Checkpoint.load(dir);
-        List<String> names = trainable.stream().map(Parameter::name).toList();
-        if (!names.equals(c.state().trainableNames())) {
-            throw new IllegalArgumentException(dir + " was written for other trainable parameters: apply the same PEFT methods before resuming");
-        }
-        Map<String, Parameter> byName = new LinkedHashMap<>();
-        for (Parameter p : trainable) byName.put(p.name(), p);
-        ModelWeights.LoadReport report = ModelWeights.load(byName, c.weights(), dir.toString());
-        if (!report.missing().isEmpty() || !report.unexpected().isEmpty()) throw new IllegalArgumentException(dir + ": " + report);
-        optimizer.loadState(c.optimizer());
-        Checkpoint.State s = c.state();
+    private void restore(Path dir, AdamW optimizer, Position pos, int trainSize, long totalSteps) throws IOException {
+        Checkpoint.State s = Checkpoint.restore(dir, trainable, optimizer, args, trainSize, totalSteps, "training examples").state();
         pos.step = s.globalStep();
         pos.epoch = s.epoch();
         pos.batch = s.batchIndex();

@@ -185,7 +185,9 @@ public final class ResourceMonitor implements AutoCloseable {
 
         Stat stat() {
             if (n == 0) return null;
-            return new Stat(weight > 0 ? sum / weight : max, max);
+            // a weighted mean lies within the samples' range; rounding of Σ v·w / Σ w can put it an ulp above the
+            // maximum when every sample is equal (OSHI repeats cached values), so it is held to the maximum
+            return new Stat(weight > 0 ? Math.min(max, sum / weight) : max, max);
         }
     }
 

@@ -299,7 +299,7 @@ final class RestrictedUnpickler {
                 }
                 case 's' -> { // SETITEM
                     Object v = pop(), k = pop();
-                    dictOf(peek()).put(k, v);
+                    dictOf(peek()).put(hashable(k), v);
                 }
                 case 'u' -> { // SETITEMS
                     List<Object> items = popMark();

@@ -356,8 +356,8 @@ public final class TorchCheckpoint {
                 }
                 if (last >= storageElems || last < 0) {
                     throw new WeightFormatException(fname, name, "view (offset " + t.offset() + ", size "
-                            + Arrays.toString(size) + ", stride " + Arrays.toString(stride) + ") reaches past the "
-                            + "end of a storage of " + storageElems + " elements");
+                            + Arrays.toString(size) + ", stride " + Arrays.toString(stride) + ") reaches element "
+                            + (last < 0 ? "beyond 2^63" : String.valueOf(last)) + " of a storage of " + storageElems);
                 }
                 if (numel > MappedRegions.MAX_WINDOW / es) {
                     throw new WeightFormatException(fname, name, "tensor of " + numel + " " + dtype + " elements exceeds 2 GiB");

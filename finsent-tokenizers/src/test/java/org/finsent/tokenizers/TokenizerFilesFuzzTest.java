@@ -1,7 +1,6 @@
 package org.finsent.tokenizers;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import org.junit.jupiter.api.Timeout;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -12,7 +11,7 @@ import java.nio.file.Path;
 
 /**
  * Fuzz targets for tokenizer loading: any file ends in a tokenizer (that then encodes a short text and pads a
- * batch without failing) or in a {@link TokenizerLoadException}, within the per-input {@code @Timeout}; anything
+ * batch without failing) or in a {@link TokenizerLoadException}, within the per-input time limit ({@link FuzzLimits#MAX_SECONDS} s); anything
  * else (OutOfMemoryError, NegativeArraySizeException, a RuntimeException from encoding) is a finding. Plain
  * {@code mvn test} replays src/test/resources/org/finsent/tokenizers/TokenizerFilesFuzzTestInputs/<method>/.
  */
@@ -53,6 +52,15 @@ class TokenizerFilesFuzzTest {
     }
 
     private static void expectOnlyLoadErrors(Loader l) {
+        long start = System.nanoTime();
+        try {
+            loadAndUse(l);
+        } finally {
+            FuzzLimits.checkTime(start);
+        }
+    }
+
+    private static void loadAndUse(Loader l) {
         Tokenizer t;
         try {
             t = l.load();
@@ -67,27 +75,23 @@ class TokenizerFilesFuzzTest {
     }
 
     @FuzzTest
-    @Timeout(10)
     void tokenizerJson(byte[] input) {
         expectOnlyLoadErrors(() -> TokenizerLoader.fromTokenizerJson(new ByteArrayInputStream(input), Path.of("tokenizer.json")));
     }
 
     @FuzzTest
-    @Timeout(10)
     void vocabTxt(byte[] input) {
         Path p = file("vocab.txt", input);
         expectOnlyLoadErrors(() -> TokenizerLoader.bert(p, true));
     }
 
     @FuzzTest
-    @Timeout(10)
     void mergesTxt(byte[] input) {
         Path p = file("merges.txt", input);
         expectOnlyLoadErrors(() -> TokenizerLoader.gpt2(VOCAB_JSON, p));
     }
 
     @FuzzTest
-    @Timeout(10)
     void vocabJson(byte[] input) {
         Path p = file("vocab.json", input);
         expectOnlyLoadErrors(() -> TokenizerLoader.gpt2(p, MERGES_TXT));

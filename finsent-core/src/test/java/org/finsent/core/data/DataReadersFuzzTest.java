@@ -1,13 +1,12 @@
 package org.finsent.core.data;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import org.junit.jupiter.api.Timeout;
 
 import java.util.Map;
 
 /**
  * Fuzz targets for the data readers: any input ends in a {@link Dataset} or a {@link DatasetException} (with a
- * {@code file:line:} message), within the per-input {@code @Timeout}; anything else is a finding. Both bad-row
+ * {@code file:line:} message), within the per-input time limit ({@link org.finsent.core.io.FuzzLimits#MAX_SECONDS} s); anything else is a finding. Both bad-row
  * policies run, so the skipping paths are fuzzed too. Plain {@code mvn test} replays
  * src/test/resources/org/finsent/core/data/DataReadersFuzzTestInputs/<method>/.
  */
@@ -25,18 +24,19 @@ class DataReadersFuzzTest {
     }
 
     private static void expectOnlyDatasetErrors(Reader r) {
+        long start = System.nanoTime();
         try {
             Dataset d = r.run();
             for (Example e : d.examples()) {
                 if (e.text() == null || e.text().isBlank()) throw new AssertionError("an example with an empty text: " + e);
             }
         } catch (DatasetException expected) {
-            if (!expected.getMessage().startsWith("fuzz")) throw new AssertionError("message without the file: " + expected.getMessage());
+            if (!expected.getMessage().startsWith("fuzz")) throw new AssertionError("message without the file: " + expected.getMessage());        } finally {
+            org.finsent.core.io.FuzzLimits.checkTime(start);
         }
     }
 
     @FuzzTest
-    @Timeout(10)
     void financialPhraseBank(byte[] input) {
         for (FinancialPhraseBank.Charset cs : FinancialPhraseBank.Charset.values()) {
             expectOnlyDatasetErrors(() -> FinancialPhraseBank.parse(input, "fuzz.txt", cs, BadRowPolicy.FAIL));
@@ -45,7 +45,6 @@ class DataReadersFuzzTest {
     }
 
     @FuzzTest
-    @Timeout(10)
     void csv(byte[] input) {
         expectOnlyDatasetErrors(() -> CSV.read(input, "fuzz.csv"));
         expectOnlyDatasetErrors(() -> CSV_SKIP.read(input, "fuzz.csv"));
@@ -53,7 +52,6 @@ class DataReadersFuzzTest {
     }
 
     @FuzzTest
-    @Timeout(10)
     void jsonl(byte[] input) {
         expectOnlyDatasetErrors(() -> JSONL.read(input, "fuzz.jsonl"));
         expectOnlyDatasetErrors(() -> JSONL_SKIP.read(input, "fuzz.jsonl"));

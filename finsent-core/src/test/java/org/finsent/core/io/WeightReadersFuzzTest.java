@@ -1,7 +1,6 @@
 package org.finsent.core.io;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import org.junit.jupiter.api.Timeout;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,7 +15,7 @@ import java.util.zip.CRC32C;
 
 /**
  * Fuzz targets for the weight readers. The contract of each: any input ends in a result or a
- * {@link WeightFormatException}, within the per-input {@code @Timeout} and the fuzzing JVM's small heap (-Pfuzz);
+ * {@link WeightFormatException}, within the per-input time limit ({@link org.finsent.core.io.FuzzLimits#MAX_SECONDS} s) and the fuzzing JVM's small heap (-Pfuzz);
  * any other throwable (a RuntimeException, StackOverflowError, OutOfMemoryError, a plain IOException) is a finding.
  * Plain {@code mvn test} replays src/test/resources/org/finsent/core/io/WeightReadersFuzzTestInputs/<method>/
  * (seeds written by tools/fuzz/make_fuzz_seeds.py, plus every finding).
@@ -51,17 +50,19 @@ class WeightReadersFuzzTest {
     }
 
     private static void expectOnlyFormatErrors(Reader r) {
+        long start = System.nanoTime();
         try {
             r.run();
         } catch (WeightFormatException expected) {
             if (expected.getMessage() == null || expected.getMessage().isBlank()) throw new AssertionError("empty message", expected);
         } catch (IOException e) {
             throw new AssertionError("an I/O exception that is not a WeightFormatException", e);
+        } finally {
+            FuzzLimits.checkTime(start);
         }
     }
 
     @FuzzTest
-    @Timeout(10)
     void safetensors(byte[] input) {
         Path p = file("model.safetensors", input);
         expectOnlyFormatErrors(() -> {
@@ -72,7 +73,6 @@ class WeightReadersFuzzTest {
 
     /** The whole checkpoint file: zip (central directory, local headers, deflate) and legacy streams. */
     @FuzzTest
-    @Timeout(10)
     void torchFile(byte[] input) {
         Path p = file("pytorch_model.bin", input);
         expectOnlyFormatErrors(() -> TorchCheckpoint.read(p));
@@ -83,7 +83,6 @@ class WeightReadersFuzzTest {
      * (so the fuzzer needs not rediscover the zip format and its CRCs to reach the unpickler).
      */
     @FuzzTest
-    @Timeout(10)
     void torchPickle(byte[] input) {
         Path p = file("pickle.bin", zip(input));
         expectOnlyFormatErrors(() -> TorchCheckpoint.read(p));
@@ -94,7 +93,6 @@ class WeightReadersFuzzTest {
      * the storage-key pickle and the raw storages.
      */
     @FuzzTest
-    @Timeout(10)
     void torchLegacy(byte[] input) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(LEGACY_PREAMBLE);
@@ -105,7 +103,6 @@ class WeightReadersFuzzTest {
 
     /** A TensorFlow .index file as it comes (SSTable footer, blocks, CRCs) with a 4 KiB data shard. */
     @FuzzTest
-    @Timeout(10)
     void tfBundleIndex(byte[] input) {
         Path data = file("variables.data-00000-of-00001", DATA_SHARD);
         expectOnlyFormatErrors(() -> {
@@ -120,7 +117,6 @@ class WeightReadersFuzzTest {
      * harness adds what a fuzzer cannot forge (block trailers with CRC-32C, the index block, the footer).
      */
     @FuzzTest
-    @Timeout(10)
     void tfBundleBlock(byte[] input) {
         Path data = file("variables.data-00000-of-00001", DATA_SHARD);
         byte[] index = sstable(input);
@@ -133,7 +129,6 @@ class WeightReadersFuzzTest {
 
     /** An ONNX model file (protobuf ModelProto). */
     @FuzzTest
-    @Timeout(10)
     void onnx(byte[] input) {
         Path p = file("model.onnx", input);
         expectOnlyFormatErrors(() -> {

@@ -59,9 +59,11 @@ def valid_pickle():
 
 def dag_bomb(levels=40):
     # d0 = {"w": tensor}; d(i+1) = {"a": di, "b": di}: 2^levels names from a few hundred bytes
-    p = b"\x80\x02}(" + s("w") + tensor("0", 16, [4], [1]) + b"uq\x00"
+    p = b"\x80\x02}(" + s("w") + tensor("0", 16, [4], [1]) + b"uq\x000"
     for i in range(levels):
-        p += b"}(" + s("a") + b"h" + bytes([i]) + s("b") + b"h" + bytes([i]) + b"uq" + bytes([i + 1])
+        p += b"}(\x8c\x01ah" + bytes([i]) + b"\x8c\x01bh" + bytes([i]) + b"uq" + bytes([i + 1])
+        if i + 1 < levels:
+            p += b"0"
     return p + b"."
 
 
@@ -77,10 +79,10 @@ def nested_tuple_key(depth=50000):
 
 def dag_tuple_key(levels=60):
     # t0 = (1,); t(i+1) = (ti, ti): a key whose hash walks 2^levels elements
-    p = b"\x80\x02}" + k(1) + b"\x85q\x00"
+    p = b"\x80\x02}" + k(1) + b"\x85q\x000"
     for i in range(levels):
-        p += b"h" + bytes([i]) + b"h" + bytes([i]) + b"\x86q" + bytes([i + 1])
-    return p + k(1) + b"s."
+        p += b"h" + bytes([i]) + b"h" + bytes([i]) + b"\x86q" + bytes([i + 1]) + b"0"
+    return p + b"h" + bytes([levels]) + k(1) + b"s."
 
 
 def torch_zip(pickle_bytes, storages=(bytes(range(64)), bytes(range(64)))):

@@ -89,12 +89,12 @@ public final class FinancialPhraseBank {
     }
 
     public static Dataset read(Path file, Charset charset, BadRowPolicy policy) throws IOException {
-        return parse(Files.readAllBytes(file), file.toString(), charset, policy);
+        return parse(RowSink.readFile(file), file.toString(), charset, policy);
     }
 
     /** Reads from a stream (not closed); {@code sourceName} is used in {@link Example#source()} and errors. */
     public static Dataset read(InputStream in, String sourceName, Charset charset, BadRowPolicy policy) throws IOException {
-        return parse(in.readAllBytes(), sourceName, charset, policy);
+        return parse(RowSink.readStream(in, sourceName), sourceName, charset, policy);
     }
 
     /** Reads one agreement level straight from the downloaded {@code FinancialPhraseBank-v1.0.zip}. */

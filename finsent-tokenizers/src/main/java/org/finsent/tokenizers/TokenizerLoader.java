@@ -133,7 +133,8 @@ public final class TokenizerLoader {
     }
 
     private static boolean peekEof(BufferedReader r) throws IOException {
-        r.mark(1);
+        // room for two chars: after a line ending in CR, read() first skips the LF that may follow it
+        r.mark(8);
         int c = r.read();
         r.reset();
         return c < 0;
@@ -223,10 +224,9 @@ public final class TokenizerLoader {
     /** Parses a {@code tokenizer.json} stream; {@code name} appears in error messages. */
     public static Tokenizer fromTokenizerJson(InputStream in, Path name) throws IOException {
         try {
-            return fromTokenizerJson(JSON.readTree(in), name);
+            return fromTokenizerJson(JSON.readTree(utf8(in.readAllBytes(), name)), name);
         } catch (JsonProcessingException e) {
-            throw TokenizerLoadException.in(name, "malformed JSON: " + e.getOriginalMessage()
-                    + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr());
+            throw TokenizerLoadException.in(name, "malformed JSON: " + e.getOriginalMessage() + where(e));
         }
     }
 
@@ -425,15 +425,33 @@ public final class TokenizerLoader {
 
     private static JsonNode readJson(Path file) throws IOException {
         try (InputStream in = open(file)) {
-            JsonNode n = JSON.readTree(in);
+            JsonNode n = JSON.readTree(utf8(in.readAllBytes(), file));
             if (n == null) throw TokenizerLoadException.in(file, "empty file");
             return n;
         } catch (JsonParseException e) {
-            throw TokenizerLoadException.in(file, "malformed JSON: " + e.getOriginalMessage() + " at line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr());
+            throw TokenizerLoadException.in(file, "malformed JSON: " + e.getOriginalMessage() + where(e));
         } catch (JsonProcessingException e) {
             throw TokenizerLoadException.in(file, "malformed JSON: " + e.getOriginalMessage());
         }
+    }
+
+    /**
+     * JSON files are UTF-8 (as Hugging Face writes them). Decoding here, strictly, also keeps Jackson from guessing
+     * UTF-16/32 from stray zero bytes and failing with a plain CharConversionException.
+     */
+    private static String utf8(byte[] bytes, Path file) throws TokenizerLoadException {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw TokenizerLoadException.in(file, "not valid UTF-8");
+        }
+    }
+
+    /** " at line L, column C" where Jackson knows it (some errors, e.g. exceeded limits, carry no location). */
+    private static String where(JsonProcessingException e) {
+        var loc = e.getLocation();
+        return loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
     }
 
     private static InputStream open(Path file) throws IOException {

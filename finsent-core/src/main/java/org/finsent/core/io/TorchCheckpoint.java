@@ -229,7 +229,7 @@ public final class TorchCheckpoint {
         private final StorageSource storages;
         private final boolean bigEndian;
         private final String fname;
-        private final long maxTensors, maxNameChars;
+        private final long pickleBytes, maxTensors, maxNameChars;
         private long copyBudget, scanBudget;
         private final Map<Map<?, ?>, long[]> measured = new IdentityHashMap<>();
         private final Set<Map<?, ?>> onPath = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
@@ -239,6 +239,7 @@ public final class TorchCheckpoint {
             this.storages = storages;
             this.bigEndian = bigEndian;
             this.fname = fname;
+            this.pickleBytes = pickleBytes;
             // every tensor name of a genuine pickle costs at least a key and a SETITEM in it
             this.maxTensors = Math.max(1024, pickleBytes);
             this.maxNameChars = 16 * Math.max(1024, pickleBytes) + (1 << 20);
@@ -251,7 +252,7 @@ public final class TorchCheckpoint {
             if (size[0] > maxTensors || size[1] > maxNameChars) {
                 throw new WeightFormatException(fname, null, "the pickled dicts expand to " + (size[0] >= SAT ? "over "
                         + SAT : size[0]) + " tensor names (" + (size[1] >= SAT ? "over " + SAT : size[1])
-                        + " characters) from a pickle of " + maxTensors + " bytes or less: sub-dicts shared along many "
+                        + " characters) from a pickle of " + pickleBytes + " bytes: sub-dicts shared along many "
                         + "paths (a decompression bomb?); refusing to load");
             }
             StateDict out = new StateDict();

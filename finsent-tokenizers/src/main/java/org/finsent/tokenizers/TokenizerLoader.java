@@ -260,7 +260,20 @@ public final class TokenizerLoader {
         } else {
             throw TokenizerLoadException.in(file, "model type '" + type + "' is not supported (FinSent reads BPE and WordPiece)");
         }
-        return tok.withOptions(optionsFromJson(root, file, tok.vocabSize()));
+        TokenizerOptions options = optionsFromJson(root, file, tok.vocabSize());
+        if (root.path("padding").isObject()) {
+            // padding writes this id and its token into encodings: it must be a token (ids may have gaps)
+            String padToken;
+            try {
+                padToken = tok.idToToken(options.padId());
+            } catch (IllegalArgumentException e) {
+                padToken = null;
+            }
+            if (padToken == null) {
+                throw TokenizerLoadException.in(file, "padding.pad_id " + options.padId() + " is not the id of any token");
+            }
+        }
+        return tok.withOptions(options);
     }
 
     private static Tokenizer bpeFromJson(JsonNode root, JsonNode model, Map<String, Integer> added, Path file)

@@ -93,6 +93,12 @@ class HostileTokenizerFilesTest {
     void padIdsOutsideTheVocabularyAreRefused() throws IOException {
         String m = refused("tokenizerJson/seed-wordpiece.json", j -> j.with("padding").put("pad_id", 1_000_000));
         assertTrue(m.contains("padding.pad_id is 1000000; it must be an integer from 0 to 9"), m);
+        m = refused("tokenizerJson/seed-wordpiece.json", j -> {
+            j.with("model").with("vocab").remove("[PAD]");
+            j.with("model").with("vocab").put("[PAD]", 10); // ids 1..10: in range, but no token has id 0
+            j.withArray("added_tokens").remove(0);
+        });
+        assertTrue(m.contains("padding.pad_id 0 is not the id of any token"), m);
         m = refused("tokenizerJson/seed-wordpiece.json", j -> j.with("padding").put("pad_type_id", -1));
         assertTrue(m.contains("padding.pad_type_id is -1"), m);
     }

@@ -261,6 +261,12 @@ public final class TokenizerLoader {
             throw TokenizerLoadException.in(file, "model type '" + type + "' is not supported (FinSent reads BPE and WordPiece)");
         }
         TokenizerOptions options = optionsFromJson(root, file, tok.vocabSize());
+        int specials = tok.template().count(false);
+        if (options.truncation() != TokenizerOptions.Truncation.NONE && options.maxLength() <= specials) {
+            // every single text would be cut away entirely (the only-first/second strategies then fail to encode)
+            throw TokenizerLoadException.in(file, "truncation.max_length " + options.maxLength() + " leaves no room for"
+                    + " text next to the " + specials + " special token(s) the post_processor adds");
+        }
         if (root.path("padding").isObject()) {
             // padding writes this id and its token into encodings: it must be a token (ids may have gaps)
             String padToken;
@@ -420,6 +426,11 @@ public final class TokenizerLoader {
             JsonNode st = pd.path("strategy");
             if (st.has("Fixed")) {
                 int n = length(st.get("Fixed"), "padding.strategy.Fixed", file);
+                if (o.truncation() != TokenizerOptions.Truncation.NONE && o.maxLength() != n) {
+                    // TokenizerOptions has one length for both; silently using one of them would change the other
+                    throw TokenizerLoadException.in(file, "truncation.max_length " + o.maxLength()
+                            + " and padding.strategy.Fixed " + n + " differ; FinSent pads and truncates to one length");
+                }
                 o = new TokenizerOptions(o.addSpecialTokens(), n, o.truncation(), o.truncationSide(),
                         TokenizerOptions.Padding.MAX_LENGTH, o.paddingSide(), o.padId(), o.padTypeId());
             } else {

@@ -70,6 +70,13 @@ class HostileTokenizerFilesTest {
     void truncationMaxLengthMinusOneIsRefusedNotIgnored() throws IOException {
         String m = refused("tokenizerJson/seed-wordpiece.json", j -> j.with("truncation").put("max_length", -1));
         assertTrue(m.contains("truncation.max_length is -1"), m);
+        m = refused("tokenizerJson/seed-wordpiece.json", j -> j.with("truncation").put("max_length", 7));
+        assertTrue(m.contains("truncation.max_length 7 and padding.strategy.Fixed 8 differ"), m);
+        m = refused("tokenizerJson/seed-wordpiece.json", j -> {
+            j.remove("padding");
+            j.with("truncation").put("max_length", 2);
+        });
+        assertTrue(m.contains("truncation.max_length 2 leaves no room for text next to the 2 special token(s)"), m);
         m = refused("tokenizerJson/seed-wordpiece.json", j -> j.with("truncation").put("max_length", "512"));
         assertTrue(m.contains("truncation.max_length is \"512\""), m);
         m = refused("tokenizerJson/seed-wordpiece.json", j -> j.with("truncation").remove("max_length"));

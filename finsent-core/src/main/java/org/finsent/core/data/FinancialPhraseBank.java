@@ -111,10 +111,19 @@ public final class FinancialPhraseBank {
      */
     public static Dataset readZip(Path zip, Agreement agreement, Charset charset, BadRowPolicy policy) throws IOException {
         Objects.requireNonNull(agreement, "agreement");
-        try (ZipFile zf = new ZipFile(zip.toFile())) {
+        ZipFile zf;
+        try {
+            zf = new ZipFile(zip.toFile());
+        } catch (java.util.zip.ZipException e) {
+            throw new DatasetException(zip.toString(), 0, "not a readable zip archive (" + e.getMessage() + ")", e);
+        }
+        try (zf) {
             ZipEntry entry = findEntry(zf, zip, agreement);
+            String name = zip + "!/" + entry.getName();
             try (InputStream in = zf.getInputStream(entry)) {
-                return read(in, zip + "!/" + entry.getName(), charset, policy);
+                return read(in, name, charset, policy);
+            } catch (java.util.zip.ZipException e) {
+                throw new DatasetException(name, 0, "corrupt zip entry (" + e.getMessage() + ")", e);
             }
         }
     }

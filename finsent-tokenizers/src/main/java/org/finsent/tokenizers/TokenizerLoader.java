@@ -465,8 +465,9 @@ public final class TokenizerLoader {
      */
     private static String utf8(byte[] bytes, Path file) throws TokenizerLoadException {
         try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+            String s = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+            return s.startsWith("\uFEFF") ? s.substring(1) : s; // a byte-order mark, as Jackson's own decoding skipped
         } catch (CharacterCodingException e) {
             throw TokenizerLoadException.in(file, "not valid UTF-8");
         }

@@ -60,6 +60,27 @@ class HostileTokenizerFilesTest {
     }
 
     @Test
+    void jsonIsStrictUtf8AndMayStartWithAByteOrderMark() throws IOException {
+        byte[] json = JSON.writeValueAsBytes(seed("tokenizerJson/seed-wordpiece.json"));
+        byte[] bom = new byte[json.length + 3];
+        bom[0] = (byte) 0xef;
+        bom[1] = (byte) 0xbb;
+        bom[2] = (byte) 0xbf;
+        System.arraycopy(json, 0, bom, 3, json.length);
+        assertEquals(8, TokenizerLoader.load(Files.write(tmp.resolve("tokenizer.json"), bom)).encode("hello").length());
+        byte[] zeros = json.clone();
+        zeros[1] = 0; // Jackson alone would take the zero bytes for UTF-32 and fail with a CharConversionException
+        zeros[2] = 0;
+        Path p = Files.write(tmp.resolve("tokenizer.json"), zeros);
+        TokenizerLoadException ex = assertThrows(TokenizerLoadException.class, () -> TokenizerLoader.load(p));
+        assertTrue(ex.getMessage().startsWith(p + ": malformed JSON"), ex.getMessage());
+        zeros[1] = (byte) 0xc3; // a lone lead byte
+        Path q = Files.write(tmp.resolve("tokenizer.json"), zeros);
+        ex = assertThrows(TokenizerLoadException.class, () -> TokenizerLoader.load(q));
+        assertTrue(ex.getMessage().equals(q + ": not valid UTF-8"), ex.getMessage());
+    }
+
+    @Test
     void fixedPaddingOfAHundredMillionIsRefused() throws IOException {
         String m = refused("tokenizerJson/seed-wordpiece.json",
                 j -> ((ObjectNode) j.with("padding").with("strategy")).put("Fixed", 100_000_000));

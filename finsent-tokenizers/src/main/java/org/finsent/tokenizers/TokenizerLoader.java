@@ -33,6 +33,12 @@ import java.util.Map;
 public final class TokenizerLoader {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /**
+     * Largest truncation or padding length a tokenizer file may ask for. Arrays of that length are allocated per
+     * encoding, so a file must not be able to ask for billions; the longest-context models stay below it.
+     */
+    public static final int MAX_LENGTH = TokenizerOptions.MAX_LENGTH;
+
     private TokenizerLoader() {
     }
 
@@ -69,17 +75,34 @@ public final class TokenizerLoader {
     }
 
     static Map<String, Integer> readVocabJson(Path file, JsonNode node) throws TokenizerLoadException {
+        return readVocabJson(file, node, 0);
+    }
+
+    /**
+     * Token to id; every id must lie in [0, vocabulary size), the size counting {@code extra} added tokens that may
+     * lie outside the vocabulary. Tables are indexed by id, so an id far beyond the vocabulary would allocate for it.
+     */
+    static Map<String, Integer> readVocabJson(Path file, JsonNode node, int extra) throws TokenizerLoadException {
         if (node == null || !node.isObject()) throw TokenizerLoadException.in(file, "vocabulary must be a JSON object of token -> id");
+        long bound = (long) node.size() + extra;
         Map<String, Integer> vocab = new HashMap<>(node.size() * 2);
         Map<Integer, String> seen = new HashMap<>(node.size() * 2);
         for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
             var e = it.next();
             JsonNode v = e.getValue();
             if (!v.canConvertToInt() || !v.isIntegralNumber() || v.intValue() < 0) {
-                throw TokenizerLoadException.in(file, "token '" + e.getKey() + "' has id " + v + ", expected a non-negative integer");
+                throw TokenizerLoadException.in(file, "token '" + abbreviate(e.getKey()) + "' has id " + abbreviate(v.toString())
+                        + ", expected a non-negative integer");
+            }
+            if (v.intValue() >= bound) {
+                throw TokenizerLoadException.in(file, "token '" + abbreviate(e.getKey()) + "' has id " + v.intValue()
+                        + ", outside the vocabulary of " + bound + " tokens (ids are 0 to " + (bound - 1) + ")");
             }
             String prev = seen.put(v.intValue(), e.getKey());
-            if (prev != null) throw TokenizerLoadException.in(file, "id " + v.intValue() + " is used by both '" + prev + "' and '" + e.getKey() + "'");
+            if (prev != null) {
+                throw TokenizerLoadException.in(file, "id " + v.intValue() + " is used by both '" + abbreviate(prev)
+                        + "' and '" + abbreviate(e.getKey()) + "'");
+            }
             vocab.put(e.getKey(), v.intValue());
         }
         if (vocab.isEmpty()) throw TokenizerLoadException.in(file, "vocabulary is empty");
@@ -110,7 +133,8 @@ public final class TokenizerLoader {
     }
 
     private static boolean peekEof(BufferedReader r) throws IOException {
-        r.mark(1);
+        // room for two chars: after a line ending in CR, read() first skips the LF that may follow it
+        r.mark(8);
         int c = r.read();
         r.reset();
         return c < 0;
@@ -200,10 +224,9 @@ public final class TokenizerLoader {
     /** Parses a {@code tokenizer.json} stream; {@code name} appears in error messages. */
     public static Tokenizer fromTokenizerJson(InputStream in, Path name) throws IOException {
         try {
-            return fromTokenizerJson(JSON.readTree(in), name);
+            return fromTokenizerJson(JSON.readTree(utf8(in.readAllBytes(), name)), name);
         } catch (JsonProcessingException e) {
-            throw TokenizerLoadException.in(name, "malformed JSON: " + e.getOriginalMessage()
-                    + " at line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr());
+            throw TokenizerLoadException.in(name, "malformed JSON: " + e.getOriginalMessage() + where(e));
         }
     }
 
@@ -214,11 +237,20 @@ public final class TokenizerLoader {
         String type = model.path("type").asText("");
         Map<String, Integer> added = new LinkedHashMap<>();
         JsonNode at = root.path("added_tokens");
+        if (!at.isMissingNode() && !at.isNull() && !at.isArray()) throw TokenizerLoadException.in(file, "added_tokens must be an array");
+        JsonNode vocabNode = model.path("vocab");
+        long vocabSize = (long) (vocabNode.isObject() ? vocabNode.size() : 0) + at.size();
         for (JsonNode t : at) {
-            if (!t.path("content").isTextual() || !t.path("id").canConvertToInt()) {
-                throw TokenizerLoadException.in(file, "added_tokens entry without content/id: " + t);
+            if (!t.path("content").isTextual() || t.path("content").asText().isEmpty() || !t.path("id").isIntegralNumber()
+                    || !t.path("id").canConvertToInt()) {
+                throw TokenizerLoadException.in(file, "added_tokens entry without content/id: " + abbreviate(t.toString()));
             }
-            added.put(t.get("content").asText(), t.get("id").asInt());
+            int id = t.get("id").asInt();
+            if (id < 0 || id >= vocabSize) {
+                throw TokenizerLoadException.in(file, "added_tokens entry '" + abbreviate(t.get("content").asText())
+                        + "' has id " + id + ", outside the vocabulary of " + vocabSize + " tokens");
+            }
+            added.put(t.get("content").asText(), id);
         }
         Tokenizer tok;
         if (type.equals("BPE") || (type.isEmpty() && model.has("merges"))) {
@@ -228,12 +260,31 @@ public final class TokenizerLoader {
         } else {
             throw TokenizerLoadException.in(file, "model type '" + type + "' is not supported (FinSent reads BPE and WordPiece)");
         }
-        return tok.withOptions(optionsFromJson(root, file));
+        TokenizerOptions options = optionsFromJson(root, file, tok.vocabSize());
+        int specials = tok.template().count(false);
+        if (options.truncation() != TokenizerOptions.Truncation.NONE && options.maxLength() <= specials) {
+            // every single text would be cut away entirely (the only-first/second strategies then fail to encode)
+            throw TokenizerLoadException.in(file, "truncation.max_length " + options.maxLength() + " leaves no room for"
+                    + " text next to the " + specials + " special token(s) the post_processor adds");
+        }
+        if (root.path("padding").isObject()) {
+            // padding writes this id and its token into encodings: it must be a token (ids may have gaps)
+            String padToken;
+            try {
+                padToken = tok.idToToken(options.padId());
+            } catch (IllegalArgumentException e) {
+                padToken = null;
+            }
+            if (padToken == null) {
+                throw TokenizerLoadException.in(file, "padding.pad_id " + options.padId() + " is not the id of any token");
+            }
+        }
+        return tok.withOptions(options);
     }
 
     private static Tokenizer bpeFromJson(JsonNode root, JsonNode model, Map<String, Integer> added, Path file)
             throws IOException {
-        Map<String, Integer> vocab = readVocabJson(file, model.get("vocab"));
+        Map<String, Integer> vocab = readVocabJson(file, model.get("vocab"), added.size());
         JsonNode m = model.get("merges");
         if (m == null || !m.isArray()) throw TokenizerLoadException.in(file, "model.merges must be an array");
         String[][] merges = new String[m.size()][];
@@ -243,7 +294,9 @@ public final class TokenizerLoader {
             if (r.isTextual()) parts = r.asText().split(" ", -1);
             else if (r.isArray() && r.size() == 2) parts = new String[]{r.get(0).asText(), r.get(1).asText()};
             else parts = new String[0];
-            if (parts.length != 2) throw TokenizerLoadException.in(file, "model.merges[" + i + "] is not a pair: " + r);
+            if (parts.length != 2) {
+                throw TokenizerLoadException.in(file, "model.merges[" + i + "] is not a pair: " + abbreviate(r.toString()));
+            }
             merges[i] = parts;
         }
         for (String unsupported : new String[]{"continuing_subword_prefix", "end_of_word_suffix"}) {
@@ -273,7 +326,7 @@ public final class TokenizerLoader {
 
     private static Tokenizer wordPieceFromJson(JsonNode root, JsonNode model, Map<String, Integer> added, Path file)
             throws IOException {
-        Map<String, Integer> vocab = readVocabJson(file, model.get("vocab"));
+        Map<String, Integer> vocab = readVocabJson(file, model.get("vocab"), added.size());
         JsonNode norm = root.path("normalizer");
         BertNormalizer normalizer;
         if (norm.path("type").asText().equals("BertNormalizer")) {
@@ -315,8 +368,12 @@ public final class TokenizerLoader {
         JsonNode dec = root.path("decoder");
         String prefix = model.path("continuing_subword_prefix").asText("##");
         String pad = root.path("padding").path("pad_token").asText("[PAD]");
+        int maxChars = 100;
+        if (model.hasNonNull("max_input_chars_per_word")) {
+            maxChars = length(model.get("max_input_chars_per_word"), "model.max_input_chars_per_word", file);
+        }
         var config = new WordPieceTokenizer.Config(normalizer, model.path("unk_token").asText("[UNK]"), prefix,
-                model.path("max_input_chars_per_word").asInt(100), cls, sep, pad, dec.path("cleanup").asBoolean(true));
+                maxChars, cls, sep, pad, dec.path("cleanup").asBoolean(true));
         try {
             return new WordPieceTokenizer(vocab, added, config, TokenizerOptions.DEFAULTS);
         } catch (IllegalArgumentException e) {
@@ -324,32 +381,66 @@ public final class TokenizerLoader {
         }
     }
 
-    private static TokenizerOptions optionsFromJson(JsonNode root, Path file) throws TokenizerLoadException {
+    /**
+     * A length field: an integer in [1, {@link #MAX_LENGTH}]. Anything else is an error naming the field, never a
+     * silent default (a {@code max_length} of -1 must not switch truncation off).
+     */
+    private static int length(JsonNode v, String field, Path file) throws TokenizerLoadException {
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 1 || v.asLong() > MAX_LENGTH) {
+            throw TokenizerLoadException.in(file, field + " is " + (v == null ? "missing" : abbreviate(v.toString()))
+                    + "; it must be an integer from 1 to " + MAX_LENGTH);
+        }
+        return v.intValue();
+    }
+
+    /** An id field: an integer in [0, bound). */
+    private static int id(JsonNode v, String field, int bound, Path file) throws TokenizerLoadException {
+        if (v == null || !v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0 || v.asLong() >= bound) {
+            throw TokenizerLoadException.in(file, field + " is " + (v == null ? "missing" : abbreviate(v.toString()))
+                    + "; it must be an integer from 0 to " + (bound - 1));
+        }
+        return v.intValue();
+    }
+
+    /** Most token-type ids a padding section may name (BERT has 2). */
+    static final int MAX_TYPE_IDS = 1024;
+
+    private static TokenizerOptions optionsFromJson(JsonNode root, Path file, int vocabSize) throws TokenizerLoadException {
         TokenizerOptions o = TokenizerOptions.DEFAULTS;
         JsonNode tr = root.path("truncation");
+        if (!tr.isObject() && !tr.isNull() && !tr.isMissingNode()) throw TokenizerLoadException.in(file, "truncation must be an object or null");
         if (tr.isObject()) {
-            int max = tr.path("max_length").asInt(0);
+            int max = length(tr.get("max_length"), "truncation.max_length", file);
             TokenizerOptions.Truncation strategy = switch (tr.path("strategy").asText("LongestFirst")) {
                 case "LongestFirst" -> TokenizerOptions.Truncation.LONGEST_FIRST;
                 case "OnlyFirst" -> TokenizerOptions.Truncation.ONLY_FIRST;
                 case "OnlySecond" -> TokenizerOptions.Truncation.ONLY_SECOND;
                 default -> throw TokenizerLoadException.in(file, "unknown truncation strategy " + tr.path("strategy"));
             };
-            if (max > 0) o = o.withTruncation(max, strategy);
+            o = o.withTruncation(max, strategy);
             if (tr.path("direction").asText("Right").equals("Left")) o = o.withTruncationSide(TokenizerOptions.Side.LEFT);
         }
         JsonNode pd = root.path("padding");
+        if (!pd.isObject() && !pd.isNull() && !pd.isMissingNode()) throw TokenizerLoadException.in(file, "padding must be an object or null");
         if (pd.isObject()) {
             JsonNode st = pd.path("strategy");
             if (st.has("Fixed")) {
-                int n = st.get("Fixed").asInt();
+                int n = length(st.get("Fixed"), "padding.strategy.Fixed", file);
+                if (o.truncation() != TokenizerOptions.Truncation.NONE && o.maxLength() != n) {
+                    // TokenizerOptions has one length for both; silently using one of them would change the other
+                    throw TokenizerLoadException.in(file, "truncation.max_length " + o.maxLength()
+                            + " and padding.strategy.Fixed " + n + " differ; FinSent pads and truncates to one length");
+                }
                 o = new TokenizerOptions(o.addSpecialTokens(), n, o.truncation(), o.truncationSide(),
                         TokenizerOptions.Padding.MAX_LENGTH, o.paddingSide(), o.padId(), o.padTypeId());
             } else {
                 o = o.withPadding(TokenizerOptions.Padding.LONGEST);
             }
             if (pd.path("direction").asText("Right").equals("Left")) o = o.withPaddingSide(TokenizerOptions.Side.LEFT);
-            o = o.withPadId(pd.path("pad_id").asInt(0)).withPadTypeId(pd.path("pad_type_id").asInt(0));
+            int padId = pd.hasNonNull("pad_id") ? id(pd.get("pad_id"), "padding.pad_id", vocabSize, file) : 0;
+            int padTypeId = pd.hasNonNull("pad_type_id") ? id(pd.get("pad_type_id"), "padding.pad_type_id", MAX_TYPE_IDS, file) : 0;
+            if (pd.hasNonNull("pad_to_multiple_of")) length(pd.get("pad_to_multiple_of"), "padding.pad_to_multiple_of", file);
+            o = o.withPadId(padId).withPadTypeId(padTypeId);
         }
         return o;
     }
@@ -358,15 +449,34 @@ public final class TokenizerLoader {
 
     private static JsonNode readJson(Path file) throws IOException {
         try (InputStream in = open(file)) {
-            JsonNode n = JSON.readTree(in);
+            JsonNode n = JSON.readTree(utf8(in.readAllBytes(), file));
             if (n == null) throw TokenizerLoadException.in(file, "empty file");
             return n;
         } catch (JsonParseException e) {
-            throw TokenizerLoadException.in(file, "malformed JSON: " + e.getOriginalMessage() + " at line "
-                    + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr());
+            throw TokenizerLoadException.in(file, "malformed JSON: " + e.getOriginalMessage() + where(e));
         } catch (JsonProcessingException e) {
             throw TokenizerLoadException.in(file, "malformed JSON: " + e.getOriginalMessage());
         }
+    }
+
+    /**
+     * JSON files are UTF-8 (as Hugging Face writes them). Decoding here, strictly, also keeps Jackson from guessing
+     * UTF-16/32 from stray zero bytes and failing with a plain CharConversionException.
+     */
+    private static String utf8(byte[] bytes, Path file) throws TokenizerLoadException {
+        try {
+            String s = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+            return s.startsWith("\uFEFF") ? s.substring(1) : s; // a byte-order mark, as Jackson's own decoding skipped
+        } catch (CharacterCodingException e) {
+            throw TokenizerLoadException.in(file, "not valid UTF-8");
+        }
+    }
+
+    /** " at line L, column C" where Jackson knows it (some errors, e.g. exceeded limits, carry no location). */
+    private static String where(JsonProcessingException e) {
+        var loc = e.getLocation();
+        return loc == null ? "" : " at line " + loc.getLineNr() + ", column " + loc.getColumnNr();
     }
 
     private static InputStream open(Path file) throws IOException {

@@ -47,8 +47,13 @@ public record TokenizerOptions(boolean addSpecialTokens, int maxLength, Truncati
     public static final TokenizerOptions DEFAULTS =
             new TokenizerOptions(true, 0, Truncation.NONE, Side.RIGHT, Padding.NONE, Side.RIGHT, -1, 0);
 
+    /** Largest maxLength: each encoding allocates arrays of it when padding, so it must stay sane. */
+    public static final int MAX_LENGTH = 1_000_000;
+
     public TokenizerOptions {
-        if (maxLength < 0) throw new IllegalArgumentException("maxLength must be >= 0, got " + maxLength);
+        if (maxLength < 0 || maxLength > MAX_LENGTH) {
+            throw new IllegalArgumentException("maxLength must be from 0 to " + MAX_LENGTH + ", got " + maxLength);
+        }
         if (truncation == null || truncationSide == null || padding == null || paddingSide == null) {
             throw new IllegalArgumentException("TokenizerOptions fields must not be null");
         }

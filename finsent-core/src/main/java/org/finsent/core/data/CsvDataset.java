@@ -56,7 +56,7 @@ public final class CsvDataset {
 
     /** Reads a UTF-8 CSV file. */
     public Dataset read(Path file) throws IOException {
-        return read(Files.readAllBytes(file), file.toString());
+        return read(RowSink.readFile(file), file.toString());
     }
 
     /** Reads UTF-8 bytes; {@code sourceName} names the data in {@link Example#source()} and errors. */

@@ -89,12 +89,12 @@ public final class FinancialPhraseBank {
     }
 
     public static Dataset read(Path file, Charset charset, BadRowPolicy policy) throws IOException {
-        return parse(Files.readAllBytes(file), file.toString(), charset, policy);
+        return parse(RowSink.readFile(file), file.toString(), charset, policy);
     }
 
     /** Reads from a stream (not closed); {@code sourceName} is used in {@link Example#source()} and errors. */
     public static Dataset read(InputStream in, String sourceName, Charset charset, BadRowPolicy policy) throws IOException {
-        return parse(in.readAllBytes(), sourceName, charset, policy);
+        return parse(RowSink.readStream(in, sourceName), sourceName, charset, policy);
     }
 
     /** Reads one agreement level straight from the downloaded {@code FinancialPhraseBank-v1.0.zip}. */
@@ -111,10 +111,19 @@ public final class FinancialPhraseBank {
      */
     public static Dataset readZip(Path zip, Agreement agreement, Charset charset, BadRowPolicy policy) throws IOException {
         Objects.requireNonNull(agreement, "agreement");
-        try (ZipFile zf = new ZipFile(zip.toFile())) {
+        ZipFile zf;
+        try {
+            zf = new ZipFile(zip.toFile());
+        } catch (java.util.zip.ZipException e) {
+            throw new DatasetException(zip.toString(), 0, "not a readable zip archive (" + e.getMessage() + ")", e);
+        }
+        try (zf) {
             ZipEntry entry = findEntry(zf, zip, agreement);
+            String name = zip + "!/" + entry.getName();
             try (InputStream in = zf.getInputStream(entry)) {
-                return read(in, zip + "!/" + entry.getName(), charset, policy);
+                return read(in, name, charset, policy);
+            } catch (java.util.zip.ZipException e) {
+                throw new DatasetException(name, 0, "corrupt zip entry (" + e.getMessage() + ")", e);
             }
         }
     }

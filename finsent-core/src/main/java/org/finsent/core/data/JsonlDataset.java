@@ -48,7 +48,7 @@ public final class JsonlDataset {
     }
 
     public Dataset read(Path file) throws IOException {
-        return read(Files.readAllBytes(file), file.toString());
+        return read(RowSink.readFile(file), file.toString());
     }
 
     public Dataset read(byte[] utf8, String sourceName) throws DatasetException {

@@ -203,7 +203,7 @@ public final class HfHub {
         } catch (FileNotFoundException e) {
             if (e instanceof EntryNotFound missing && missing.commit != null) {
                 // Python records the miss so that later offline lookups can say "absent" rather than "not cached".
-                Path marker = storage.resolve(".no_exist").resolve(missing.commit).resolve(filename);
+                Path marker = inside(storage, storage.resolve(".no_exist").resolve(missing.commit).resolve(filename));
                 Files.createDirectories(marker.getParent());
                 if (!Files.exists(marker)) Files.createFile(marker);
                 writeRef(storage, rev, missing.commit);
@@ -213,7 +213,7 @@ public final class HfHub {
             return fromCache(type, repoId, rev, filename, storage, e);
         }
 
-        Path blob = storage.resolve("blobs").resolve(meta.etag);
+        Path blob = inside(storage, storage.resolve("blobs").resolve(meta.etag));
         Path pointer = pointerPath(storage, meta.commit, filename);
         Files.createDirectories(blob.getParent());
         Files.createDirectories(pointer.getParent());
@@ -274,8 +274,22 @@ public final class HfHub {
 
     // ---------------------------------------------------------------------------------------------- cache lookups
 
-    private static Path pointerPath(Path storage, String commit, String filename) {
-        return storage.resolve("snapshots").resolve(commit).resolve(filename);
+    private static Path pointerPath(Path storage, String commit, String filename) throws IOException {
+        return inside(storage, storage.resolve("snapshots").resolve(commit).resolve(filename));
+    }
+
+    /**
+     * {@code path} if it lies inside {@code storage} once normalised. Everything this class resolves comes from
+     * checked names (repository id, revision, file name, commit, ETag); this is the check that makes a gap in
+     * those checks unexploitable.
+     */
+    private static Path inside(Path storage, Path path) throws IOException {
+        Path root = storage.toAbsolutePath().normalize();
+        Path p = path.toAbsolutePath().normalize();
+        if (!p.startsWith(root) || p.equals(root)) {
+            throw new IOException("refusing cache path " + path + ": it lies outside the repository's cache folder " + storage);
+        }
+        return path;
     }
 
     /** The cache's answer when the hub cannot be asked: the file, "absent" (404 recorded), or what to do. */
@@ -285,7 +299,7 @@ public final class HfHub {
         if (commit != null) {
             Path pointer = pointerPath(storage, commit, filename);
             if (Files.exists(pointer)) return pointer;
-            if (Files.exists(storage.resolve(".no_exist").resolve(commit).resolve(filename))) {
+            if (Files.exists(inside(storage, storage.resolve(".no_exist").resolve(commit).resolve(filename)))) {
                 throw new FileNotFoundException(type.word + " " + repoId + " has no file " + filename
                         + " at revision " + rev + " (recorded in the cache " + storage.resolve(".no_exist") + ")");
             }
@@ -313,18 +327,38 @@ public final class HfHub {
                 filename, cacheDir, storage.getFileName(), storage, rev, filename);
     }
 
+    /**
+     * The commit refs/&lt;rev&gt; records, or null when there is none. Its content becomes a path, so it must be what
+     * the hub writes there, a 40-hex commit hash; anything else (a path, "../..") is refused naming the file.
+     */
     private static String readRef(Path storage, String rev) throws IOException {
-        Path ref = storage.resolve("refs").resolve(rev);
+        Path ref = inside(storage, storage.resolve("refs").resolve(rev));
         if (!Files.isRegularFile(ref)) return null;
+        if (Files.size(ref) > 1024) throw new IOException(badRef(ref, "a file of " + Files.size(ref) + " bytes"));
         String commit = Files.readString(ref, StandardCharsets.UTF_8).strip();
-        return commit.isEmpty() ? null : commit;
+        if (commit.isEmpty()) return null;
+        if (!COMMIT_HASH.matcher(commit).matches()) {
+            throw new IOException(badRef(ref, "'" + (commit.length() > 60 ? commit.substring(0, 57) + "..." : commit) + "'"));
+        }
+        return commit;
+    }
+
+    private static String badRef(Path ref, String what) {
+        return "the Hugging Face cache file " + ref + " holds " + what + ", not a 40-character commit hash;"
+                + " delete it (it is re-created on the next download)";
     }
 
     /** refs/&lt;revision&gt; holds the commit a branch or tag resolved to (nothing for a commit revision). */
     private static void writeRef(Path storage, String rev, String commit) throws IOException {
         if (rev.equals(commit)) return;
-        Path ref = storage.resolve("refs").resolve(rev);
-        if (commit.equals(readRef(storage, rev))) return;
+        Path ref = inside(storage, storage.resolve("refs").resolve(rev));
+        String old;
+        try {
+            old = readRef(storage, rev);
+        } catch (IOException e) {
+            old = null; // a corrupt ref is overwritten with what the hub just answered
+        }
+        if (commit.equals(old)) return;
         Files.createDirectories(ref.getParent());
         Files.writeString(ref, commit, StandardCharsets.UTF_8); // no newline, as Python writes it
     }
@@ -349,7 +383,8 @@ public final class HfHub {
 
         EntryNotFound(String message, String commit) {
             super(message);
-            this.commit = commit;
+            // the header becomes a cache path: only a commit hash is recorded
+            this.commit = commit != null && COMMIT_HASH.matcher(commit).matches() ? commit : null;
         }
     }
 

@@ -55,14 +55,18 @@ public final class OnnxInitializers {
 
     /** Reads an ONNX model file. */
     public static OnnxInitializers read(Path file) throws IOException {
+        long length = Files.size(file);
         try (InputStream in = Files.newInputStream(file)) {
-            return read(in, file.toString());
+            return read(new ProtoStream(new BufferedInputStream(in, 1 << 16), file.toString(), length), file.toString());
         }
     }
 
     /** Reads an ONNX model from a stream (e.g. a classpath resource); {@code source} names it in errors. */
     public static OnnxInitializers read(InputStream in, String source) throws IOException {
-        ProtoStream p = new ProtoStream(new BufferedInputStream(in, 1 << 16), source);
+        return read(new ProtoStream(new BufferedInputStream(in, 1 << 16), source), source);
+    }
+
+    private static OnnxInitializers read(ProtoStream p, String source) throws IOException {
         long ir = 0;
         String producer = "", version = "";
         StateDict inits = null;
@@ -154,7 +158,7 @@ public final class OnnxInitializers {
         int dataType = 0;
         String name = null;
         ByteBuffer raw = null;
-        ByteBuffer packedFloats = null, packedDoubles = null;
+        List<ByteBuffer> floatChunks = new ArrayList<>(), doubleChunks = new ArrayList<>();
         List<Integer> fixed32 = new ArrayList<>();
         List<Long> fixed64 = new ArrayList<>();
         long[][] int32 = {new long[0]}, int64 = {new long[0]};
@@ -166,7 +170,7 @@ public final class OnnxInitializers {
                 case 2 -> dataType = (int) r.varintField();
                 case 3 -> throw r.bad("segmented tensors are not supported");
                 case 4 -> {
-                    if (r.wireType() == ProtoReader.LEN) packedFloats = concat(packedFloats, r.bytes());
+                    if (r.wireType() == ProtoReader.LEN) floatChunks.add(r.bytes());
                     else fixed32.add(r.fixed32());
                 }
                 case 5 -> nInt32 = ProtoReader.readVarints(r, int32, nInt32);
@@ -178,7 +182,7 @@ public final class OnnxInitializers {
                 case 8 -> name = r.string();
                 case 9 -> raw = r.bytes();
                 case 10 -> {
-                    if (r.wireType() == ProtoReader.LEN) packedDoubles = concat(packedDoubles, r.bytes());
+                    if (r.wireType() == ProtoReader.LEN) doubleChunks.add(r.bytes());
                     else fixed64.add(r.fixed64());
                 }
                 case 13 -> {
@@ -189,6 +193,8 @@ public final class OnnxInitializers {
                 default -> r.skip();
             }
         }
+        // packed chunks are joined once (joining them one by one would copy quadratically often)
+        ByteBuffer packedFloats = concat(floatChunks), packedDoubles = concat(doubleChunks);
         String n = name == null ? "<unnamed>" : name;
         if (external) {
             throw new WeightFormatException(source, n, "data is stored in an external file (external_data); not supported");
@@ -215,50 +221,48 @@ public final class OnnxInitializers {
             }
             data = raw;
         } else {
+            // count what the typed fields hold before allocating what the dims claim
+            long have = switch (dtype) {
+                case F32 -> packedFloats != null ? packedFloats.remaining() / 4 : fixed32.size();
+                case F64 -> packedDoubles != null ? packedDoubles.remaining() / 8 : fixed64.size();
+                case I64 -> nInt64;
+                default -> nInt32;
+            };
+            if (have != numel) {
+                throw new WeightFormatException(source, n, "holds " + have + " " + dtype + " values, dims "
+                        + java.util.Arrays.toString(shape) + " need " + numel);
+            }
             data = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
-            long have;
             switch (dtype) {
                 case F32 -> {
                     if (packedFloats != null) {
                         if (packedFloats.remaining() % 4 != 0) throw r.bad("packed float_data is not a multiple of 4 bytes");
-                        have = packedFloats.remaining() / 4;
-                        if (have == numel) data.put(packedFloats);
+                        data.put(packedFloats);
                     } else {
-                        have = fixed32.size();
-                        if (have == numel) for (int v : fixed32) data.putInt(v);
+                        for (int v : fixed32) data.putInt(v);
                     }
                 }
                 case F64 -> {
                     if (packedDoubles != null) {
                         if (packedDoubles.remaining() % 8 != 0) throw r.bad("packed double_data is not a multiple of 8 bytes");
-                        have = packedDoubles.remaining() / 8;
-                        if (have == numel) data.put(packedDoubles);
+                        data.put(packedDoubles);
                     } else {
-                        have = fixed64.size();
-                        if (have == numel) for (long v : fixed64) data.putLong(v);
+                        for (long v : fixed64) data.putLong(v);
                     }
                 }
                 case I64 -> {
-                    have = nInt64;
-                    if (have == numel) for (int i = 0; i < nInt64; i++) data.putLong(int64[0][i]);
+                    for (int i = 0; i < nInt64; i++) data.putLong(int64[0][i]);
                 }
                 default -> { // int32_data carries I32, I16, I8, U8, BOOL, and F16/BF16 bit patterns
-                    have = nInt32;
-                    if (have == numel) {
-                        for (int i = 0; i < nInt32; i++) {
-                            long v = int32[0][i];
-                            switch (dtype.byteSize()) {
-                                case 4 -> data.putInt((int) v);
-                                case 2 -> data.putShort((short) v);
-                                default -> data.put((byte) v);
-                            }
+                    for (int i = 0; i < nInt32; i++) {
+                        long v = int32[0][i];
+                        switch (dtype.byteSize()) {
+                            case 4 -> data.putInt((int) v);
+                            case 2 -> data.putShort((short) v);
+                            default -> data.put((byte) v);
                         }
                     }
                 }
-            }
-            if (have != numel) {
-                throw new WeightFormatException(source, n, "holds " + have + " " + dtype + " values, dims "
-                        + java.util.Arrays.toString(shape) + " need " + numel);
             }
             data.flip();
         }
@@ -266,10 +270,14 @@ public final class OnnxInitializers {
         return new TensorData(name, dtype, shape, data);
     }
 
-    private static ByteBuffer concat(ByteBuffer a, ByteBuffer b) {
-        if (a == null) return b;
-        ByteBuffer c = ByteBuffer.allocate(a.remaining() + b.remaining());
-        return c.put(a.duplicate()).put(b).flip();
+    private static ByteBuffer concat(List<ByteBuffer> chunks) {
+        if (chunks.isEmpty()) return null;
+        if (chunks.size() == 1) return chunks.get(0);
+        int total = 0;
+        for (ByteBuffer b : chunks) total += b.remaining(); // all are slices of one message: no overflow
+        ByteBuffer c = ByteBuffer.allocate(total);
+        for (ByteBuffer b : chunks) c.put(b.duplicate());
+        return c.flip();
     }
 
     // ------------------------------------------------------------------------------------------ access

@@ -23,6 +23,12 @@ final class ProtoStream {
         this.file = file;
     }
 
+    /** A stream of known length: no field may claim more bytes than are left in it. */
+    ProtoStream(InputStream in, String file, long length) {
+        this(in, file);
+        this.limit = length;
+    }
+
     WeightFormatException bad(String msg) {
         return new WeightFormatException(file, null, msg + " (at byte " + pos + ")");
     }

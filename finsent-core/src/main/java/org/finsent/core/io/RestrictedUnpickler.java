@@ -28,9 +28,48 @@ final class RestrictedUnpickler {
         }
     }
 
-    /** A pickled tuple. */
-    record Tuple(List<Object> items) {
+    /**
+     * A pickled tuple. Immutable once built, so its hash is computed once; equality tries identity first. Only
+     * tuples that passed {@link #hashable} (bounded depth and size) are ever hashed or compared, so neither can
+     * recurse deeply or walk a shared (DAG) structure exponentially often.
+     */
+    static final class Tuple {
+        private final List<Object> items;
+        private int hash;
+        private boolean hashed;
+
+        Tuple(List<Object> items) {
+            this.items = items;
+        }
+
+        List<Object> items() {
+            return items;
+        }
+
+        @Override
+        public int hashCode() {
+            if (!hashed) {
+                hash = items.hashCode();
+                hashed = true;
+            }
+            return hash;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o == this || (o instanceof Tuple t && t.hashCode() == hashCode() && t.items.equals(items));
+        }
+
+        @Override
+        public String toString() {
+            return "a tuple of " + items.size();
+        }
     }
+
+    /** Deepest tuple a dict key may be (state-dict keys are strings; Python's own pickles never come close). */
+    static final int MAX_KEY_DEPTH = 16;
+    /** Most elements a tuple dict key may hold, counting shared sub-tuples once per occurrence. */
+    static final int MAX_KEY_ELEMENTS = 1024;
 
     /** A persistent-id reference to {@code <archive>/data/<key>}. */
     record StorageRef(String key, DType dtype, String location, long numel) {
@@ -177,10 +216,10 @@ final class RestrictedUnpickler {
     private Global global(String module, String name) throws WeightFormatException {
         String q = module + "." + name;
         if (!ALLOWED.contains(q) && module.equals("torch") && name.endsWith("Storage")) {
-            throw new WeightFormatException(file, null, "pickle: unsupported tensor storage type '" + q + "'");
+            throw new WeightFormatException(file, null, "pickle: unsupported tensor storage type '" + abbreviate(q) + "'");
         }
         if (!ALLOWED.contains(q)) {
-            throw new WeightFormatException(file, null, "pickle references forbidden global '" + q
+            throw new WeightFormatException(file, null, "pickle references forbidden global '" + abbreviate(q)
                     + "' (only tensor-rebuilding torch globals are allowed; refusing to load)");
         }
         return new Global(module, name);
@@ -260,7 +299,7 @@ final class RestrictedUnpickler {
                 }
                 case 's' -> { // SETITEM
                     Object v = pop(), k = pop();
-                    dictOf(peek()).put(k, v);
+                    dictOf(peek()).put(hashable(k), v);
                 }
                 case 'u' -> { // SETITEMS
                     List<Object> items = popMark();
@@ -332,7 +371,7 @@ final class RestrictedUnpickler {
         try {
             return Long.parseLong(s.trim());
         } catch (NumberFormatException e) {
-            throw bad("bad integer literal '" + s + "'");
+            throw bad("bad integer literal '" + abbreviate(s) + "'");
         }
     }
 
@@ -367,20 +406,43 @@ final class RestrictedUnpickler {
         return d;
     }
 
+    /**
+     * A dict key must be hashable as in Python (no dicts or lists, also not inside a tuple) and, unlike in Python,
+     * small: hashing and comparing a key walks it, so a deeply nested tuple (stack overflow) or one that shares
+     * sub-tuples along many paths (exponential work) is refused here, before it is ever hashed.
+     */
     private Object hashable(Object key) throws WeightFormatException {
-        if (key instanceof Map || key instanceof List) throw bad("unhashable dict key " + describe(key));
+        checkKey(key, 0, new int[]{0});
         return key;
     }
 
-    private static String describe(Object o) {
+    private void checkKey(Object key, int depth, int[] elements) throws WeightFormatException {
+        if (key instanceof Map || key instanceof List) throw bad("unhashable dict key " + describe(key));
+        if (key instanceof Tuple t) {
+            if (depth >= MAX_KEY_DEPTH) throw bad("dict key is a tuple nested more than " + MAX_KEY_DEPTH + " deep");
+            elements[0] += t.items().size();
+            if (elements[0] > MAX_KEY_ELEMENTS) throw bad("dict key is a tuple of more than " + MAX_KEY_ELEMENTS + " elements");
+            for (Object o : t.items()) checkKey(o, depth + 1, elements);
+        }
+    }
+
+    /** A short description for error messages: never walks a structure, never prints a huge value whole. */
+    static String describe(Object o) {
         if (o == null) return "None";
         if (o instanceof Global g) return "global " + g.qualified();
-        if (o instanceof Map) return "a dict";
-        if (o instanceof List) return "a list";
-        if (o instanceof Tuple) return "a tuple";
+        if (o instanceof Map<?, ?> m) return "a dict of " + m.size();
+        if (o instanceof List<?> l) return "a list of " + l.size();
+        if (o instanceof Tuple t) return "a tuple of " + t.items().size();
         if (o instanceof TensorRef) return "a tensor";
         if (o instanceof StorageRef) return "a storage";
+        if (o instanceof BigInteger b) return "an integer of " + b.bitLength() + " bits";
+        if (o instanceof byte[] b) return "bytes of length " + b.length;
+        if (o instanceof String s) return "'" + abbreviate(s) + "'";
         return o.getClass().getSimpleName() + " " + o;
+    }
+
+    static String abbreviate(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 77) + "...";
     }
 
     private Object persistentLoad(Object pid, int pos) throws WeightFormatException {
@@ -395,15 +457,15 @@ final class RestrictedUnpickler {
         }
         if (!(p.get(2) instanceof String key) || !(p.get(3) instanceof String location) || !(p.get(4) instanceof Long numel)
                 || numel < 0) {
-            throw bad("malformed persistent id " + p + " at offset " + pos);
+            throw bad("malformed persistent id at offset " + pos + " (expected strings for key and location, a count)");
         }
         if (p.size() == 6 && p.get(5) != null) {
-            throw bad("persistent id " + p + " describes a storage view (legacy format); not supported");
+            throw bad("persistent id at offset " + pos + " describes a storage view (legacy format); not supported");
         }
         StorageRef ref = new StorageRef(key, STORAGE_TYPES.get(g.qualified()), location, numel);
         StorageRef prev = storages.putIfAbsent(key, ref);
         if (prev != null && prev.dtype() != ref.dtype()) {
-            throw bad("storage " + key + " is referenced as both " + prev.dtype() + " and " + ref.dtype());
+            throw bad("storage " + abbreviate(key) + " is referenced as both " + prev.dtype() + " and " + ref.dtype());
         }
         return ref;
     }
@@ -445,7 +507,7 @@ final class RestrictedUnpickler {
                 return t;
             }
             case "torch.serialization._get_layout" -> {
-                return "layout:" + (a.isEmpty() ? "" : a.get(0));
+                return "layout:" + (a.isEmpty() ? "" : describe(a.get(0)));
             }
             default -> throw bad("global " + g.qualified() + " cannot be called (offset " + pos + ")");
         }

@@ -139,7 +139,12 @@ public final class SafeTensors {
         String fname = indexFile.toString();
         JsonNode root;
         try {
-            root = JSON.readTree(Files.readAllBytes(indexFile));
+            // decoded here, strictly: Jackson's own detection would guess UTF-16/32 from odd bytes and throw
+            // a plain CharConversionException
+            root = JSON.readTree(StandardCharsets.UTF_8.newDecoder()
+                    .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(indexFile))).toString());
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new WeightFormatException(fname, null, "not valid UTF-8", e);
         } catch (JsonProcessingException e) {
             throw new WeightFormatException(fname, null, "invalid JSON: " + e.getOriginalMessage(), e);
         }

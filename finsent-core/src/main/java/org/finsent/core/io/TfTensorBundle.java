@@ -58,6 +58,9 @@ public final class TfTensorBundle {
         InputStream open() throws IOException;
     }
 
+    /** Largest .index file read (it holds names and offsets; BERT-large's is about 40 KB). */
+    static final long MAX_INDEX_BYTES = 1L << 30;
+
     private final String indexName;
     private final Map<String, Entry> entries;
     private final Path[] shards;
@@ -77,6 +80,10 @@ public final class TfTensorBundle {
     public static TfTensorBundle open(Path prefix) throws IOException {
         Path index = prefix.resolveSibling(prefix.getFileName() + ".index");
         if (!Files.isRegularFile(index)) throw new WeightFormatException(index.toString(), null, "no such index file");
+        if (Files.size(index) > MAX_INDEX_BYTES) {
+            throw new WeightFormatException(index.toString(), null, "index file of " + Files.size(index)
+                    + " bytes is implausibly large (an index lists names and offsets only)");
+        }
         return open(Files.readAllBytes(index), index.toString(), (shard, count) -> prefix.resolveSibling(
                 String.format("%s.data-%05d-of-%05d", prefix.getFileName(), shard, count)));
     }
@@ -141,7 +148,11 @@ public final class TfTensorBundle {
         int numShards = 1;
         while (r.next()) {
             switch (r.field()) {
-                case 1 -> numShards = (int) r.varintField();
+                case 1 -> {
+                    long v = r.varintField();
+                    if (v < 1 || v > 100_000) throw new WeightFormatException(file, null, "num_shards " + v);
+                    numShards = (int) v;
+                }
                 case 2 -> {
                     if (r.varintField() != 0) {
                         throw new WeightFormatException(file, null, "big-endian tensor bundles are not supported");
@@ -198,7 +209,10 @@ public final class TfTensorBundle {
                         }
                     }
                 }
-                case 3 -> shard = (int) r.varintField();
+                case 3 -> {
+                    long v = r.varintField();
+                    shard = v < 0 || v > Integer.MAX_VALUE ? -1 : (int) v;
+                }
                 case 4 -> offset = r.varintField();
                 case 5 -> size = r.varintField();
                 case 6 -> {
@@ -322,6 +336,8 @@ public final class TfTensorBundle {
     private static final class Table {
         private final ByteBuffer b;
         private final String file;
+        private long keyBytes;
+        private static final int MAX_KEY_BYTES = 1 << 16;
 
         Table(ByteBuffer b, String file) {
             this.b = b;
@@ -344,10 +360,14 @@ public final class TfTensorBundle {
             long indexOffset = footer.varint();
             long indexSize = footer.varint();
             Map<String, ByteBuffer> out = new LinkedHashMap<>();
+            // each data block is parsed once: index entries pointing at the same block again add nothing, and
+            // re-reading it for every one of them would make the work quadratic in the file
+            java.util.Set<Long> seen = new java.util.HashSet<>();
             for (Map.Entry<String, ByteBuffer> ie : block(indexOffset, indexSize, "index block").entrySet()) {
                 ProtoReader h = new ProtoReader(ie.getValue(), file, "block handle");
                 long off = h.varint();
                 long size = h.varint();
+                if (!seen.add(off)) continue;
                 out.putAll(block(off, size, "data block at " + off));
             }
             return out;
@@ -355,7 +375,7 @@ public final class TfTensorBundle {
 
         private Map<String, ByteBuffer> block(long off, long size, String what) throws WeightFormatException {
             int limit = b.limit() - FOOTER;
-            if (off < 0 || size < 0 || off + size + 5 > limit) {
+            if (off < 0 || size < 0 || off > limit - 5 || size > limit - 5 - off) {
                 throw bad(what + " [" + off + ", +" + size + ") lies outside the table (truncated?)");
             }
             int start = (int) off, len = (int) size;
@@ -380,9 +400,15 @@ public final class TfTensorBundle {
                 long shared = v.varint(), nonShared = v.varint(), valueLen = v.varint();
                 int consumed = (int) restartsAt - p - v.remaining();
                 int keyStart = p + consumed;
-                if (shared > prev.length || nonShared < 0 || valueLen < 0
-                        || keyStart + nonShared + valueLen > restartsAt) {
+                if (shared < 0 || shared > prev.length || nonShared < 0 || valueLen < 0
+                        || nonShared > restartsAt - keyStart || valueLen > restartsAt - keyStart - nonShared) {
                     throw bad(what + " has a corrupt entry at " + p);
+                }
+                // prefix compression lets a few bytes stand for a long key: bound each key and all of them together
+                if (shared + nonShared > MAX_KEY_BYTES) throw bad(what + " has a key of more than " + MAX_KEY_BYTES + " bytes");
+                keyBytes += shared + nonShared;
+                if (keyBytes > 64L * b.limit() + (1 << 20)) {
+                    throw bad("keys expand to more than 64 times the table's size (prefix-compression bomb?)");
                 }
                 byte[] key = Arrays.copyOf(prev, (int) (shared + nonShared));
                 body.get(keyStart, key, (int) shared, (int) nonShared);

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -115,9 +116,7 @@ public final class TorchCheckpoint {
                 }
                 return b;
             };
-            StateDict out = new StateDict();
-            flatten(map, "", out, source, bigEndian, fname);
-            return out;
+            return new Flattener(source, bigEndian, fname, pkl.size(), zip.fileSize()).run(map);
         }
     }
 
@@ -172,6 +171,7 @@ public final class TorchCheckpoint {
             boolean bigEndian = sysInfo instanceof Map<?, ?> m && Boolean.FALSE.equals(m.get("little_endian"));
             u = next.get();
             Object root = u.load();
+            long objectPickleBytes = u.position();
             pos[0] += u.position();
             Map<String, StorageRef> refs = u.storages();
             if (!(root instanceof Map<?, ?> map)) {
@@ -185,17 +185,24 @@ public final class TorchCheckpoint {
             }
             Map<String, ByteBuffer> data = new HashMap<>();
             for (Object k : keyList) {
-                StorageRef ref = refs.get(String.valueOf(k));
-                if (ref == null) throw new WeightFormatException(fname, null, "storage " + k + " is stored but never used");
+                if (!(k instanceof String)) {
+                    throw new WeightFormatException(fname, null, "the storage-key list holds "
+                            + RestrictedUnpickler.describe(k) + ", not a key");
+                }
+                StorageRef ref = refs.get(k);
+                if (ref == null) {
+                    throw new WeightFormatException(fname, null, "storage " + RestrictedUnpickler.abbreviate((String) k)
+                            + " is stored but never used");
+                }
                 if (size - pos[0] < 8) throw new WeightFormatException(fname, null, "truncated before storage " + k);
                 long numel = all.getLong(pos[0]);
                 if (bigEndian) numel = Long.reverseBytes(numel);
                 pos[0] += 8;
-                long bytes = numel * ref.dtype().byteSize();
-                if (numel < 0 || bytes > size - pos[0]) {
+                if (numel < 0 || numel > (size - pos[0]) / ref.dtype().byteSize()) {
                     throw new WeightFormatException(fname, null, "storage " + k + " claims " + numel
                             + " elements, more than the file holds (truncated?)");
                 }
+                long bytes = numel * ref.dtype().byteSize();
                 data.put(ref.key(), all.slice(pos[0], (int) bytes).order(ByteOrder.LITTLE_ENDIAN));
                 pos[0] += (int) bytes;
             }
@@ -204,79 +211,181 @@ public final class TorchCheckpoint {
                 if (b == null) throw new WeightFormatException(fname, tensor, "storage " + s.key() + " is missing");
                 return b;
             };
+            return new Flattener(source, bigEndian, fname, objectPickleBytes, size).run(map);
+        }
+    }
+
+    /** Deepest nesting of dicts a checkpoint may have (real ones nest two or three deep). */
+    static final int MAX_DICT_DEPTH = 64;
+
+    /**
+     * Turns the pickled (nested) dict into named tensors. Work and memory are bounded by the size of the input,
+     * not by what the pickle's references make of it: sub-dicts are measured once each (memoised by identity), so
+     * a dict shared along many paths (a "DAG bomb") is refused from its measured size before any name is built;
+     * cycles and nesting beyond {@link #MAX_DICT_DEPTH} are refused; a tensor reached under several names (tied
+     * weights) is materialised once; copies (strided gathers, byte swaps) are limited to a multiple of the file.
+     */
+    private static final class Flattener {
+        private final StorageSource storages;
+        private final boolean bigEndian;
+        private final String fname;
+        private final long pickleBytes, maxTensors, maxNameChars;
+        private long copyBudget, scanBudget;
+        private final Map<Map<?, ?>, long[]> measured = new IdentityHashMap<>();
+        private final Set<Map<?, ?>> onPath = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        private final Map<TensorRef, TensorData> done = new IdentityHashMap<>();
+
+        Flattener(StorageSource storages, boolean bigEndian, String fname, long pickleBytes, long fileBytes) {
+            this.storages = storages;
+            this.bigEndian = bigEndian;
+            this.fname = fname;
+            this.pickleBytes = pickleBytes;
+            // every tensor name of a genuine pickle costs at least a key and a SETITEM in it
+            this.maxTensors = Math.max(1024, pickleBytes);
+            this.maxNameChars = 16 * Math.max(1024, pickleBytes) + (1 << 20);
+            this.copyBudget = 2 * fileBytes + (64L << 20);
+            this.scanBudget = 2 * fileBytes + (64L << 20);
+        }
+
+        StateDict run(Map<?, ?> root) throws IOException {
+            long[] size = measure(root, 0);
+            if (size[0] > maxTensors || size[1] > maxNameChars) {
+                throw new WeightFormatException(fname, null, "the pickled dicts expand to " + (size[0] >= SAT ? "over "
+                        + SAT : size[0]) + " tensor names (" + (size[1] >= SAT ? "over " + SAT : size[1])
+                        + " characters) from a pickle of " + pickleBytes + " bytes: sub-dicts shared along many "
+                        + "paths (a decompression bomb?); refusing to load");
+            }
             StateDict out = new StateDict();
-            flatten(map, "", out, source, bigEndian, fname);
+            walk(root, "", out);
             return out;
         }
-    }
 
-    private static void flatten(Map<?, ?> map, String prefix, StateDict out, StorageSource storages, boolean bigEndian,
-                                String fname) throws IOException {
-        for (Map.Entry<?, ?> e : map.entrySet()) {
-            if (!(e.getKey() instanceof String key)) {
-                LOG.debug("{}: skipping non-string key {}", fname, e.getKey());
-                continue;
+        private static final long SAT = 1L << 52;
+
+        private static long sat(long a) {
+            return Math.min(a, SAT);
+        }
+
+        /** {tensor names, their total characters} below {@code m}; memoised per dict. */
+        private long[] measure(Map<?, ?> m, int depth) throws WeightFormatException {
+            long[] memo = measured.get(m);
+            if (memo != null) return memo;
+            if (onPath.contains(m)) {
+                throw new WeightFormatException(fname, null, "a pickled dict contains itself (a cycle): not a state dict");
             }
-            String name = prefix + key;
-            Object v = e.getValue();
-            if (v instanceof TensorRef t) {
-                TensorData td = materialize(name, t, storages, bigEndian, fname);
+            if (depth >= MAX_DICT_DEPTH) {
+                throw new WeightFormatException(fname, null, "pickled dicts are nested more than " + MAX_DICT_DEPTH
+                        + " deep: not a state dict");
+            }
+            onPath.add(m);
+            long n = 0, chars = 0;
+            for (Map.Entry<?, ?> e : m.entrySet()) {
+                if (!(e.getKey() instanceof String key)) continue;
+                Object v = e.getValue();
+                if (v instanceof TensorRef) {
+                    n = sat(n + 1);
+                    chars = sat(chars + key.length());
+                } else if (v instanceof Map<?, ?> sub) {
+                    long[] s = measure(sub, depth + 1);
+                    n = sat(n + s[0]);
+                    chars = sat(chars + s[1] + sat((key.length() + 1L) * Math.min(s[0], 1L << 30)));
+                }
+            }
+            onPath.remove(m);
+            long[] r = {n, chars};
+            measured.put(m, r);
+            return r;
+        }
+
+        private void walk(Map<?, ?> map, String prefix, StateDict out) throws IOException {
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                if (!(e.getKey() instanceof String key)) {
+                    LOG.debug("{}: skipping non-string key {}", fname, RestrictedUnpickler.describe(e.getKey()));
+                    continue;
+                }
+                String name = prefix + key;
+                Object v = e.getValue();
+                if (v instanceof TensorRef t) {
+                    TensorData td = done.get(t);
+                    if (td == null) {
+                        td = materialize(name, t);
+                        done.put(t, td);
+                        out.put(td);
+                    } else {
+                        out.put(td.withName(name));
+                    }
+                } else if (v instanceof Map<?, ?> sub) {
+                    walk(sub, name + ".", out);
+                } else {
+                    LOG.debug("{}: skipping non-tensor entry '{}'", fname, name);
+                }
+            }
+        }
+
+        private TensorData materialize(String name, TensorRef t) throws IOException {
+            StorageRef s = t.storage();
+            DType dtype = s.dtype();
+            int es = dtype.byteSize();
+            ByteBuffer storage = storages.get(s, name);
+            long storageElems = storage.remaining() / es;
+            if (s.numel() > storageElems) {
+                throw new WeightFormatException(fname, name, "storage " + RestrictedUnpickler.abbreviate(s.key())
+                        + " holds " + storage.remaining() + " bytes, its pickle declares " + s.numel() + " " + dtype
+                        + " elements");
+            }
+            long[] size = t.size();
+            long[] stride = t.stride();
+            long numel;
+            try {
+                numel = TensorData.numel(size);
+            } catch (IllegalArgumentException ex) {
+                throw new WeightFormatException(fname, name, ex.getMessage());
+            }
+            if (t.offset() < 0) throw new WeightFormatException(fname, name, "negative storage offset " + t.offset());
+            ByteBuffer data;
+            if (numel == 0) {
+                data = ByteBuffer.allocate(0);
+            } else {
+                long last = t.offset();
+                try {
+                    for (int i = 0; i < size.length; i++) {
+                        if (stride[i] < 0) throw new WeightFormatException(fname, name, "negative stride " + Arrays.toString(stride));
+                        last = Math.addExact(last, Math.multiplyExact(size[i] - 1, stride[i]));
+                    }
+                } catch (ArithmeticException ex) {
+                    last = -1;
+                }
+                if (last >= storageElems || last < 0) {
+                    throw new WeightFormatException(fname, name, "view (offset " + t.offset() + ", size "
+                            + Arrays.toString(size) + ", stride " + Arrays.toString(stride) + ") reaches element "
+                            + (last < 0 ? "beyond 2^63" : String.valueOf(last)) + " of a storage of " + storageElems);
+                }
+                if (numel > MappedRegions.MAX_WINDOW / es) {
+                    throw new WeightFormatException(fname, name, "tensor of " + numel + " " + dtype + " elements exceeds 2 GiB");
+                }
+                boolean contiguous = isContiguous(size, stride);
+                long copy = (contiguous ? 0 : numel * es) + (bigEndian && es > 1 ? numel * es : 0);
+                if (copy > copyBudget) {
+                    throw new WeightFormatException(fname, name, "strided views copy more than twice the file's bytes "
+                            + "(" + copy + " bytes for this one): views of overlapping elements are not supported");
+                }
+                copyBudget -= copy;
+                if (contiguous) {
+                    data = storage.slice((int) (t.offset() * es), (int) (numel * es));
+                } else {
+                    data = gather(storage, es, t.offset(), size, stride, numel);
+                }
+                if (bigEndian && es > 1) data = swapped(data, es);
+            }
+            TensorData td = new TensorData(name, dtype, size, data.order(ByteOrder.LITTLE_ENDIAN));
+            if (dtype.isFloatingPoint() && scanBudget >= td.data().remaining()) {
+                // a warning only: skipped once the scans have read more than twice the file
+                scanBudget -= td.data().remaining();
                 int bad = SafeTensors.countNonFinite(td);
                 if (bad > 0) LOG.warn("{}: tensor '{}' holds {} NaN/infinite value(s)", fname, name, bad);
-                out.put(td);
-            } else if (v instanceof Map<?, ?> sub) {
-                flatten(sub, name + ".", out, storages, bigEndian, fname);
-            } else {
-                LOG.debug("{}: skipping non-tensor entry '{}'", fname, name);
             }
+            return td;
         }
-    }
-
-    private static TensorData materialize(String name, TensorRef t, StorageSource storages, boolean bigEndian,
-                                          String fname) throws IOException {
-        StorageRef s = t.storage();
-        DType dtype = s.dtype();
-        int es = dtype.byteSize();
-        ByteBuffer storage = storages.get(s, name);
-        if (storage.remaining() < s.numel() * es) {
-            throw new WeightFormatException(fname, name, "storage " + s.key() + " holds " + storage.remaining()
-                    + " bytes, its pickle declares " + s.numel() + " " + dtype + " elements");
-        }
-        long[] size = t.size();
-        long[] stride = t.stride();
-        long numel;
-        try {
-            numel = TensorData.numel(size);
-        } catch (IllegalArgumentException ex) {
-            throw new WeightFormatException(fname, name, ex.getMessage());
-        }
-        long storageElems = storage.remaining() / es;
-        if (t.offset() < 0) throw new WeightFormatException(fname, name, "negative storage offset " + t.offset());
-        ByteBuffer data;
-        if (numel == 0) {
-            data = ByteBuffer.allocate(0);
-        } else {
-            long last = t.offset();
-            for (int i = 0; i < size.length; i++) {
-                if (stride[i] < 0) throw new WeightFormatException(fname, name, "negative stride " + Arrays.toString(stride));
-                last += (size[i] - 1) * stride[i];
-            }
-            if (last >= storageElems || last < 0) {
-                throw new WeightFormatException(fname, name, "view (offset " + t.offset() + ", size "
-                        + Arrays.toString(size) + ", stride " + Arrays.toString(stride) + ") reaches element " + last
-                        + " of a storage of " + storageElems);
-            }
-            if (numel * es > MappedRegions.MAX_WINDOW) {
-                throw new WeightFormatException(fname, name, "tensor of " + numel * es + " bytes exceeds 2 GiB");
-            }
-            if (isContiguous(size, stride)) {
-                data = storage.slice((int) (t.offset() * es), (int) (numel * es));
-            } else {
-                data = gather(storage, es, t.offset(), size, stride, numel);
-            }
-            if (bigEndian && es > 1) data = swapped(data, es);
-        }
-        return new TensorData(name, dtype, size, data.order(ByteOrder.LITTLE_ENDIAN));
     }
 
     static boolean isContiguous(long[] size, long[] stride) {
@@ -327,7 +436,12 @@ public final class TorchCheckpoint {
         String fname = indexFile.toString();
         JsonNode root;
         try {
-            root = new ObjectMapper().readTree(Files.readAllBytes(indexFile));
+            // decoded here, strictly: Jackson's own detection would guess UTF-16/32 from odd bytes and throw
+            // a plain CharConversionException
+            root = new ObjectMapper().readTree(StandardCharsets.UTF_8.newDecoder()
+                    .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(indexFile))).toString());
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new WeightFormatException(fname, null, "not valid UTF-8", e);
         } catch (JsonProcessingException e) {
             throw new WeightFormatException(fname, null, "invalid JSON: " + e.getOriginalMessage(), e);
         }

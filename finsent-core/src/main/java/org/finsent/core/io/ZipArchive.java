@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -28,6 +29,8 @@ final class ZipArchive implements Closeable {
     private static final int CENTRAL_SIG = 0x02014b50;
     private static final int LOCAL_SIG = 0x04034b50;
     private static final long U32 = 0xffffffffL;
+    /** Deflate cannot expand by more than about 1032:1 (258-byte matches coded in 2 bits). */
+    private static final long MAX_DEFLATE_RATIO = 1032;
 
     record Entry(String name, int method, long compressedSize, long size, long localHeaderOffset, int crc) {
     }
@@ -54,6 +57,11 @@ final class ZipArchive implements Closeable {
         }
     }
 
+    /** The archive's size in bytes. */
+    long fileSize() {
+        return fileSize;
+    }
+
     List<String> names() {
         return Collections.unmodifiableList(new ArrayList<>(entries.keySet()));
     }
@@ -67,7 +75,7 @@ final class ZipArchive implements Closeable {
     }
 
     private ByteBuffer readAt(long pos, int len) throws IOException {
-        if (pos < 0 || pos + len > fileSize) throw bad("record at " + pos + " runs past the end of the file (truncated?)");
+        if (pos < 0 || len < 0 || pos > fileSize - len) throw bad("record at " + pos + " runs past the end of the file (truncated?)");
         ByteBuffer b = ByteBuffer.allocate(len).order(ByteOrder.LITTLE_ENDIAN);
         while (b.hasRemaining()) {
             if (ch.read(b, pos + b.position()) < 0) throw bad("unexpected end of file");
@@ -157,6 +165,7 @@ final class ZipArchive implements Closeable {
         long off = dataOffset(e);
         if (e.method() == 0) {
             if (e.compressedSize() != e.size()) throw bad("stored entry '" + e.name() + "' has two different sizes");
+            if (e.size() < 0) throw bad("entry '" + e.name() + "' has a negative size");
             if (e.size() > MappedRegions.MAX_WINDOW) {
                 throw new WeightFormatException(file, e.name(), "record of " + e.size() + " bytes exceeds 2 GiB");
             }
@@ -164,29 +173,37 @@ final class ZipArchive implements Closeable {
             return ch.map(FileChannel.MapMode.READ_ONLY, off, e.size()).order(ByteOrder.LITTLE_ENDIAN);
         }
         if (e.method() == 8) {
-            if (e.size() > Integer.MAX_VALUE - 8 || e.compressedSize() > Integer.MAX_VALUE - 8) {
+            // The declared size is only a claim: it is checked against what deflate can produce from the bytes
+            // that are there, and the output grows with what really inflates (never allocated up front).
+            if (e.size() < 0 || e.size() > Integer.MAX_VALUE - 8 || e.compressedSize() > Integer.MAX_VALUE - 8) {
                 throw new WeightFormatException(file, e.name(), "compressed record too large: " + e.size() + " bytes");
+            }
+            if (e.size() > e.compressedSize() * MAX_DEFLATE_RATIO + 1024) {
+                throw bad("entry '" + e.name() + "' claims " + e.size() + " bytes from " + e.compressedSize()
+                        + " compressed ones, more than deflate can produce");
             }
             ByteBuffer in = e.compressedSize() < MappedRegions.READ_BELOW
                     ? readAt(off, (int) e.compressedSize())
                     : ch.map(FileChannel.MapMode.READ_ONLY, off, e.compressedSize());
-            byte[] out = new byte[(int) e.size()];
+            int declared = (int) e.size();
+            byte[] out = new byte[Math.min(declared, 1 << 16)];
+            int n = 0;
             Inflater inf = new Inflater(true);
             try {
                 inf.setInput(in);
-                int n = 0;
-                while (n < out.length) {
+                while (n < declared) {
+                    if (n == out.length) out = Arrays.copyOf(out, (int) Math.min(declared, 2L * out.length));
                     int r = inf.inflate(out, n, out.length - n);
                     if (r == 0 && (inf.finished() || inf.needsInput() || inf.needsDictionary())) break;
                     n += r;
                 }
-                if (n != out.length) throw bad("entry '" + e.name() + "' inflates to " + n + " bytes, not " + out.length);
+                if (n != declared) throw bad("entry '" + e.name() + "' inflates to " + n + " bytes, not " + declared);
             } catch (DataFormatException ex) {
                 throw new WeightFormatException(file, e.name(), "corrupt deflate data: " + ex.getMessage(), ex);
             } finally {
                 inf.end();
             }
-            return ByteBuffer.wrap(out).order(ByteOrder.LITTLE_ENDIAN);
+            return ByteBuffer.wrap(out, 0, n).slice().order(ByteOrder.LITTLE_ENDIAN);
         }
         throw new WeightFormatException(file, e.name(), "unsupported zip compression method " + e.method());
     }

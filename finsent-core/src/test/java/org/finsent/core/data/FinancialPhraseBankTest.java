@@ -164,6 +164,25 @@ class FinancialPhraseBankTest {
         assertTrue(e.getMessage().contains("data/Sentences_AllAgree.txt"), "lists what the zip has: " + e.getMessage());
     }
 
+    @Test
+    void aCorruptZipIsADatasetError(@TempDir Path dir) throws IOException {
+        Path notZip = Files.write(dir.resolve("fpb.zip"), latin1("x .@positive\n"));
+        DatasetException e = assertThrows(DatasetException.class, () -> FinancialPhraseBank.readZip(notZip, Agreement.ALL));
+        assertTrue(e.getMessage().startsWith(notZip + ": not a readable zip archive"), e.getMessage());
+
+        Path zip = dir.resolve("cut.zip");
+        try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(zip))) {
+            put(z, "FinancialPhraseBank-v1.0/Sentences_AllAgree.txt", latin1("x .@positive\n".repeat(2000)));
+        }
+        byte[] bytes = Files.readAllBytes(zip);
+        // the deflated data starts after the 30-byte local header and the 48-byte name: 0xFF bytes there declare
+        // the invalid block type 3
+        java.util.Arrays.fill(bytes, 78, 98, (byte) 0xff);
+        Files.write(zip, bytes);
+        e = assertThrows(DatasetException.class, () -> FinancialPhraseBank.readZip(zip, Agreement.ALL));
+        assertTrue(e.getMessage().contains("cut.zip!/FinancialPhraseBank-v1.0/Sentences_AllAgree.txt"), e.getMessage());
+    }
+
     private static void put(ZipOutputStream z, String name, byte[] data) throws IOException {
         z.putNextEntry(new ZipEntry(name));
         if (data != null) z.write(data);

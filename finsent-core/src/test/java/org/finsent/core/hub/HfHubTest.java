@@ -415,4 +415,29 @@ class HfHubTest {
                 "org/model", null, "vocab.txt"));
         assertEquals("Bearer hf_env", hub.seen().get(0).authorization());
     }
+
+    @Test
+    void aCraftedRefCannotReadOutsideTheCache() throws IOException {
+        // refs/main pointing outside: "../../../../outside" would resolve snapshots/<ref>/config.json elsewhere
+        Path outside = Files.createDirectories(cache.getParent().resolve("outside"));
+        Files.writeString(outside.resolve("config.json"), "secret");
+        Path repo = Files.createDirectories(cache.resolve("models--org--model/refs"));
+        Path ref = Files.writeString(repo.resolve("main"), "../../../outside");
+        HfHub off = new HfHub(hub.endpoint(), cache, true, null);
+        IOException ex = assertThrows(IOException.class, () -> off.download(RepoType.MODEL, "org/model", null, "config.json"));
+        assertTrue(ex.getMessage().contains(ref.toString()) && ex.getMessage().contains("not a 40-character commit hash"),
+                ex.getMessage());
+        Files.writeString(ref, "/etc");
+        ex = assertThrows(IOException.class, () -> off.download(RepoType.MODEL, "org/model", null, "config.json"));
+        assertTrue(ex.getMessage().contains("not a 40-character commit hash"), ex.getMessage());
+    }
+
+    @Test
+    void aCorruptRefIsReplacedByWhatTheHubAnswers() throws IOException {
+        Path repo = Files.createDirectories(cache.resolve("models--org--model/refs"));
+        Files.writeString(repo.resolve("main"), "../../../outside");
+        Path p = online(null).download(RepoType.MODEL, "org/model", null, "config.json");
+        assertArrayEquals(CONFIG, read(p));
+        assertEquals(C2, Files.readString(repo.resolve("main")));
+    }
 }

@@ -323,15 +323,18 @@ public final class SentimentServer implements AutoCloseable {
         }
         BodyReader reader = new BodyReader(request, (int) options.maxBodyBytes(), options.minBodyRate());
         reader.run();
-        return reader.result.thenApply(body -> {
-            if (body.length == 0) throw new ApiException(400, "empty request body (expected JSON)");
-            try {
-                return JSON.readTree(body);
-            } catch (IOException e) {
-                String m = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-                throw new ApiException(400, "malformed JSON: " + m);
-            }
-        });
+        return reader.result.thenApply(SentimentServer::parseJson);
+    }
+
+    /** A request body as JSON, or a 400 saying what is wrong with it (the service's parsing, fuzzed on its own). */
+    static JsonNode parseJson(byte[] body) {
+        if (body.length == 0) throw new ApiException(400, "empty request body (expected JSON)");
+        try {
+            return JSON.readTree(body);
+        } catch (IOException e) {
+            String m = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+            throw new ApiException(400, "malformed JSON: " + m);
+        }
     }
 
     /**
@@ -402,7 +405,7 @@ public final class SentimentServer implements AutoCloseable {
         }
     }
 
-    private static String textField(JsonNode body) {
+    static String textField(JsonNode body) {
         if (!body.isObject()) throw new ApiException(400, "expected a JSON object {\"text\": \"...\"}");
         JsonNode t = body.get("text");
         if (t == null || t.isNull()) throw new ApiException(400, "missing field 'text'");
@@ -410,7 +413,7 @@ public final class SentimentServer implements AutoCloseable {
         return t.textValue();
     }
 
-    private static List<String> textsField(JsonNode body) {
+    static List<String> textsField(JsonNode body) {
         if (!body.isObject()) throw new ApiException(400, "expected a JSON object {\"texts\": [\"...\", ...]}");
         JsonNode t = body.get("texts");
         if (t == null || t.isNull()) throw new ApiException(400, "missing field 'texts' (an array of strings)");

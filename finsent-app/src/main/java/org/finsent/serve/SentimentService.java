@@ -120,12 +120,17 @@ public final class SentimentService implements AutoCloseable {
 
     /** Validates one text and returns its untruncated token count. */
     private int check(String text, String what) {
+        checkText(text, what, limits.maxChars());
+        return model.tokenCount(text);
+    }
+
+    /** A text the service accepts: present, not blank, at most {@code maxChars} characters; else a 4xx. */
+    static void checkText(String text, String what, int maxChars) {
         if (text == null) throw new ApiException(400, "missing " + what + " (a string)");
         if (text.isBlank()) throw new ApiException(400, what + " is empty");
-        if (text.length() > limits.maxChars()) {
-            throw new ApiException(413, what + " is too long: " + text.length() + " characters (at most " + limits.maxChars() + ")");
+        if (text.length() > maxChars) {
+            throw new ApiException(413, what + " is too long: " + text.length() + " characters (at most " + maxChars + ")");
         }
-        return model.tokenCount(text);
     }
 
     private Analysis analysis(Prediction p, int tokens, double latencyMs) {

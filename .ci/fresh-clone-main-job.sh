@@ -19,7 +19,9 @@ fail() { echo "fresh-clone main job: $*" >&2; exit 1; }
 for f in finsent.json config.json adapter_config.json adapter_model.safetensors metrics.json README.md; do
   [ -s "$out/$f" ] || fail "$out/$f was not written"
 done
-# Maven's -q hides INFO logs (exec:java logs through Maven's own SLF4J), so the model card is where the source shows
+# Maven's -q hides INFO logs (exec:java logs through Maven's own SLF4J): the summary and the model card name the source
+grep -q "^data: classpath:org/finsent/data/Sentences_50Agree.dev.txt from the embedded copy" "$log" \
+  || fail "the output does not name the embedded data source"
 grep -q "FinSent's embedded copy" "$out/README.md" || fail "$out/README.md does not name the embedded data source"
 grep -q '"global_step" : 5' "$out/metrics.json" || grep -q '"global_step":5' "$out/metrics.json" \
   || fail "$out/metrics.json does not record 5 steps"

@@ -113,9 +113,10 @@ public final class FineTuning {
      * @param testMetrics {@code test_metrics.json}, or empty without a test split
      * @param model       the fine-tuned model (null when skipped: load it with {@link FineTunedModel#load})
      * @param resources   the resource summary of this run (null when skipped)
+     * @param data        the data read and where from (DataSources.Loaded#describe; null when skipped)
      */
     public record Outcome(Path dir, boolean skipped, Map<String, Object> metrics, Map<String, Object> testMetrics,
-                          FineTunedModel model, ResourceMonitor.Summary resources) {
+                          FineTunedModel model, ResourceMonitor.Summary resources, String data) {
     }
 
     /** The split seed a written {@code run_spec.json} records ({@code split_seed}, else the training seed). */
@@ -137,7 +138,7 @@ public final class FineTuning {
         }
         if (finished && sameSpec && !overwrite) {
             LOG.info("{}: finished run with the same settings found; skipping", dir);
-            return new Outcome(dir, true, readMap(dir.resolve(Trainer.METRICS_FILE)), readMap(dir.resolve(TEST_METRICS_FILE)), null, null);
+            return new Outcome(dir, true, readMap(dir.resolve(Trainer.METRICS_FILE)), readMap(dir.resolve(TEST_METRICS_FILE)), null, null, null);
         }
         TrainingArguments args = spec.args();
         if (overwrite || !sameSpec) deleteCheckpoints(dir);
@@ -206,7 +207,7 @@ public final class FineTuning {
         fine.save(dir);
         LOG.info("model saved to {} ({} of {} parameters trained, {} steps in {} s)", dir, fine.info().trainableParameters(),
                 fine.info().totalParameters(), result.globalStep(), String.format("%.1f", result.trainRuntimeSeconds()));
-        return new Outcome(dir, false, metrics, test, fine, resources);
+        return new Outcome(dir, false, metrics, test, fine, resources, data.describe());
     }
 
     private static Map<String, Object> readMap(Path file) throws IOException {

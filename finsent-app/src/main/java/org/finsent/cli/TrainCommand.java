@@ -185,6 +185,7 @@ public final class TrainCommand implements Callable<Integer> {
         out.println();
         out.printf(Locale.ROOT, "%s %s in %.1f s%n", r.skipped() ? "Already finished (skipped):" : "Fine-tuned model written to",
                 output.toAbsolutePath(), (System.nanoTime() - t0) / 1e9);
+        if (r.data() != null) out.println("data: " + r.data());
         printMetrics(out, "validation", r.metrics(), "eval_");
         printMetrics(out, "test", r.testMetrics(), "test_");
         // a run shorter than one sampling interval has no CPU figure (CPU % needs two ticks)

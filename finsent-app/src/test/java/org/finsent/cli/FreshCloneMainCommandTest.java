@@ -47,6 +47,8 @@ class FreshCloneMainCommandTest {
         // the one log line naming the source: the embedded copy, labelled a subset
         assertTrue(r.err().contains("data 'fpb': classpath:org/finsent/data/Sentences_50Agree.dev.txt from the embedded copy "
                 + "(finsent-data) (FinancialPhraseBank's development part: 3875 of the 4,846 sentences, a subset"), r.err());
+        // and the summary on stdout names it too (Maven's -q hides the log line under exec:java)
+        assertTrue(r.out().contains("data: classpath:org/finsent/data/Sentences_50Agree.dev.txt from the embedded copy"), r.out());
         assertTrue(Files.list(empty).findAny().isEmpty(), "nothing written into the empty shared folder / hub cache");
         for (String f : List.of("finsent.json", "config.json", "tokenizer.json", "adapter_config.json", "adapter_model.safetensors",
                 "metrics.json", "test_metrics.json", "training_log.jsonl", "README.md")) {

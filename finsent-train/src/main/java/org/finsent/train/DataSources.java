@@ -82,7 +82,19 @@ public final class DataSources {
     }
 
     /** Examples and the label names their ids refer to. */
-    public record Loaded(String spec, Dataset dataset, List<String> labelNames, String source) {
+    /**
+     * @param source the file (or class-path resource) read
+     * @param origin which source in the resolution order it was ("$FINSENT_DATA", "the embedded copy …"), or null
+     */
+    public record Loaded(String spec, Dataset dataset, List<String> labelNames, String source, String origin) {
+        public Loaded(String spec, Dataset dataset, List<String> labelNames, String source) {
+            this(spec, dataset, labelNames, source, null);
+        }
+
+        /** {@code source}, with its origin when known: what a run's output names as its data. */
+        public String describe() {
+            return origin == null ? source : source + " from " + origin;
+        }
     }
 
     /** {@code 50}, {@code 66}, {@code 75} or {@code all}. */
@@ -222,8 +234,9 @@ public final class DataSources {
 
     /** Logs the one line that names where the data came from. */
     private static Loaded logged(String spec, Loaded l, String origin) {
-        LOG.info("data '{}': {} from {}", spec, l.source(), origin);
-        return new Loaded(spec, l.dataset(), l.labelNames(), l.source());
+        Loaded out = new Loaded(spec, l.dataset(), l.labelNames(), l.source(), origin);
+        LOG.info("data '{}': {}", spec, out.describe());
+        return out;
     }
 
     /** A data set file already in the Hugging Face cache (Python's layout, revision main), without asking the hub. */

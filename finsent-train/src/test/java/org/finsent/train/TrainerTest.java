@@ -41,6 +41,27 @@ class TrainerTest {
     @TempDir
     Path tmp;
 
+    /** An evaluation reports its progress batch by batch, ending at the number of examples (what progress bars draw). */
+    @Test
+    void evaluationReportsProgressToListeners() throws Exception {
+        var model = Fixtures.tinyBert(DataType.FLOAT, 4);
+        List<long[]> seen = new ArrayList<>();
+        Trainer trainer = new Trainer(model, Fixtures.tokenizer(), tinyArgs(tmp.resolve("progress")).perDeviceEvalBatchSize(8).build(),
+                Fixtures.LABELS).addListener(new TrainingListener() {
+                    @Override
+                    public void onEvaluateProgress(long done, long total) {
+                        seen.add(new long[] {done, total});
+                    }
+                });
+        trainer.evaluate(EVAL);
+        assertEquals((EVAL.size() + 7) / 8, seen.size(), "one call per batch of 8");
+        for (int i = 0; i < seen.size(); i++) {
+            assertEquals(EVAL.size(), seen.get(i)[1]);
+            if (i > 0) assertTrue(seen.get(i)[0] > seen.get(i - 1)[0], "done grows");
+        }
+        assertEquals(EVAL.size(), seen.get(seen.size() - 1)[0]);
+    }
+
     /**
      * Everything a run writes (metrics.json, the log, checkpoint directories and their files) has the permissions a new
      * file or directory gets under the user's umask: nothing is owner-only because it went through a temporary file.

@@ -23,10 +23,14 @@ trap 'rm -rf "$repo"' EXIT
 cp -al "$HOME/.m2/repository/." "$repo/" 2>/dev/null || cp -a "$HOME/.m2/repository/." "$repo/"
 rm -rf "$repo/org/finsent"
 mvn -B -q -Dmaven.repo.local="$repo" -DskipTests install -pl "$libs" -am
-ls "$repo/org/finsent/finsent-train/0.1.0-SNAPSHOT/" | grep -q -- '-sources.jar' || { echo "no sources jar installed" >&2; exit 1; }
-ls "$repo/org/finsent/finsent-train/0.1.0-SNAPSHOT/" | grep -q -- '-javadoc.jar' || { echo "no javadoc jar installed" >&2; exit 1; }
-unzip -p "$repo/org/finsent/finsent-core/0.1.0-SNAPSHOT/finsent-core-0.1.0-SNAPSHOT.jar" META-INF/MANIFEST.MF \
-  | grep -q 'Automatic-Module-Name: org.finsent.core' || { echo "no Automatic-Module-Name in finsent-core" >&2; exit 1; }
-mvn -B -q -Dmaven.repo.local="$repo" -Djavacpp.platform.host -f tools/consumer/pom.xml compile exec:java \
-  | tee /dev/stderr | grep -q 'consumer OK'
+# (no `cmd | grep -q` under pipefail: grep -q exits at the first match and the writer may die of SIGPIPE)
+installed=$(ls "$repo/org/finsent/finsent-train/0.1.0-SNAPSHOT/")
+grep -q -- '-sources.jar' <<<"$installed" || { echo "no sources jar installed" >&2; exit 1; }
+grep -q -- '-javadoc.jar' <<<"$installed" || { echo "no javadoc jar installed" >&2; exit 1; }
+manifest=$(unzip -p "$repo/org/finsent/finsent-core/0.1.0-SNAPSHOT/finsent-core-0.1.0-SNAPSHOT.jar" META-INF/MANIFEST.MF)
+grep -q 'Automatic-Module-Name: org.finsent.core' <<<"$manifest" || { echo "no Automatic-Module-Name in finsent-core" >&2; exit 1; }
+out=$(mvn -B -q -Dmaven.repo.local="$repo" -Djavacpp.platform.host -f tools/consumer/pom.xml compile exec:java 2>&1) \
+  || { printf '%s\n' "$out"; echo "the consumer project failed" >&2; exit 1; }
+printf '%s\n' "$out"
+grep -q 'consumer OK' <<<"$out" || { echo "the consumer did not finish" >&2; exit 1; }
 echo "consumer project: built against the installed artifacts, trained, saved, loaded, predicted"

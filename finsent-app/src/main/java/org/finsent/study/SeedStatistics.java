@@ -50,7 +50,7 @@ final class SeedStatistics {
 
     /** Every training seed with runs under the study root: the root's own (the study's seed) and seeds/seed-N. */
     static List<Long> seeds(Path root) throws IOException {
-        TreeSet<Long> out = new TreeSet<>(StudyReport.readSeeds(root));
+        TreeSet<Long> out = new TreeSet<>();
         out.add(StudyPresets.SEED);
         Path dir = root.resolve(StudyRunner.SEEDS_DIR);
         if (Files.isDirectory(dir)) {

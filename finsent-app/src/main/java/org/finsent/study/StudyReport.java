@@ -31,8 +31,7 @@ import java.util.stream.Stream;
  * confusion matrix, loss curve and learning-rate curve. Grouped bar charts compare the techniques.
  */
 public final class StudyReport {
-    public static final String REPORT = "REPORT.md", RESULTS = "results.json", GRID = "grid.json", CHARTS = "charts",
-            SEEDS = "seeds.json";
+    public static final String REPORT = "REPORT.md", RESULTS = "results.json", GRID = "grid.json", CHARTS = "charts";
 
     /**
      * The study's FinBERT accuracies (its table), by data set then technique; in the table's order (Map.of iterates in
@@ -61,22 +60,15 @@ public final class StudyReport {
         }
     }
 
-    /** Adds a grid's cells to {@code grid.json} (kept as the union of every grid run into {@code root}). */
+    /**
+     * Adds a grid's cells to {@code grid.json} (kept as the union of every grid run into {@code root}); each training
+     * seed's root ({@link StudyRunner#seedRoot}) keeps its own, so what is pending is known per seed.
+     */
     public static void recordGrid(Path root, StudyRunner.Grid grid) throws IOException {
         Set<CellKey> cells = new LinkedHashSet<>(readGrid(root));
         for (String d : grid.data()) for (String m : grid.models()) for (String t : grid.techniques()) cells.add(new CellKey(StudyData.kind(d), m, t));
         Files.createDirectories(root);
         CellResult.JSON.writeValue(root.resolve(GRID).toFile(), List.copyOf(cells));
-        Set<Long> seeds = new java.util.TreeSet<>(readSeeds(root));
-        seeds.addAll(grid.seeds());
-        CellResult.JSON.writeValue(root.resolve(SEEDS).toFile(), List.copyOf(seeds));
-    }
-
-    /** The training seeds asked for so far ({@code seeds.json}); the study's alone when none was recorded. */
-    static List<Long> readSeeds(Path root) throws IOException {
-        Path f = root.resolve(SEEDS);
-        return Files.isRegularFile(f) ? CellResult.JSON.readValue(f.toFile(), new TypeReference<List<Long>>() { })
-                : List.of(StudyPresets.SEED);
     }
 
     static List<CellKey> readGrid(Path root) throws IOException {
@@ -264,10 +256,10 @@ public final class StudyReport {
     /** {@link #missing} for every training seed asked for, with a {@code seed} entry. */
     static List<Map<String, String>> missingAllSeeds(Path root, List<CellResult> studySeedCells) throws IOException {
         List<Map<String, String>> out = new ArrayList<>();
-        for (long seed : readSeeds(root)) {
+        for (long seed : SeedStatistics.seeds(root)) {
             Path seedRoot = StudyRunner.seedRoot(root, seed);
             List<CellResult> cells = seed == StudyPresets.SEED ? studySeedCells : readCells(seedRoot);
-            for (Map<String, String> m : missing(seedRoot, readGrid(root), cells)) {
+            for (Map<String, String> m : missing(seedRoot, readGrid(seedRoot), cells)) {
                 Map<String, String> withSeed = new LinkedHashMap<>();
                 withSeed.put("seed", Long.toString(seed));
                 withSeed.putAll(m);

@@ -121,7 +121,7 @@ public final class StudyRunner {
     /** Runs every cell not yet finished. */
     public List<Outcome> run(Grid all) throws IOException {
         Files.createDirectories(all.output());
-        StudyReport.recordGrid(all.output(), all);
+        for (long seed : all.seeds()) StudyReport.recordGrid(seedRoot(all.output(), seed), all);
         List<Outcome> out = new ArrayList<>();
         // data set by data set, every seed of one before the next (FinancialPhraseBank's cells finish first)
         for (String dataSpec : all.data()) {

@@ -97,21 +97,34 @@ class MicroBatcherTest {
     @Test
     void oneBadItemFailsOnlyItsOwnFuture() throws Exception {
         List<Integer> sizes = Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.CountDownLatch gateRunning = new java.util.concurrent.CountDownLatch(1), release = new java.util.concurrent.CountDownLatch(1);
         try (var b = new MicroBatcher<Integer, Integer>(in -> {
             sizes.add(in.size());
+            if (in.contains(0)) { // the gate: holds the worker until the four items below are all queued
+                gateRunning.countDown();
+                try {
+                    release.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             if (in.contains(13)) throw new IllegalArgumentException("13 is too long");
             List<Integer> out = new ArrayList<>();
             for (int x : in) out.add(x * 10);
             return out;
         }, 8, 0, 100)) {
+            CompletableFuture<Integer> gate = b.submit(0);
+            assertTrue(gateRunning.await(30, TimeUnit.SECONDS));
             List<CompletableFuture<Integer>> f = b.submitAll(List.of(1, 13, 3, 4));
+            release.countDown();
+            assertEquals(0, gate.get(30, TimeUnit.SECONDS));
             assertEquals(10, f.get(0).get(30, TimeUnit.SECONDS));
             ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(1).get(30, TimeUnit.SECONDS));
             assertInstanceOf(IllegalArgumentException.class, e.getCause());
             assertEquals("13 is too long", e.getCause().getMessage());
             assertEquals(30, f.get(2).get(30, TimeUnit.SECONDS));
             assertEquals(40, f.get(3).get(30, TimeUnit.SECONDS));
-            assertEquals(List.of(4, 1, 1, 1, 1), sizes, "one batch of 4, then each item alone");
+            assertEquals(List.of(1, 4, 1, 1, 1, 1), sizes, "the gate, one batch of 4, then each item alone");
         }
     }
 

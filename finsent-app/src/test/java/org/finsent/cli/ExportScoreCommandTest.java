@@ -15,10 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -32,24 +29,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ExportScoreCommandTest {
     @TempDir
     Path tmp;
-
-    record Result(int code, String out, String err) {
-    }
-
-    static Result cli(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = FinSentCli.run(args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-        return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    }
 
     @Test
     void exportMergesALoraModelThatLoadsWithoutItsBase() throws Exception {
@@ -69,7 +48,7 @@ class ExportScoreCommandTest {
         List<Predictor.Prediction> expected = FineTunedModel.load(model).predictor().predict(texts);
 
         Path out = tmp.resolve("merged");
-        Result r = cli("export", "--model", model.toString(), "--output", out.toString(), "--merge");
+        CommandsTest.Result r = CommandsTest.cli(null, "export", "--model", model.toString(), "--output", out.toString(), "--merge");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("merged"), r.out());
         Files.move(base, tmp.resolve("gone"));
@@ -77,14 +56,14 @@ class ExportScoreCommandTest {
         // merged weights are rounded to float once: equal to float rounding (ModelExportTest measures it)
         for (int i = 0; i < texts.size(); i++) assertArrayEquals(expected.get(i).probabilities(), actual.get(i).probabilities(), 1e-6);
 
-        Result again = cli("export", "--model", out.toString(), "--output", out.toString());
+        CommandsTest.Result again = CommandsTest.cli(null, "export", "--model", out.toString(), "--output", out.toString());
         assertEquals(FinSentCli.USER_ERROR, again.code());
         assertTrue(again.err().contains("not empty"), again.err());
     }
 
     @Test
     void scoreWithoutSparkSaysHowToRunIt() {
-        Result r = cli("score", "--model", tmp.toString(), "--input", "x.csv", "--output", "y.parquet");
+        CommandsTest.Result r = CommandsTest.cli(null, "score", "--model", tmp.toString(), "--input", "x.csv", "--output", "y.parquet");
         assertEquals(FinSentCli.USER_ERROR, r.code());
         assertTrue(r.err().contains("Apache Spark is not on the class path") && r.err().contains("spark-submit"), r.err());
         assertTrue(r.err().lines().count() <= 2, r.err());

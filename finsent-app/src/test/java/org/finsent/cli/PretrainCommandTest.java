@@ -10,10 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -28,26 +25,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * directory as the base of {@code finsent train}.
  */
 class PretrainCommandTest {
-    record Result(int code, String out, String err) {
-    }
-
-    static Result cli(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = FinSentCli.run(args);
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-        Result r = new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        oldErr.println("finsent " + String.join(" ", args) + " -> " + code + "\n" + r.out + r.err);
-        return r;
-    }
-
     @Test
     void pretrainLogsCheckpointsResumesAndIsABaseForTrain(@TempDir Path tmp) throws Exception {
         Path modelDir = tmp.resolve("tiny-bert");
@@ -74,7 +51,7 @@ class PretrainCommandTest {
         String[] common = {"pretrain", "--model", modelDir.toString(), "--text", text.toString(), "--data", "csv:" + data,
                 "--output", out.toString(), "--save-steps", "1", "--logging-steps", "1", "--batch-size", "8", "--max-seq-length", "32",
                 "--lr", "1e-3", "--whole-word-mask"};
-        Result first = cli(concat(common, "--max-steps", "2"));
+        CommandsTest.Result first = CommandsTest.cli(null, concat(common, "--max-steps", "2"));
         assertEquals(0, first.code(), first.err());
         assertEquals(2, Files.readAllLines(out.resolve("training_log.jsonl")).size());
         for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "metrics.json", "loss.png", "learning_rate.png")) {
@@ -83,7 +60,7 @@ class PretrainCommandTest {
         assertTrue(Files.isDirectory(out.resolve("checkpoint-2")));
         assertTrue(Files.readString(out.resolve("config.json")).contains("\"BertForMaskedLM\""));
 
-        Result more = cli(concat(common, "--max-steps", "4"));
+        CommandsTest.Result more = CommandsTest.cli(null, concat(common, "--max-steps", "4"));
         assertEquals(0, more.code(), more.err());
         assertTrue(more.out().contains("resumed from") && more.out().contains("checkpoint-2"), more.out());
         List<String> log = Files.readAllLines(out.resolve("training_log.jsonl"));
@@ -92,7 +69,7 @@ class PretrainCommandTest {
 
         // the same command again: resumes from the final checkpoint and takes no step
         byte[] weights = Files.readAllBytes(out.resolve("model.safetensors"));
-        Result again = cli(concat(common, "--max-steps", "4"));
+        CommandsTest.Result again = CommandsTest.cli(null, concat(common, "--max-steps", "4"));
         assertEquals(0, again.code(), again.err());
         assertTrue(again.out().contains("checkpoint-4") && again.out().contains("4 steps"), again.out());
         assertEquals(4, Files.readAllLines(out.resolve("training_log.jsonl")).size());
@@ -102,12 +79,12 @@ class PretrainCommandTest {
         List<Example> examples = DataSources.load("csv:" + data, DataSources.Options.defaults()).dataset().examples();
         var split = Splits.stratified(examples, 0.8, 0.1, 42);
         assertEquals(split.train().stream().map(Example::text).toList(), PretrainCommand.trainingTexts("csv:" + data, List.of(0.8, 0.1), 42));
-        Result leak = cli("pretrain", "--model", modelDir.toString(), "--data", "csv:" + data, "--split", "test", "--output", tmp.resolve("x").toString());
+        CommandsTest.Result leak = CommandsTest.cli(null, "pretrain", "--model", modelDir.toString(), "--data", "csv:" + data, "--split", "test", "--output", tmp.resolve("x").toString());
         assertEquals(FinSentCli.USER_ERROR, leak.code());
         assertTrue(leak.err().contains("training split only"), leak.err());
 
         // the output is a base for train: encoder loaded, MLM head unused, classifier new
-        Result train = cli("train", "--model", out.toString(), "--data", "csv:" + data, "--technique", "full", "--max-steps", "2",
+        CommandsTest.Result train = CommandsTest.cli(null, "train", "--model", out.toString(), "--data", "csv:" + data, "--technique", "full", "--max-steps", "2",
                 "--batch-size", "8", "--max-seq-length", "32", "--eval-strategy", "no", "--output", tmp.resolve("run").toString());
         assertEquals(0, train.code(), train.err());
         assertTrue(train.err().contains("were not used when initializing BertForSequenceClassification") || train.out().contains("cls.predictions"),

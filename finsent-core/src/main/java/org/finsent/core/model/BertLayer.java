@@ -185,6 +185,18 @@ public final class BertLayer {
         return act.backward(dy, inter, geluSaved);
     }
 
+    /**
+     * This layer's parts for {@link SingleSequenceForward}, or null when a PEFT method wraps one of its projections
+     * or its output (that path computes plain linear layers only).
+     */
+    SingleSequenceForward.Layer plainParts() {
+        if (outputHook != null || !(query instanceof Linear q) || !(key instanceof Linear k) || !(value instanceof Linear v)
+                || !(attnOut instanceof Linear o) || !(intermediate instanceof Linear w1) || !(output instanceof Linear w2)) {
+            return null;
+        }
+        return new SingleSequenceForward.Layer(q, k, v, o, attnLn, w1, w2, outLn, act, heads);
+    }
+
     // ---------------------------------------------------------------- insertion points
 
     /** The six projections of this layer, by Hugging Face module name. */

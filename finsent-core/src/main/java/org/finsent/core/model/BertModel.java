@@ -60,6 +60,8 @@ public final class BertModel {
     private INDArray pooledPre; // tanh output, for backward
     private INDArray mask;
     private final List<INDArray> hiddenStates = new ArrayList<>();
+    private float[][] fusedStates;   // SingleSequenceForward's hidden states (rows), when it ran the last forward
+    private Batch fusedBatch;        // and its batch: a backward after it runs the layers' forward first
 
     public BertModel(BertConfig c, String prefix, boolean withPooler, DataType type, long seed) {
         this.config = c;
@@ -117,8 +119,52 @@ public final class BertModel {
         return poolerRowsOnly;
     }
 
-    /** Last hidden state {@code [B·T, C]}. */
+    /**
+     * Last hidden state {@code [B·T, C]}. In eval, one FP32 sequence without padding takes
+     * {@link SingleSequenceForward} (the same bits, without ND4J's per-op costs) when nothing wraps the layers.
+     */
     public INDArray forward(Batch batch) {
+        return forward(batch, true);
+    }
+
+    private INDArray forward(Batch batch, boolean fusedAllowed) {
+        fusedStates = null;
+        fusedBatch = null;
+        if (fusedAllowed && prefix == null && prompt == null) {
+            List<SingleSequenceForward.Layer> plain = plainLayers();
+            if (SingleSequenceForward.applies(this, batch, plain)) {
+                SingleSequenceForward.Result r = SingleSequenceForward.run(this, batch, plain, poolerRowsOnly);
+                b = 1;
+                t = tokens = batch.seqLen();
+                promptLen = 0;
+                hiddenStates.clear();
+                packing = readout = null;
+                fusedStates = r.states();
+                fusedBatch = batch;
+                return r.last();
+            }
+        }
+        return forwardLayers(batch);
+    }
+
+    /** Whether the last forward took the single-sequence path ({@link #forward}). */
+    public boolean singleSequenceRan() {
+        return fusedStates != null;
+    }
+
+    /** Every layer's plain parts, or null when any layer has a wrapped projection or output. */
+    private List<SingleSequenceForward.Layer> plainLayers() {
+        List<SingleSequenceForward.Layer> out = new ArrayList<>(layers.size());
+        for (BertLayer l : layers) {
+            SingleSequenceForward.Layer p = l.plainParts();
+            if (p == null) return null;
+            out.add(p);
+        }
+        return out;
+    }
+
+    /** The forward through {@link BertLayer}: any batch, training or eval; what backward needs is kept. */
+    private INDArray forwardLayers(Batch batch) {
         b = batch.batchSize();
         tokens = batch.seqLen();
         promptLen = prompt == null ? 0 : prompt.length();
@@ -200,6 +246,11 @@ public final class BertModel {
      * first row only).
      */
     public List<INDArray> hiddenStates() {
+        if (fusedStates != null) {
+            List<INDArray> out = new ArrayList<>(fusedStates.length);
+            for (float[] rows : fusedStates) out.add(Nd4j.create(rows, new long[]{t, config.hiddenSize()}, DataType.FLOAT));
+            return out;
+        }
         if (packing == null && readout == null) return List.copyOf(hiddenStates);
         List<INDArray> out = new ArrayList<>(List.of(hiddenStates.get(0)));   // the embeddings ran padded
         int last = hiddenStates.size() - 1;
@@ -230,6 +281,10 @@ public final class BertModel {
      * (embeddings frozen, no prompt): then the first layer's input gradient is not computed at all.
      */
     public INDArray backward(INDArray dHidden) {
+        if (fusedBatch != null) {                   // SingleSequenceForward kept nothing for a backward: recompute
+            Batch again = fusedBatch;
+            forward(again, false);
+        }
         INDArray d = packing == null ? dHidden : packing.gather(dHidden);
         if (readout != null) d = readout.gather(d);                            // the rows the last layer computed
         boolean below = promptLen > 0 || word.weight.trainable() || position.weight.trainable()

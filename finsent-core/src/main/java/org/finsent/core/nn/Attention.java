@@ -1,5 +1,7 @@
 package org.finsent.core.nn;
 
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -100,6 +102,39 @@ public final class Attention {
             BatchedMatmul.Direct.gemms(q, k, s, false, true, scale, t, tk, d, from, to);
             HostKernels.softmaxRowRange(bs, bm, h, t, tk, (int) (from * t), (int) (to * t));
             if (o != null) BatchedMatmul.Direct.gemms(s, v, o, false, false, 1.0, t, d, tk, from, to);
+        }));
+    }
+
+    /**
+     * The eval forward of one sequence on host memory ({@code SingleSequenceForward}): Q rows {@code [t, H·D]}, K and
+     * V rows {@code [tk, H·D]}, all with leading dimension {@code ld = H·D}; every key is real (no mask) and there
+     * is no dropout. Writes O rows {@code [t, H·D]} (leading dimension ld) and uses {@code s} ({@code H·t·tk} floats)
+     * for the scores. Per head it makes the BLAS calls and runs the softmax {@link #fusedForward} runs on the same
+     * rows, so the output is bit-identical to {@link #forward}'s (an all-zero mask adds +0 to each score, which
+     * changes no result of the softmax).
+     */
+    public static void forwardRows(FloatPointer q, FloatPointer k, FloatPointer v, FloatPointer o, int ld, int heads,
+                                   int t, int tk, FloatPointer s) {
+        int d = ld / heads;
+        float scale = (float) (1 / Math.sqrt(d));
+        java.nio.FloatBuffer bs = new FloatPointer(s).limit(s.position() + (long) heads * t * tk).asBuffer();
+        int threads = HostThreads.threads();
+        int groups = threads <= 1 || heads < 2 * threads ? 1 : Math.min(heads, 4 * threads);   // as fusedForward
+        int order = openblas_nolapack.CblasRowMajor, no = openblas_nolapack.CblasNoTrans, tr = openblas_nolapack.CblasTrans;
+        Gemm.singleThreadedBlas(() -> HostThreads.parallelFor(groups, g -> {
+            int from = heads * g / groups, to = heads * (g + 1) / groups;
+            FloatPointer pq = new FloatPointer(q), pk = new FloatPointer(k), pv = new FloatPointer(v);
+            FloatPointer po = new FloatPointer(o), ps = new FloatPointer(s);
+            long oq = pq.position(), ok = pk.position(), ov = pv.position(), oo = po.position(), os = ps.position();
+            for (int h = from; h < to; h++) {
+                openblas_nolapack.cblas_sgemm(order, no, tr, t, tk, d, scale, pq.position(oq + (long) h * d), ld,
+                        pk.position(ok + (long) h * d), ld, 0f, ps.position(os + (long) h * t * tk), tk);
+            }
+            HostKernels.softmaxRowRange(bs, null, heads, t, tk, from * t, to * t);
+            for (int h = from; h < to; h++) {
+                openblas_nolapack.cblas_sgemm(order, no, no, t, d, tk, 1f, ps.position(os + (long) h * t * tk), tk,
+                        pv.position(ov + (long) h * d), ld, 0f, po.position(oo + (long) h * d), ld);
+            }
         }));
     }
 

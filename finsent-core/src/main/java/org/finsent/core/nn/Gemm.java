@@ -2,6 +2,7 @@ package org.finsent.core.nn;
 
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -66,52 +67,98 @@ public final class Gemm {
         return k;
     }
 
+    /**
+     * {@link #gemmAddRow} on host memory, for a linear layer's forward on rows kept outside ND4J arrays (the
+     * single-sequence forward): {@code c = a · wᵀ + bias} ({@code transW}; {@code a · w} for GPT-2's Conv1D layout),
+     * with {@code a} {@code [m, k]} and {@code c} {@code [m, n]} row-major at the pointers' positions, leading
+     * dimensions {@code lda} and {@code ldc}. It runs the blocks and BLAS calls {@link #gemmAddRow} runs on arrays of
+     * that layout, so it gives the same bits. Only where {@link FastPaths} is on (the caller checks).
+     */
+    public static void linearRows(FloatPointer a, int lda, int m, INDArray w, boolean transW, float[] bias,
+                                  FloatPointer c, int ldc) {
+        if (w.dataType() != DataType.FLOAT || w.rank() != 2 || BatchedMatmul.Direct.layout(w) != Boolean.FALSE) {
+            throw new IllegalArgumentException("linearRows needs a dense row-major FP32 weight: " + w.shapeInfoToString());
+        }
+        int k = (int) (transW ? w.size(1) : w.size(0)), n = (int) (transW ? w.size(0) : w.size(1));
+        if (bias != null && bias.length != n) throw new IllegalArgumentException("bias length " + bias.length + " != " + n);
+        Product p = new Product(a, lda, false, new FloatPointer(w.data().addressPointer()),
+                BatchedMatmul.Direct.ld(w, false), transW, c, ldc, m, n, k, true);
+        run(p, 1.0, bias == null ? 0.0 : 1.0, bias);
+    }
+
+    /**
+     * One product on host memory: row-major {@code c [m, n]} (leading dimension ldc) from {@code op(a) [m, k]} and
+     * {@code op(b) [k, n]}; opA/opB say whether BLAS reads the operand transposed (a column-major operand is its
+     * transpose in row-major: its flag flipped instead of a copy). The pointers' positions are the first elements.
+     */
+    private record Product(Pointer a, int lda, boolean opA, Pointer b, int ldb, boolean opB, Pointer c, int ldc,
+                           int m, int n, int k, boolean fp32) {
+        static Product of(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb) {
+            boolean colA = BatchedMatmul.Direct.layout(a), colB = BatchedMatmul.Direct.layout(b);
+            boolean fp32 = c.dataType() == DataType.FLOAT;
+            return new Product(pointer(a, fp32), BatchedMatmul.Direct.ld(a, colA), ta != colA, pointer(b, fp32),
+                    BatchedMatmul.Direct.ld(b, colB), tb != colB, pointer(c, fp32), BatchedMatmul.Direct.ld(c, false),
+                    (int) c.size(0), (int) c.size(1), (int) (ta ? a.size(0) : a.size(1)), fp32);
+        }
+
+        // addressPointer() already points at a view's first element; its position then steps in elements
+        private static Pointer pointer(INDArray x, boolean fp32) {
+            return fp32 ? new FloatPointer(x.data().addressPointer()) : new DoublePointer(x.data().addressPointer());
+        }
+    }
+
     private static void run(INDArray a, INDArray b, INDArray c, boolean transA, boolean transB, double alpha,
                             double beta, INDArray row) {
-        long m = c.size(0), n = c.size(1);
+        Object values = row == null ? null : c.dataType() == DataType.FLOAT ? HostKernels.vector(row) : row.toDoubleVector();
+        run(Product.of(a, b, c, transA, transB), alpha, beta, values);
+    }
+
+    /** {@code row}: null, or the float[] / double[] every row of c starts from (then beta is 1). */
+    private static void run(Product p, double alpha, double beta, Object row) {
+        long m = p.m(), n = p.n();
         int threads = HostThreads.threads();
         int blocks = (int) Math.max(1, Math.min(threads, m / MIN_ROWS_PER_THREAD));
         // few rows (one short text; LoRA's r-row products): split the columns instead, each thread reading all of A
         // and its share of B (a row split would leave all but one thread idle)
         int colBlocks = blocks > 1 ? 1 : (int) Math.max(1, Math.min(threads, n / MIN_ROWS_PER_THREAD));
-        long k = transA ? a.size(0) : a.size(1);
-        int narrow = blocks > 1 ? 0 : SmallKernels.width(a, b, c, transA, transB, m, k);
+        int narrow = blocks > 1 ? 0 : SmallKernels.width(p.fp32(), p.opA(), p.opB(), m, p.k(), n);
         singleThreadedBlas(() -> {
             if (narrow > 0) {
                 // a few rows: column blocks narrow enough for OpenBLAS's unpacked small-matrix kernels (SmallKernels)
-                if (row != null) fillRows(c, row, 0, m);
+                if (row != null) fillRows(p, row, 0, m);
                 // every thread gets blocks, narrower still when the product has fewer blocks than threads
                 long w = n >= 32 && (n + narrow - 1) / narrow < threads ? ((n + threads - 1) / threads + 15) / 16 * 16 : narrow;
                 int count = (int) ((n + w - 1) / w), parts = Math.min(threads, count);
                 HostThreads.parallelFor(parts, j -> {
                     for (int q = count * j / parts; q < count * (j + 1) / parts; q++) {
-                        block(a, b, c, transA, transB, alpha, beta, null, 0, m, q * w, Math.min(n, (q + 1) * w));
+                        block(p, alpha, beta, null, 0, m, q * w, Math.min(n, (q + 1) * w));
                     }
                 });
             } else if (blocks > 1) {
-                HostThreads.parallelFor(blocks, i -> block(a, b, c, transA, transB, alpha, beta, row,
-                        edge(m, blocks, i), edge(m, blocks, i + 1), 0, n));
+                HostThreads.parallelFor(blocks, i -> block(p, alpha, beta, row, edge(m, blocks, i), edge(m, blocks, i + 1), 0, n));
             } else if (colBlocks > 1) {
-                if (row != null) fillRows(c, row, 0, m);
-                HostThreads.parallelFor(colBlocks, j -> block(a, b, c, transA, transB, alpha, beta, null, 0, m,
+                if (row != null) fillRows(p, row, 0, m);
+                HostThreads.parallelFor(colBlocks, j -> block(p, alpha, beta, null, 0, m,
                         edge(n, colBlocks, j), edge(n, colBlocks, j + 1)));
             } else {
-                block(a, b, c, transA, transB, alpha, beta, row, 0, m, 0, n);
+                block(p, alpha, beta, row, 0, m, 0, n);
             }
         });
     }
 
-    /** Rows {@code from..to} of the dense {@code c} set to {@code row}, through bulk buffer copies (no JNI). */
-    private static void fillRows(INDArray c, INDArray row, long from, long to) {
-        int n = (int) c.size(1);
-        if (c.dataType() == DataType.FLOAT) {
-            float[] r = HostKernels.vector(row);
-            java.nio.FloatBuffer buf = HostKernels.floats(c);
-            for (long i = from; i < to; i++) buf.put((int) (i * n), r);
+    /** Rows {@code from..to} of c set to {@code row}, through bulk buffer copies (no JNI). */
+    private static void fillRows(Product p, Object row, long from, long to) {
+        int n = p.n();
+        if (p.fp32()) {
+            float[] r = (float[]) row;
+            FloatPointer c = (FloatPointer) p.c();
+            java.nio.FloatBuffer buf = new FloatPointer(c).limit(c.position() + (to - 1) * p.ldc() + n).asBuffer();
+            for (long i = from; i < to; i++) buf.put((int) (i * p.ldc()), r, 0, n);
         } else {
-            double[] r = row.toDoubleVector();
-            java.nio.DoubleBuffer buf = HostKernels.doubles(c);
-            for (long i = from; i < to; i++) buf.put((int) (i * n), r);
+            double[] r = (double[]) row;
+            DoublePointer c = (DoublePointer) p.c();
+            java.nio.DoubleBuffer buf = new DoublePointer(c).limit(c.position() + (to - 1) * p.ldc() + n).asBuffer();
+            for (long i = from; i < to; i++) buf.put((int) (i * p.ldc()), r, 0, n);
         }
     }
 
@@ -183,8 +230,13 @@ public final class Gemm {
          * kernels, or 0 when the product should keep the packed path.
          */
         static int width(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb, long m, long k) {
-            if (!on || c.dataType() != DataType.FLOAT || m < 2 || m > MAX_ROWS || k < 1) return 0;
-            boolean opA = ta != BatchedMatmul.Direct.layout(a), opB = tb != BatchedMatmul.Direct.layout(b);
+            return width(c.dataType() == DataType.FLOAT, ta != BatchedMatmul.Direct.layout(a),
+                    tb != BatchedMatmul.Direct.layout(b), m, k, c.size(1));
+        }
+
+        /** The same for a product described by its BLAS flags ({@code opA}, {@code opB}) and {@code c}'s n columns. */
+        static int width(boolean fp32, boolean opA, boolean opB, long m, long k, long n) {
+            if (!on || !fp32 || m < 2 || m > MAX_ROWS || k < 1) return 0;
             if (opA && opB) return 0;                       // column-major TT: no small kernel
             long w = 1_000_000L / (m * k);                  // M·N·K ≤ 10⁶
             if (opB && !opA) {                              // column-major TN
@@ -192,7 +244,7 @@ public final class Gemm {
                 w = Math.min(w, 1200 / m);
             }
             if (w >= 16) w = w / 16 * 16;                  // whole AVX-512 vectors of C
-            return w < 8 ? 0 : (int) Math.min(w, c.size(1));
+            return w < 8 ? 0 : (int) Math.min(w, n);
         }
     }
 
@@ -229,32 +281,25 @@ public final class Gemm {
      * The block rows {@code from..to} × columns {@code c0..c1} of {@code c}, one BLAS call on the calling thread
      * (each element's sum runs over the whole inner dimension in the same order whatever the block).
      */
-    private static void block(INDArray a, INDArray b, INDArray c, boolean ta, boolean tb, double alpha, double beta,
-                              INDArray row, long from, long to, long c0, long c1) {
+    private static void block(Product p, double alpha, double beta, Object row, long from, long to, long c0, long c1) {
         if (to <= from || c1 <= c0) return;
-        if (row != null) fillRows(c, row, from, to);
-        boolean colA = BatchedMatmul.Direct.layout(a), colB = BatchedMatmul.Direct.layout(b);
-        int lda = BatchedMatmul.Direct.ld(a, colA), ldb = BatchedMatmul.Direct.ld(b, colB);
-        int ldc = BatchedMatmul.Direct.ld(c, false);
-        // a column-major operand is its transpose in row-major: flip its flag instead of copying it
-        boolean opA = ta != colA, opB = tb != colB;
-        // row r of op(a) starts at r·lda when op(a) is a read row-major, at r when it is read transposed; column j
+        if (row != null) fillRows(p, row, from, to);
+        // row r of op(a) starts at r·lda when op(a) is read row-major, at r when it is read transposed; column j
         // of op(b) at j when read row-major, at j·ldb when read transposed
-        long offA = opA ? from : from * lda, offB = opB ? c0 * ldb : c0, offC = from * ldc + c0;
-        int m = (int) (to - from), n = (int) (c1 - c0), k = (int) (ta ? a.size(0) : a.size(1));
+        long offA = p.opA() ? from : from * p.lda(), offB = p.opB() ? c0 * p.ldb() : c0, offC = from * p.ldc() + c0;
+        int m = (int) (to - from), n = (int) (c1 - c0), k = p.k();
         int order = openblas_nolapack.CblasRowMajor;
-        int tA = opA ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans;
-        int tB = opB ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans;
-        if (c.dataType() == DataType.FLOAT) {
-            FloatPointer pa = new FloatPointer(a.data().addressPointer()), pb = new FloatPointer(b.data().addressPointer());
-            FloatPointer pc = new FloatPointer(c.data().addressPointer());
+        int tA = p.opA() ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans;
+        int tB = p.opB() ? openblas_nolapack.CblasTrans : openblas_nolapack.CblasNoTrans;
+        // each block its own pointer objects: position() is state
+        if (p.fp32()) {
+            FloatPointer pa = new FloatPointer(p.a()), pb = new FloatPointer(p.b()), pc = new FloatPointer(p.c());
             openblas_nolapack.cblas_sgemm(order, tA, tB, m, n, k, (float) alpha, pa.position(pa.position() + offA),
-                    lda, pb.position(pb.position() + offB), ldb, (float) beta, pc.position(pc.position() + offC), ldc);
+                    p.lda(), pb.position(pb.position() + offB), p.ldb(), (float) beta, pc.position(pc.position() + offC), p.ldc());
         } else {
-            DoublePointer pa = new DoublePointer(a.data().addressPointer()), pb = new DoublePointer(b.data().addressPointer());
-            DoublePointer pc = new DoublePointer(c.data().addressPointer());
+            DoublePointer pa = new DoublePointer(p.a()), pb = new DoublePointer(p.b()), pc = new DoublePointer(p.c());
             openblas_nolapack.cblas_dgemm(order, tA, tB, m, n, k, alpha, pa.position(pa.position() + offA),
-                    lda, pb.position(pb.position() + offB), ldb, beta, pc.position(pc.position() + offC), ldc);
+                    p.lda(), pb.position(pb.position() + offB), p.ldb(), beta, pc.position(pc.position() + offC), p.ldc());
         }
     }
 }

@@ -94,8 +94,11 @@ public final class HostKernels {
      * (inference), Φ for the backward.
      */
     public static void geluErf(INDArray x, INDArray y, INDArray cdf) {
-        int n = (int) x.length();
-        FloatBuffer bx = floats(x), by = floats(y), bc = cdf == null ? null : floats(cdf);
+        geluErf(floats(x), floats(y), cdf == null ? null : floats(cdf), (int) x.length());
+    }
+
+    /** {@link #geluErf(INDArray, INDArray, INDArray)} on host memory: the first n elements of each buffer. */
+    public static void geluErf(FloatBuffer bx, FloatBuffer by, FloatBuffer bc, int n) {
         chunks(n, c -> {
             int s = c * CHUNK, len = Math.min(CHUNK, n - s);
             Scratch w = Scratch.get(CHUNK);
@@ -143,8 +146,11 @@ public final class HostKernels {
      * rounds it ({@code ((x·x)·x·0.044715 + x)·√(2/π)} in FP32).
      */
     public static void geluTanh(INDArray x, INDArray y) {
-        int n = (int) x.length();
-        FloatBuffer bx = floats(x), by = floats(y);
+        geluTanh(floats(x), floats(y), (int) x.length());
+    }
+
+    /** {@link #geluTanh(INDArray, INDArray)} on host memory: the first n elements of each buffer. */
+    public static void geluTanh(FloatBuffer bx, FloatBuffer by, int n) {
         chunks(n, c -> {
             int s = c * CHUNK, len = Math.min(CHUNK, n - s);
             Scratch w = Scratch.get(CHUNK);
@@ -306,11 +312,16 @@ public final class HostKernels {
      */
     public static void layerNorm(INDArray x, INDArray residual, INDArray gamma, INDArray beta, double eps, INDArray y,
                                  INDArray xhat, INDArray rstd) {
-        int n = (int) x.size(0), cols = (int) x.size(1);
-        float[] g = vector(gamma), bt = vector(beta);
-        FloatBuffer bx = floats(x), by = floats(y);
-        FloatBuffer bh = xhat == null ? null : floats(xhat), br = rstd == null ? null : floats(rstd);   // null: inference
-        FloatBuffer bres = residual == null ? null : floats(residual);
+        layerNorm(floats(x), residual == null ? null : floats(residual), vector(gamma), vector(beta), eps, floats(y),
+                xhat == null ? null : floats(xhat), rstd == null ? null : floats(rstd), (int) x.size(0), (int) x.size(1));
+    }
+
+    /**
+     * {@link #layerNorm(INDArray, INDArray, INDArray, INDArray, double, INDArray, INDArray, INDArray)} on host
+     * memory: rows {@code [n, cols]} from each buffer's start; {@code bres}, {@code bh} and {@code br} may be null.
+     */
+    public static void layerNorm(FloatBuffer bx, FloatBuffer bres, float[] g, float[] bt, double eps, FloatBuffer by,
+                                 FloatBuffer bh, FloatBuffer br, int n, int cols) {
         int rowsPerChunk = Math.max(1, CHUNK / cols);
         rowChunks(n, rowsPerChunk, c -> {
             int r0 = c * rowsPerChunk, r1 = Math.min(n, r0 + rowsPerChunk), len = (r1 - r0) * cols;
@@ -489,7 +500,7 @@ public final class HostKernels {
      * A dense FP32 vector's values by one bulk copy; {@code toFloatVector()} first duplicates the array natively, a
      * noticeable cost for the LayerNorms' γ and β and the biases read on every call of a short forward.
      */
-    static float[] vector(INDArray x) {
+    public static float[] vector(INDArray x) {
         if (!dense(x)) return x.toFloatVector();
         float[] v = new float[(int) x.length()];
         floats(x).get(0, v);

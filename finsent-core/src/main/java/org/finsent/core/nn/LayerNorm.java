@@ -32,6 +32,10 @@ public final class LayerNorm {
         this.eps = eps;
     }
 
+    public double eps() {
+        return eps;
+    }
+
     public INDArray forward(INDArray x) {
         return forward(x, (INDArray) null);
     }

@@ -28,7 +28,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The acceptance test of the BERT forward pass: the real all-MiniLM-L6-v2 (6 layers, hidden 384, 12 heads), its
  * weights read from the ONNX file's initializers into FinSent's {@link BertModel}, against ONNX Runtime running
- * the same file (graph optimisations off), on FinancialPhraseBank sentences in padded batches with masks:
+ * the same file (graph optimisations off), on FinancialPhraseBank sentences in padded batches with masks and one
+ * at a time (BertModel's single-sequence path):
  * {@code last_hidden_state} and the pooler output agree to ≤ 1e-4 at every unpadded position.
  */
 class MiniLmOnnxRuntimeOracleTest {
@@ -58,17 +59,21 @@ class MiniLmOnnxRuntimeOracleTest {
         OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
         opts.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
         opts.setIntraOpNumThreads(2);
-        // both ways of running the layers: every row (padding positions too), and the real tokens' rows only
-        for (boolean skipPadding : new boolean[]{false, true}) {
+        // batches of 16, both ways of running the layers: every row (padding positions too), and the real tokens'
+        // rows only; then one sentence at a time (no padding: the single-sequence path, when the fast paths are on)
+        for (int size : new int[]{16, 1})
+        for (boolean skipPadding : size == 1 ? new boolean[]{true} : new boolean[]{false, true}) {
             bert.skipPadding(skipPadding);
             double worst = 0;
             int positions = 0, paddingRows = 0;
+            List<String> texts = size == 1 ? sentences.subList(0, 32) : sentences;
             try (OrtSession session = env.createSession(onnx, opts)) {
-                for (int from = 0; from < sentences.size(); from += 16) {
-                    List<Encoding> enc = tok.encodeBatch(sentences.subList(from, Math.min(sentences.size(), from + 16)));
+                for (int from = 0; from < texts.size(); from += size) {
+                    List<Encoding> enc = tok.encodeBatch(texts.subList(from, Math.min(texts.size(), from + size)));
                     Batch batch = Batch.of(enc);
                     int b = batch.batchSize(), t = batch.seqLen();
                     INDArray ours = bert.forward(batch);                       // [B*T, 384]
+                    if (size == 1) assertEquals(org.finsent.core.nn.FastPaths.enabled(), bert.singleSequenceRan(), "single-sequence path");
                     INDArray pooled = bert.pool(ours);
                     try (OnnxTensor ids = OnnxTensor.createTensor(env, longs(batch.inputIds()));
                          OnnxTensor mask = OnnxTensor.createTensor(env, longs(batch.attentionMask()));
@@ -95,10 +100,10 @@ class MiniLmOnnxRuntimeOracleTest {
                     }
                 }
             }
-            System.out.printf("MiniLM vs ONNX Runtime%s: %d sentences, %d positions, max |diff| %.3e%n",
-                    skipPadding ? " (padding skipped)" : "", sentences.size(), positions, worst);
+            System.out.printf("MiniLM vs ONNX Runtime, batches of %d%s: %d sentences, %d positions, max |diff| %.3e%n",
+                    size, skipPadding ? " (padding skipped)" : "", texts.size(), positions, worst);
             assertTrue(positions > 100);
-            assertTrue(paddingRows > 100, "the batches must hold padding for the skipped-padding run to mean anything");
+            if (size > 1) assertTrue(paddingRows > 100, "the batches must hold padding for the skipped-padding run to mean anything");
             assertTrue(worst <= TOL, "max abs difference " + worst);
         }
     }

@@ -66,12 +66,16 @@ final class SingleSequenceForward {
         }
         Buffers w = Buffers.get(t, cols, c.intermediateSize(), c.numAttentionHeads());
         float[][] states = new float[layers.size() + 1][];
-        embed(model, batch, w);
-        states[0] = w.copy(w.xb, t * cols);
-        for (int i = 0; i < layers.size(); i++) {
-            boolean last = i == layers.size() - 1;
-            layer(layers.get(i), w, t, cols, c.intermediateSize(), last && readout);
-            states[i + 1] = w.copy(w.xb, (last && readout ? 1 : t) * cols);
+        try {
+            embed(model, batch, w);
+            states[0] = w.copy(w.xb, t * cols);
+            for (int i = 0; i < layers.size(); i++) {
+                boolean last = i == layers.size() - 1;
+                layer(layers.get(i), w, t, cols, c.intermediateSize(), last && readout);
+                states[i + 1] = w.copy(w.xb, (last && readout ? 1 : t) * cols);
+            }
+        } finally {
+            if (!w.cached) w.free();
         }
         INDArray out = last(states[layers.size()], t, cols);
         if (readout) states[layers.size()] = out.data().asFloat();   // the padded layout, as hiddenStates() gives
@@ -141,10 +145,15 @@ final class SingleSequenceForward {
         return out;
     }
 
-    /** Per-thread buffers for one sequence, grown on demand (native memory, kept for the thread's life). */
+    /**
+     * Per-thread buffers for one sequence (native memory), kept for the thread's life up to {@value #KEPT_ROWS} rows
+     * (under 3 MB for MiniLM, 6 MB for BERT-Base); a longer sequence gets buffers freed after its forward.
+     */
     private static final class Buffers {
+        static final int KEPT_ROWS = 128;
         private static final ThreadLocal<Buffers> LOCAL = new ThreadLocal<>();
         final int t, cols, interSize, heads;
+        boolean cached;
         final FloatPointer x, q, k, v, ctx, h, a, inter, s;
         final FloatBuffer xb, hb, ab, interb;
         final float[] row, row2, row3;
@@ -175,11 +184,19 @@ final class SingleSequenceForward {
 
         static Buffers get(int t, int cols, int interSize, int heads) {
             Buffers w = LOCAL.get();
-            if (w == null || w.t < t || w.cols != cols || w.interSize != interSize || w.heads != heads) {
-                // lengths grow in steps of 32 so that a server's texts settle on a few sizes
-                LOCAL.set(w = new Buffers((t + 31) / 32 * 32, cols, interSize, heads));
+            if (w != null && w.t >= t && w.cols == cols && w.interSize == interSize && w.heads == heads) return w;
+            int rows = (t + 31) / 32 * 32;   // steps of 32, so that a server's texts settle on a few sizes
+            Buffers fresh = new Buffers(rows, cols, interSize, heads);
+            if (rows <= KEPT_ROWS) {
+                if (w != null) w.free();
+                fresh.cached = true;
+                LOCAL.set(fresh);
             }
-            return w;
+            return fresh;
+        }
+
+        void free() {
+            for (FloatPointer p : new FloatPointer[]{x, q, k, v, ctx, h, a, inter, s}) p.deallocate();
         }
 
         float[] copy(FloatBuffer from, int n) {

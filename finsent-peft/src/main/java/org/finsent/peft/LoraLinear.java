@@ -1,5 +1,6 @@
 package org.finsent.peft;
 
+import org.bytedeco.javacpp.FloatPointer;
 import org.finsent.core.nn.Dropout;
 import org.finsent.core.nn.Gemm;
 import org.finsent.core.nn.Linear;
@@ -69,6 +70,25 @@ public final class LoraLinear implements Projection {
         h = Gemm.gemm(xd, loraA.value(), false, true);                 // [N, r]
         Gemm.gemm(h, loraB.value(), y, false, true, scaling, 1.0);     // y += s·h·Bᵀ
         return y;
+    }
+
+    /** In eval (or without dropout), over a base that has a host-rows forward. */
+    @Override
+    public boolean forwardsRows() {
+        return base.forwardsRows() && (merged || (!training || dropout.p() == 0)
+                && org.finsent.core.nn.HostKernels.usable(loraA.value(), loraB.value()));
+    }
+
+    /** {@link #forward}'s products on host memory, in its order: {@code y = base(x)}, {@code y += s·(x·Aᵀ)·Bᵀ}. */
+    @Override
+    public void forwardRows(FloatPointer x, int rows, FloatPointer y) {
+        base.forwardRows(x, rows, y);
+        if (merged) return;
+        int r = (int) loraA.value().size(0);
+        try (FloatPointer h = new FloatPointer((long) rows * r)) {
+            Gemm.productRows(x, base.inFeatures(), rows, loraA.value(), true, 1.0, 0.0, null, h, r);
+            Gemm.productRows(h, r, rows, loraB.value(), true, scaling, 1.0, null, y, base.outFeatures());
+        }
     }
 
     @Override

@@ -16,7 +16,7 @@ import java.util.Map;
 /**
  * The {@code Compare infer-profile} mode: where MiniLM's batch-1 forward (one FinancialPhraseBank sentence, 17
  * tokens) goes. It times BertModel's single-sequence forward whole, then runs the same steps one at a time with a
- * clock between them, on the model's own weights through the same public calls ({@link Gemm#linearRows},
+ * clock between them, on the model's own weights through the same public calls ({@link Gemm#productRows},
  * {@link Attention#forwardRows}, {@link HostKernels}), and prints per-forward microseconds per step and the rate at
  * which the products stream the weights.
  */
@@ -96,7 +96,7 @@ public final class SingleSequenceProfile {
 
     private static void linear(Map<String, Parameter> p, String name, FloatPointer x, int rows, FloatPointer y) {
         INDArray w = p.get(name + ".weight").value();
-        Gemm.linearRows(x, (int) w.size(1), rows, w, true, HostKernels.vector(p.get(name + ".bias").value()), y, (int) w.size(0));
+        Gemm.productRows(x, (int) w.size(1), rows, w, true, 1.0, 1.0, HostKernels.vector(p.get(name + ".bias").value()), y, (int) w.size(0));
     }
 
     private static void layerNorm(Map<String, Parameter> p, String name, FloatBuffer x, FloatBuffer res, FloatBuffer y, int rows, int cols) {

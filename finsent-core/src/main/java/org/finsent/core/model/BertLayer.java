@@ -186,15 +186,13 @@ public final class BertLayer {
     }
 
     /**
-     * This layer's parts for {@link SingleSequenceForward}, or null when a PEFT method wraps one of its projections
-     * or its output (that path computes plain linear layers only).
+     * This layer's parts for {@link SingleSequenceForward}, or null when an adapter replaces its output or one of its
+     * projections has no host-rows forward ({@link Projection#forwardsRows}).
      */
     SingleSequenceForward.Layer plainParts() {
-        if (outputHook != null || !(query instanceof Linear q) || !(key instanceof Linear k) || !(value instanceof Linear v)
-                || !(attnOut instanceof Linear o) || !(intermediate instanceof Linear w1) || !(output instanceof Linear w2)) {
-            return null;
-        }
-        return new SingleSequenceForward.Layer(q, k, v, o, attnLn, w1, w2, outLn, act, heads);
+        if (outputHook != null) return null;
+        for (Projection p : List.of(query, key, value, attnOut, intermediate, output)) if (!p.forwardsRows()) return null;
+        return new SingleSequenceForward.Layer(query, key, value, attnOut, attnLn, intermediate, output, outLn, act, heads);
     }
 
     // ---------------------------------------------------------------- insertion points

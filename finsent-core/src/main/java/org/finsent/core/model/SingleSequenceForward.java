@@ -3,10 +3,9 @@ package org.finsent.core.model;
 import org.bytedeco.javacpp.FloatPointer;
 import org.finsent.core.nn.Attention;
 import org.finsent.core.nn.Gelu;
-import org.finsent.core.nn.Gemm;
 import org.finsent.core.nn.HostKernels;
 import org.finsent.core.nn.LayerNorm;
-import org.finsent.core.nn.Linear;
+import org.finsent.core.nn.Projection;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -26,18 +25,18 @@ import java.util.List;
  *
  * <p>Why: for a few rows the products are a small part of {@link BertLayer#forward}'s time; ND4J's per-op dispatch,
  * array allocation and view bookkeeping (tens of calls per layer) cost more. The arithmetic here is BertLayer's in eval,
- * call for call — the same BLAS blocks ({@link Gemm#linearRows}), kernels ({@link HostKernels}) and order of sums —
+ * call for call — the same BLAS blocks ({@link Projection#forwardRows}), kernels ({@link HostKernels}) and order of sums —
  * so every hidden state is bit-identical to it ({@code SingleSequenceForwardTest}). It runs only where that holds
- * ({@link #applies}): FP32 on the fast paths, eval, one example with every token real, no prefix or prompt, and
- * plain projections (a PEFT method that wraps one, or an adapter on a layer's output, keeps BertLayer's path).
+ * ({@link #applies}): FP32 on the fast paths, eval, one example with every token real, no prefix or prompt, no
+ * adapter on a layer's output, and projections with a host-rows forward (plain linear layers and LoRA).
  */
 final class SingleSequenceForward {
     private SingleSequenceForward() {
     }
 
     /** One layer's parts, when they are plain (see {@link BertLayer#plainParts}). */
-    record Layer(Linear query, Linear key, Linear value, Linear attnOut, LayerNorm attnLn, Linear intermediate,
-                 Linear output, LayerNorm outLn, Gelu act, int heads) {
+    record Layer(Projection query, Projection key, Projection value, Projection attnOut, LayerNorm attnLn,
+                 Projection intermediate, Projection output, LayerNorm outLn, Gelu act, int heads) {
     }
 
     /**
@@ -125,11 +124,9 @@ final class SingleSequenceForward {
         layerNorm(l.outLn(), w.hb, w.ab, w.xb, rows, cols);                  // y = LN2(f + a), over x
     }
 
-    /** {@code y = x·Wᵀ + b} on {@code rows} rows, as {@link Linear#forward}. */
-    private static void linear(Linear lin, FloatPointer x, int rows, FloatPointer y) {
-        int in = lin.inFeatures(), out = lin.outFeatures();
-        float[] bias = lin.bias == null ? null : HostKernels.vector(lin.bias.value());
-        Gemm.linearRows(x, in, rows, lin.weight.value(), !lin.isConv1d(), bias, y, out);
+    /** A projection's eval forward on {@code rows} rows ({@link Projection#forwardRows}). */
+    private static void linear(Projection p, FloatPointer x, int rows, FloatPointer y) {
+        p.forwardRows(x, rows, y);
     }
 
     /** {@code y = LN(x + residual)} on rows, as {@link LayerNorm#forwardInference}. */

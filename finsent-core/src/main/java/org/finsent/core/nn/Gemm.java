@@ -68,22 +68,26 @@ public final class Gemm {
     }
 
     /**
-     * {@link #gemmAddRow} on host memory, for a linear layer's forward on rows kept outside ND4J arrays (the
-     * single-sequence forward): {@code c = a · wᵀ + bias} ({@code transW}; {@code a · w} for GPT-2's Conv1D layout),
-     * with {@code a} {@code [m, k]} and {@code c} {@code [m, n]} row-major at the pointers' positions, leading
-     * dimensions {@code lda} and {@code ldc}. It runs the blocks and BLAS calls {@link #gemmAddRow} runs on arrays of
-     * that layout, so it gives the same bits. Only where {@link FastPaths} is on (the caller checks).
+     * A product on host memory, for a projection's forward on rows kept outside ND4J arrays (a model's single-sequence
+     * path): {@code c = alpha · a · op(w) + beta · c}, {@code op(w) = wᵀ} when {@code transW} (Hugging Face's
+     * {@code [out, in]} weights; {@code w} itself for GPT-2's Conv1D layout), with {@code a} {@code [m, k]} and
+     * {@code c} {@code [m, n]} row-major at the pointers' positions, leading dimensions {@code lda} and {@code ldc}.
+     * With {@code bias} (then beta must be 1) every row of c is first set to it, as {@link #gemmAddRow} does. It runs
+     * the blocks and BLAS calls {@link #gemm} / {@link #gemmAddRow} run on arrays of that layout, so it gives the
+     * same bits. Only where {@link FastPaths} is on (the caller checks).
      */
-    public static void linearRows(FloatPointer a, int lda, int m, INDArray w, boolean transW, float[] bias,
-                                  FloatPointer c, int ldc) {
+    public static void productRows(FloatPointer a, int lda, int m, INDArray w, boolean transW, double alpha, double beta,
+                                   float[] bias, FloatPointer c, int ldc) {
         if (w.dataType() != DataType.FLOAT || w.rank() != 2 || BatchedMatmul.Direct.layout(w) != Boolean.FALSE) {
-            throw new IllegalArgumentException("linearRows needs a dense row-major FP32 weight: " + w.shapeInfoToString());
+            throw new IllegalArgumentException("productRows needs a dense row-major FP32 weight: " + w.shapeInfoToString());
         }
         int k = (int) (transW ? w.size(1) : w.size(0)), n = (int) (transW ? w.size(0) : w.size(1));
-        if (bias != null && bias.length != n) throw new IllegalArgumentException("bias length " + bias.length + " != " + n);
+        if (bias != null && (bias.length != n || beta != 1.0)) {
+            throw new IllegalArgumentException("bias of length " + bias.length + " for " + n + " columns, beta " + beta);
+        }
         Product p = new Product(a, lda, false, new FloatPointer(w.data().addressPointer()),
                 BatchedMatmul.Direct.ld(w, false), transW, c, ldc, m, n, k, true);
-        run(p, 1.0, bias == null ? 0.0 : 1.0, bias);
+        run(p, alpha, beta, bias);
     }
 
     /**

@@ -1,5 +1,6 @@
 package org.finsent.core.nn;
 
+import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -49,6 +50,18 @@ public final class Linear implements Projection {
         INDArray y = Nd4j.createUninitialized(x.dataType(), x.rows(), out);
         if (bias == null) return Gemm.gemm(x, weight.value(), y, false, !conv1d, 1.0, 0.0);
         return Gemm.gemmAddRow(x, weight.value(), bias.value(), y, false, !conv1d);   // y = x·Wᵀ + b
+    }
+
+    /** FP32 weights the fast paths may read in place. */
+    @Override
+    public boolean forwardsRows() {
+        return HostKernels.usable(weight.value()) && (bias == null || HostKernels.usable(bias.value()));
+    }
+
+    @Override
+    public void forwardRows(FloatPointer x, int rows, FloatPointer y) {
+        float[] b = bias == null ? null : HostKernels.vector(bias.value());
+        Gemm.productRows(x, in, rows, weight.value(), !conv1d, 1.0, b == null ? 0.0 : 1.0, b, y, out);
     }
 
     @Override

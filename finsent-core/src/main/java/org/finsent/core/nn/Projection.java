@@ -1,5 +1,6 @@
 package org.finsent.core.nn;
 
+import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.util.List;
@@ -30,6 +31,23 @@ public interface Projection {
      */
     default void backwardParameters(INDArray dy) {
         backward(dy);
+    }
+
+    /**
+     * Whether {@link #forwardRows} computes this projection's eval forward on host memory (a model's single-sequence
+     * path); false keeps the model on its layers' path. Default: no.
+     */
+    default boolean forwardsRows() {
+        return false;
+    }
+
+    /**
+     * The eval forward on host memory, where {@link #forwardsRows}: {@code x [rows, in]} → {@code y [rows, out]},
+     * both row-major and dense at the pointers' positions; the same bits as {@link #forward} on arrays of that layout.
+     * Keeps nothing for a backward.
+     */
+    default void forwardRows(FloatPointer x, int rows, FloatPointer y) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no host-rows forward");
     }
 
     int inFeatures();

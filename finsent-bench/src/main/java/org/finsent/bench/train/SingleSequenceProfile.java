@@ -92,6 +92,37 @@ public final class SingleSequenceProfile {
             System.out.printf("PROFILE   the products stream %.1f MB of weights per forward: %.1f GB/s%n", weightBytes / 1e6,
                     weightBytes / (products / 1e9 / counted) / 1e9);
         }
+        weightLayouts(seconds);
+    }
+
+    /**
+     * The FFN's first product of one 17-token text, {@code [17, 384]·Wᵀ} with W {@code [1536, 384]}, through
+     * {@link Gemm#gemm}: on one weight (hot in the caches) and cycling through 12 (cold, as in a forward), with
+     * the weight as stored ({@code [out, in]}, read transposed) and pre-transposed ({@code [in, out]}). Rerun with
+     * {@code -Dfinsent.smallGemm=false} for OpenBLAS's packed kernels instead of its small-matrix ones.
+     */
+    private static void weightLayouts(double seconds) {
+        int m = 17, k = 384, n = 1536, count = 12;
+        INDArray x = org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, m, k);
+        INDArray y = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, m, n);
+        INDArray[] stored = new INDArray[count], transposed = new INDArray[count];
+        for (int i = 0; i < count; i++) {
+            stored[i] = org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, n, k);
+            transposed[i] = stored[i].transpose().dup('c');
+        }
+        for (boolean pre : new boolean[]{false, true}) {
+            for (int weights : new int[]{1, count}) {
+                INDArray[] ws = pre ? transposed : stored;
+                int[] at = {0};
+                double[] t = time(seconds / 4, () -> {
+                    Gemm.gemm(x, ws[at[0]], y, false, !pre, 1.0, 0.0);
+                    at[0] = (at[0] + 1) % weights;
+                });
+                System.out.printf("PROFILE   [17x384]·W, W %s, %2d weight(s) in turn (%s): median %.1f µs (%.0f GFLOPS)%n",
+                        pre ? "pre-transposed [384,1536]" : "as stored [1536,384] ", weights, weights == 1 ? "hot" : "cold",
+                        t[1] * 1e3, 2.0 * m * k * n / (t[1] * 1e6));
+            }
+        }
     }
 
     private static void linear(Map<String, Parameter> p, String name, FloatPointer x, int rows, FloatPointer y) {

@@ -32,7 +32,7 @@ import java.util.Locale;
  *   Compare train [ARCH,..] [TECH,..] [reps]     training step, ours vs PyTorch (DJL), + MFU
  *   Compare fpb [ARCH] [TECH,..] [batches]       real FinancialPhraseBank batches: dynamic padding vs 128
  *   Compare infer [reps]                         MiniLM inference batch 1 and 32, ours vs ONNX Runtime
- *   Compare infer-alone [reps]                   the same, each timed on its own (not interleaved)
+ *   Compare infer-alone [reps]                   the same, each timed on its own (not interleaved), then bge-small-en-v1.5
  *   Compare infer-profile [seconds]              where MiniLM's batch-1 forward goes, step by step
  *   Compare memory ARCH TECH ours|torch [steps]  peak RSS, off-heap, optimizer state (one technique per JVM)
  *   Compare ours ARCH TECH [steps]               FinSent's step alone (for JFR / async-profiler)

@@ -104,29 +104,60 @@ public final class Inference implements AutoCloseable {
 
     /**
      * The {@code Compare infer-alone} mode: each contender timed on its own, one block of {@code reps} after a
-     * warm-up (interleaving slows both sides, most at batch 1), plus one few-row product of the kind a batch of one
-     * short text runs ({@code [17, 384]·[1536, 384]ᵀ}, {@code Gemm.gemm}, columns split over the threads).
+     * warm-up (interleaving slows both sides, most at batch 1): MiniLM at batch 1 and 32, then bge-small-en-v1.5
+     * (12 layers of MiniLM's width, loaded from a model directory, {@link BgeSmall}) at batch 1 and 32 after a
+     * check of its last hidden state against ONNX Runtime's, then the ratios of the medians, ours / ONNX Runtime;
+     * plus one few-row product of the kind a batch of one short text runs ({@code [17, 384]·[1536, 384]ᵀ},
+     * {@code Gemm.gemm}, columns split over the threads). {@code -Dfinsent.bench.bge=false} leaves bge-small out.
      */
     public static void alone(int reps) throws Exception {
+        java.util.Map<String, Double> ratios = new java.util.LinkedHashMap<>();
         try (Inference inf = new Inference()) {
             for (int n : new int[]{1, 32}) {
                 Batch b = batch(n);
                 String what = "MiniLM " + n + "x" + b.seqLen() + " (" + realTokens(b) + " real tokens)";
-                for (boolean skip : n == 1 ? new boolean[]{true} : new boolean[]{true, false}) {
-                    inf.ours.skipPadding(skip);
-                    double[] t = time(reps, () -> inf.ours(b));
-                    System.out.printf("ALONE %s ours%s: best %.2f ms median %.2f ms%n", what,
-                            n == 1 ? "" : skip ? " (padding rows skipped)" : " (every row)", t[0], t[1]);
-                }
-                double[] t = time(reps, () -> inf.ort(b));
-                System.out.printf("ALONE %s ONNX Runtime: best %.2f ms median %.2f ms%n", what, t[0], t[1]);
+                aloneRows(what, n, reps, inf.ours, () -> inf.ours(b), () -> inf.ort(b), ratios);
             }
         }
+        if (Boolean.parseBoolean(System.getProperty("finsent.bench.bge", "true"))) {
+            try (BgeSmall bge = new BgeSmall()) {
+                List<String> texts = Workloads.fpb(42).stream().map(Example::text).toList();
+                bge.check(texts.subList(0, 4));
+                for (int n : new int[]{1, 32}) {
+                    Batch b = bge.batch(texts.subList(0, n));
+                    String what = "bge-small " + n + "x" + b.seqLen() + " (" + realTokens(b) + " real tokens)";
+                    aloneRows(what, n, reps, bge.ours, () -> bge.ours(b), () -> bge.ort(b), ratios);
+                }
+            }
+        }
+        ratios.forEach((k, v) -> System.out.printf("RATIO %s: ours / ONNX Runtime (medians) %.2f%n", k, v));
         INDArray x = org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 17, 384);
         INDArray w = org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, 1536, 384);
         INDArray y = org.nd4j.linalg.factory.Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, 17, 1536);
         double[] t = time(Math.max(reps, 1) * 50, () -> org.finsent.core.nn.Gemm.gemm(x, w, y, false, true, 1.0, 0.0));
         System.out.printf("ALONE Gemm [17x384]·[1536x384]ᵀ: best %.1f µs median %.1f µs%n", t[0] * 1e3, t[1] * 1e3);
+    }
+
+    /**
+     * Times ours (batch 1; batch {@code n}: padding rows skipped, then every row), then ONNX Runtime, and keeps the
+     * ratios of the medians.
+     */
+    private static void aloneRows(String what, int n, int reps, BertModel model, org.finsent.bench.Compare.Task ours,
+                                  org.finsent.bench.Compare.Task ort, java.util.Map<String, Double> ratios) throws Exception {
+        boolean was = model.skipsPadding();
+        java.util.Map<String, Double> medians = new java.util.LinkedHashMap<>();
+        for (boolean skip : n == 1 ? new boolean[]{true} : new boolean[]{true, false}) {
+            model.skipPadding(skip);
+            double[] t = time(reps, ours);
+            String how = n == 1 ? "" : skip ? " (padding rows skipped)" : " (every row)";
+            System.out.printf("ALONE %s ours%s: best %.2f ms median %.2f ms (single-sequence path: %s)%n", what, how,
+                    t[0], t[1], model.singleSequenceRan());
+            medians.put(what + how, t[1]);
+        }
+        model.skipPadding(was);
+        double[] t = time(reps, ort);
+        System.out.printf("ALONE %s ONNX Runtime: best %.2f ms median %.2f ms%n", what, t[0], t[1]);
+        medians.forEach((k, v) -> ratios.put(k, v / t[1]));
     }
 
     /**

@@ -79,11 +79,17 @@ public final class Linear implements Projection {
      */
     static void addColumnSums(INDArray dy, INDArray db) {
         INDArray row = dy.rank() == 2 && dy.size(0) >= Gemm.MIN_ROWS_PER_THREAD ? db.reshape(1, db.length()) : null;
-        if (row == null || row.data() != db.data() || row.offset() != db.offset()) {
+        if (row == null || !sameMemory(row, db)) {
             db.addi(dy.sum(0));                                      // few rows, or not a view of db
             return;
         }
         Gemm.gemm(Nd4j.ones(dy.dataType(), 1, dy.size(0)), dy, row, false, false, 1.0, 1.0);
+    }
+
+    /** Whether {@code view} starts where {@code a} does (a reshape that is a view, not a copy). */
+    private static boolean sameMemory(INDArray view, INDArray a) {
+        return view.data().addressPointer().address() + view.offset() * view.data().getElementSize()
+                == a.data().addressPointer().address() + a.offset() * a.data().getElementSize();
     }
 
     /** Parameter gradients, then {@code dx = dy·W + beta·dx}. */

@@ -45,11 +45,6 @@ public final class Dropout {
             source.setSeed(mix(s.key, s.draws++)); // sets the generator's whole state: nothing carries over between draws
         }
         Nd4j.getExecutioner().exec(new BernoulliDistribution(mask, 1 - p), source);
-        if (HostKernels.usable(x, mask)) {                         // scale and apply in one pass
-            INDArray y = x.ulike();
-            HostKernels.dropout(x, mask, (float) (1 / (1 - p)), y);
-            return y;
-        }
         mask.muli(1 / (1 - p));
         return x.mul(mask);
     }

@@ -87,31 +87,6 @@ public final class HostKernels {
         return true;
     }
 
-    // ---------------------------------------------------------------- dropout
-
-    /**
-     * Dropout's forward after the Bernoulli draw ({@code mask} holds 0 or 1): {@code mask ∘= scale} in place (the
-     * scaled mask the backward reuses) and {@code y = x ∘ mask}, in one pass instead of two ND4J ops — the same FP32
-     * products in the same order, so the same bits.
-     */
-    public static void dropout(INDArray x, INDArray mask, float scale, INDArray y) {
-        int n = (int) x.length();
-        FloatBuffer bx = floats(x), bm = floats(mask), by = floats(y);
-        chunks(n, c -> {
-            int s = c * CHUNK, len = Math.min(CHUNK, n - s);
-            Scratch w = Scratch.get(CHUNK);
-            float[] ax = w.a, am = w.b;
-            bx.get(s, ax, 0, len);
-            bm.get(s, am, 0, len);
-            for (int i = 0; i < len; i++) {
-                am[i] *= scale;
-                ax[i] *= am[i];
-            }
-            bm.put(s, am, 0, len);
-            by.put(s, ax, 0, len);
-        });
-    }
-
     // ---------------------------------------------------------------- GELU (erf, BERT)
 
     /**

@@ -75,10 +75,11 @@ public final class Linear implements Projection {
      * {@code db += Σ_n dy[n, ·]} as the product {@code 1ᵀ·dy} accumulated into db: one read of dy in the threaded
      * GEMM path; ND4J's column reduction {@code dy.sum(0)} ran many times longer (on [1024, 3072] longer than the
      * layer's weight-gradient GEMM). A few rows (a classifier head's batch) keep the reduction, and its summation
-     * order.
+     * order; so does every path off {@link FastPaths} (the CUDA backend, the reference path).
      */
     static void addColumnSums(INDArray dy, INDArray db) {
-        INDArray row = dy.rank() == 2 && dy.size(0) >= Gemm.MIN_ROWS_PER_THREAD ? db.reshape(1, db.length()) : null;
+        boolean product = FastPaths.enabled() && dy.rank() == 2 && dy.size(0) >= Gemm.MIN_ROWS_PER_THREAD;
+        INDArray row = product ? db.reshape(1, db.length()) : null;
         if (row == null || !sameMemory(row, db)) {
             db.addi(dy.sum(0));                                      // few rows, or not a view of db
             return;

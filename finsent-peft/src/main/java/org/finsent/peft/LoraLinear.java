@@ -118,7 +118,8 @@ public final class LoraLinear implements Projection {
     private INDArray loraBackward(INDArray dy, INDArray dx) {
         if (loraB.grad() != null) Gemm.gemm(dy, h, loraB.grad(), true, false, scaling, 1.0);
         if (loraA.grad() == null && dx == null) return null;
-        INDArray dh = Gemm.gemm(dy, loraB.value(), false, false).muli(scaling);   // [N, r]
+        INDArray dh = Gemm.gemm(dy, loraB.value(), Nd4j.createUninitialized(dy.dataType(), dy.size(0), loraB.value().size(1)),
+                false, false, scaling, 0.0);                                      // s·dy·B [N, r]
         if (loraA.grad() != null) Gemm.gemm(dh, xd, loraA.grad(), true, false, 1.0, 1.0);
         if (dx == null) return null;
         if (dropout.identity()) return Gemm.gemm(dh, loraA.value(), dx, false, false, 1.0, 1.0);   // dx += dh·A

@@ -50,6 +50,7 @@ public final class TorchStep implements TrainStep {
     private NDArray ids, positions, types, mask, oneHot, lastRows;
     private int b, t;
     private boolean first = true;
+    private boolean training = true;
     private double lastLoss;
 
     public TorchStep(Arch arch, Technique tech, long seed) {
@@ -159,8 +160,8 @@ public final class TorchStep implements TrainStep {
         return x.getNDArrayInternal().layerNorm(x, new Shape(c), w.get(name + ".g"), w.get(name + ".b"), eps).singletonOrThrow();
     }
 
-    private static NDArray drop(NDArray x) {
-        return Dropout.dropout(x, DROP, true).singletonOrThrow();
+    private NDArray drop(NDArray x) {
+        return training ? Dropout.dropout(x, DROP, true).singletonOrThrow() : x;
     }
 
     private NDArray emb(String name, NDArray idx) {
@@ -298,6 +299,21 @@ public final class TorchStep implements TrainStep {
             }
         }
         first = false;
+    }
+
+    /**
+     * The classifier's forward in eval mode (dropout off) without autograd, as {@code model.eval()} under
+     * {@code torch.no_grad()}: DJL's PyTorch engine keeps grad mode off outside a {@code GradientCollector}.
+     * Returns the first logit (reading it waits for the result).
+     */
+    public float evalForward() {
+        if (ai.djl.pytorch.jni.JniUtils.isGradMode()) throw new IllegalStateException("grad mode is on outside a GradientCollector");
+        training = false;
+        try (NDScope scope = new NDScope()) {
+            return forward().getFloat(0, 0);
+        } finally {
+            training = true;
+        }
     }
 
     @Override

@@ -81,7 +81,29 @@ public final class Linear implements Projection {
             if (conv1d) Gemm.gemm(x, dy, weight.grad(), true, false, 1.0, 1.0);
             else Gemm.gemm(dy, x, weight.grad(), true, false, 1.0, 1.0);
         }
-        if (bias != null && bias.grad() != null) bias.grad().addi(dy.sum(0));
+        if (bias != null && bias.grad() != null) addColumnSums(dy, bias.grad());
+    }
+
+    /**
+     * {@code db += Σ_n dy[n, ·]} as the product {@code 1ᵀ·dy} accumulated into db: one read of dy in the threaded
+     * GEMM path; ND4J's column reduction {@code dy.sum(0)} ran many times longer (on [1024, 3072] longer than the
+     * layer's weight-gradient GEMM). A few rows (a classifier head's batch) keep the reduction, and its summation
+     * order; so does every path off {@link FastPaths} (the CUDA backend, the reference path).
+     */
+    static void addColumnSums(INDArray dy, INDArray db) {
+        boolean product = FastPaths.enabled() && dy.rank() == 2 && dy.size(0) >= Gemm.MIN_ROWS_PER_THREAD;
+        INDArray row = product ? db.reshape(1, db.length()) : null;
+        if (row == null || !sameMemory(row, db)) {
+            db.addi(dy.sum(0));                                      // few rows, or not a view of db
+            return;
+        }
+        Gemm.gemm(Nd4j.ones(dy.dataType(), 1, dy.size(0)), dy, row, false, false, 1.0, 1.0);
+    }
+
+    /** Whether {@code view} starts where {@code a} does (a reshape that is a view, not a copy). */
+    private static boolean sameMemory(INDArray view, INDArray a) {
+        return view.data().addressPointer().address() + view.offset() * view.data().getElementSize()
+                == a.data().addressPointer().address() + a.offset() * a.data().getElementSize();
     }
 
     /** Parameter gradients, then {@code dx = dy·W + beta·dx}. */

@@ -53,6 +53,35 @@ class LayerGradientTest {
         }
     }
 
+    /**
+     * The bias gradient of 64 rows and more (the product with a row of ones): finite differences in FP64, and in both
+     * types two backward calls accumulate Σ_n dy (summed here in FP64, row by row) into the gradient.
+     */
+    @Test
+    void linearBiasGradientOfManyRows() {
+        for (boolean conv : new boolean[]{false, true}) {
+            Linear l = conv ? Linear.conv1d("c", 5, 7, D) : Linear.linear("l", 5, 7, true, D);
+            GradCheck.randomize(l.weight.value(), 0, 0.5, 1);
+            INDArray x = rand(3, 70, 5), r = rand(4, 70, 7);
+            l.forward(x);
+            l.backward(r);
+            GradCheck.check("linear db, 70 rows, conv=" + conv, l.bias.value(), l.bias.grad(), () -> dot(l.forward(x), r), 100, 1);
+            for (DataType type : new DataType[]{D, DataType.FLOAT}) {
+                Linear m = conv ? Linear.conv1d("c", 5, 7, type) : Linear.linear("l", 5, 7, true, type);
+                INDArray dy = rand(8, 130, 7).castTo(type);
+                m.forward(rand(9, 130, 5).castTo(type));
+                m.backward(dy);
+                m.backward(dy);
+                double[][] d = dy.castTo(D).toDoubleMatrix();
+                for (int j = 0; j < 7; j++) {
+                    double sum = 0;
+                    for (double[] row : d) sum += row[j];
+                    assertEquals(2 * sum, m.bias.grad().getDouble(j), type == D ? 1e-12 : 1e-4, conv + " " + type + " db[" + j + "]");
+                }
+            }
+        }
+    }
+
     /** backwardAdd (dx summed into a residual gradient inside the GEMM) = that gradient + backward's dx, same weight gradients. */
     @Test
     void linearBackwardAddEqualsBackwardPlusTheSum() {

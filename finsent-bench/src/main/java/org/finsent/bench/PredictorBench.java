@@ -13,10 +13,11 @@ import java.util.List;
 /**
  * {@code Compare predictor MODEL_DIR}: a fine-tuned model's {@link Predictor} alone, in this thread, with no server —
  * the references {@code finsent serve}'s load test is held against (docs/BENCHMARKS.md, "finsent serve: load
- * test"). Batch 1: {@code predict(text)} on {@link #SHORT}, the first FinancialPhraseBank dev sentence of at most
+ * test"). Batch 1: {@code predict(text)} on the first FinancialPhraseBank dev sentence of at most
  * {@value #SHORT_WORDS} words (the load script's one-connection text); median and p99 of single calls. Batch 32:
  * {@code predict} on consecutive chunks of 32 dev sentences in file order (the texts the script's 16 connections
- * cycle through), texts per second of each pass over {@value #CHUNKS} chunks. Both include tokenization and the
+ * cycle through), texts per second of each pass over {@value #CHUNKS} chunks; the same in chunks of 16 (what 16
+ * clients can fill). Both include tokenization and the
  * softmax, as the service's calls do.
  */
 public final class PredictorBench {
@@ -59,18 +60,20 @@ public final class PredictorBench {
         System.out.printf("PREDICTOR batch 1: median %.2f ms, p10 %.2f, p90 %.2f, p99 %.2f ms (%d calls)%n",
                 ms[calls / 2], ms[calls / 10], ms[calls * 9 / 10], ms[Math.min(calls - 1, calls * 99 / 100)], calls);
 
-        List<List<String>> chunks = new java.util.ArrayList<>();
-        for (int c = 0; c < CHUNKS; c++) chunks.add(texts.subList(c * BATCH, (c + 1) * BATCH));
-        for (int c = 0; c < 5; c++) p.predict(chunks.get(c));
-        int passes = Compare.QUICK ? 5 : 9;
-        double[] rate = new double[passes];
-        for (int r = 0; r < passes; r++) {
-            long t0 = System.nanoTime();
-            for (List<String> c : chunks) p.predict(c);
-            rate[r] = CHUNKS * BATCH / ((System.nanoTime() - t0) / 1e9);
+        for (int batch : new int[]{16, BATCH}) {
+            List<List<String>> chunks = new java.util.ArrayList<>();
+            for (int c = 0; c < CHUNKS * BATCH / batch; c++) chunks.add(texts.subList(c * batch, (c + 1) * batch));
+            for (int c = 0; c < 5; c++) p.predict(chunks.get(c));
+            int passes = Compare.QUICK ? 5 : 9;
+            double[] rate = new double[passes];
+            for (int r = 0; r < passes; r++) {
+                long t0 = System.nanoTime();
+                for (List<String> c : chunks) p.predict(c);
+                rate[r] = CHUNKS * BATCH / ((System.nanoTime() - t0) / 1e9);
+            }
+            Arrays.sort(rate);
+            System.out.printf("PREDICTOR batch %d: median %.1f texts/s, best %.1f, worst %.1f (%d passes over %d sentences)%n",
+                    batch, rate[passes / 2], rate[passes - 1], rate[0], passes, CHUNKS * BATCH);
         }
-        Arrays.sort(rate);
-        System.out.printf("PREDICTOR batch 32: median %.1f texts/s, best %.1f, worst %.1f (%d passes over %d sentences)%n",
-                rate[passes / 2], rate[passes - 1], rate[0], passes, CHUNKS * BATCH);
     }
 }

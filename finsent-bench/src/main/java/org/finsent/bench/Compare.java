@@ -33,7 +33,8 @@ import java.util.Locale;
  *   Compare fpb [ARCH] [TECH,..] [batches]       real FinancialPhraseBank batches: dynamic padding vs 128
  *   Compare infer [reps]                         MiniLM inference batch 1 and 32, ours vs ONNX Runtime
  *   Compare infer-alone [reps]                   the same, each timed on its own (not interleaved)
- *   Compare predictor MODEL_DIR [calls]          a fine-tuned model's Predictor alone: batch-1 latency, batch-32 texts/s
+ *   Compare predictor MODEL_DIR [calls [URL]]    a fine-tuned model's Predictor: batch-1 latency, batch-16/32 texts/s; with URL,
+ *                                                batch 1 interleaved with POST /analyze to a running finsent serve
  *   Compare memory ARCH TECH ours|torch [steps]  peak RSS, off-heap, optimizer state (one technique per JVM)
  *   Compare ours ARCH TECH [steps]               FinSent's step alone (for JFR / async-profiler)
  *   Compare phases ARCH TECH [steps]             FinSent's step split into forward, backward, AdamW, zeroGrad
@@ -90,7 +91,7 @@ public final class Compare {
             }
             case "memory" -> memory(Arch.valueOf(args[1]), Technique.valueOf(args[2]), args[3], args.length > 4 ? Integer.parseInt(args[4]) : 3);
             default -> System.out.println("usage: Compare gemm | train [ARCH,..] [TECH,..] [reps] | fpb [ARCH] [TECH,..] [batches]"
-                    + " | infer [reps] | infer-alone [reps] | predictor MODEL_DIR [calls] | memory ARCH TECH ours|torch [steps] | ours ARCH TECH [steps] | phases ARCH TECH [steps]");
+                    + " | infer [reps] | infer-alone [reps] | predictor MODEL_DIR [calls [URL]] | memory ARCH TECH ours|torch [steps] | ours ARCH TECH [steps] | phases ARCH TECH [steps]");
         }
         System.exit(0); // DJL and ND4J keep non-daemon threads
     }

@@ -65,7 +65,7 @@ load() { # load NAME SCRIPT CONNECTIONS TEXTS_FILE DESCRIPTION SERVER_ARGS...
 echo "finsent serve load test: $(getconf _NPROCESSORS_ONLN) cores, OMP_NUM_THREADS=${OMP_NUM_THREADS:-unset}, model $MODEL, ${SECS}s x $RUNS runs, $(date -u +%FT%TZ)"
 echo "one text: $(cat "$TEXTS/one.txt"); cycled: $(wc -l < "$TEXTS/fpb.txt") sentences"
 B="--micro-batch 32 --batch-wait-ms 5"
-for policy in adaptive fixed; do
+for policy in ${POLICIES:-adaptive fixed}; do   # POLICIES="fixed adaptive" measures in the other order
   load "1conn-$policy" single.lua 1 "$TEXTS/one.txt" "POST /analyze, 1 connection, one short sentence" $B --batch-policy $policy
   load "16conn-$policy" single.lua 16 "$TEXTS/fpb.txt" "POST /analyze, 16 connections, FPB sentences" $B --batch-policy $policy
 done

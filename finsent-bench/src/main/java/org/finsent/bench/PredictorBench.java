@@ -21,9 +21,15 @@ import java.util.List;
  * softmax, as the service's calls do.
  */
 public final class PredictorBench {
-    static final int SHORT_WORDS = 8, CHUNKS = 20, BATCH = 32;
+    static final int SHORT_WORDS = 8, CHUNKS = 20, BATCH = 32, WARM_UP_S = 3;
 
     private PredictorBench() {
+    }
+
+    /** Runs {@code task} for {@value #WARM_UP_S} s (serve-wrk.sh warms the server up for as long before it measures). */
+    static void warmUp(Compare.Task task) throws Exception {
+        long end = System.nanoTime() + WARM_UP_S * 1_000_000_000L;
+        while (System.nanoTime() < end) task.run();
     }
 
     /** The FinancialPhraseBank dev sentences in file order. */
@@ -41,7 +47,7 @@ public final class PredictorBench {
 
     public static void run(String[] args) throws Exception {
         if (args.length < 2) throw new IllegalArgumentException("usage: Compare predictor MODEL_DIR [calls [URL]]");
-        int calls = args.length > 2 ? Integer.parseInt(args[2]) : Compare.QUICK ? 200 : 500;
+        int calls = args.length > 2 ? Integer.parseInt(args[2]) : Compare.QUICK ? 400 : 1000;
         FineTunedModel m = FineTunedModel.load(Path.of(args[1]));
         Predictor p = new Predictor(m.model(), m.tokenizer(), m.labels(), m.maxSeqLength(), BATCH);
         List<String> texts = fpbTexts();
@@ -49,7 +55,7 @@ public final class PredictorBench {
         System.out.printf("PREDICTOR model %s (%s, max %d tokens), short text \"%s\"%n", args[1], m.info().baseModel(),
                 m.maxSeqLength(), one);
 
-        for (int i = 0; i < 100; i++) p.predict(one); // JIT, workspace
+        warmUp(() -> p.predict(one)); // JIT, workspace: as long as the load script's warm-up
         double[] ms = new double[calls];
         for (int i = 0; i < calls; i++) {
             long t0 = System.nanoTime();
@@ -67,7 +73,9 @@ public final class PredictorBench {
         for (int batch : new int[]{16, BATCH}) {
             List<List<String>> chunks = new java.util.ArrayList<>();
             for (int c = 0; c < CHUNKS * BATCH / batch; c++) chunks.add(texts.subList(c * batch, (c + 1) * batch));
-            for (int c = 0; c < 5; c++) p.predict(chunks.get(c));
+            warmUp(() -> {
+                for (int c = 0; c < 5; c++) p.predict(chunks.get(c));
+            });
             int passes = Compare.QUICK ? 5 : 9;
             double[] rate = new double[passes];
             for (int r = 0; r < passes; r++) {
@@ -99,10 +107,10 @@ public final class PredictorBench {
                 out.flush();
                 readResponse(in);
             };
-            for (int i = 0; i < 100; i++) {
+            warmUp(() -> {
                 http.run();
                 p.predict(text);
-            }
+            });
             double[] ours = new double[calls], served = new double[calls], diff = new double[calls];
             for (int i = 0; i < calls; i++) {
                 for (int k = 0; k < 2; k++) {

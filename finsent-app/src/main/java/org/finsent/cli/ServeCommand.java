@@ -1,5 +1,6 @@
 package org.finsent.cli;
 
+import org.finsent.serve.MicroBatcher;
 import org.finsent.serve.ModelInfo;
 import org.finsent.serve.SentimentServer;
 import org.finsent.serve.SentimentService;
@@ -49,8 +50,26 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--micro-batch", paramLabel = "N", description = "Most texts per forward pass when requests arrive together; 1 turns batching off (default: 32).")
     int microBatch = D.microBatch();
 
-    @Option(names = "--batch-wait-ms", paramLabel = "MS", description = "Longest wait for a forward pass to fill (default: 5).")
+    @Option(names = "--batch-wait-ms", paramLabel = "MS",
+            description = "Longest wait for a forward pass to fill; 0 never waits (default: 5). See --batch-policy for when it waits.")
     double batchWaitMs = D.microBatchWaitMs();
+
+    @Option(names = "--batch-policy", paramLabel = "POLICY", converter = WaitConverter.class,
+            description = "When a forward pass waits for companions: adaptive (only when the previous batch says more clients "
+                    + "are coming; a lone request runs at once) or fixed (every batch that is not full waits the whole "
+                    + "--batch-wait-ms). Default: adaptive.")
+    MicroBatcher.Wait batchPolicy = D.microBatchPolicy();
+
+    static final class WaitConverter implements picocli.CommandLine.ITypeConverter<MicroBatcher.Wait> {
+        @Override
+        public MicroBatcher.Wait convert(String value) {
+            try {
+                return MicroBatcher.Wait.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
 
     @Option(names = "--queue", paramLabel = "N", description = "Most texts waiting for the model; beyond is 503 (default: 4096).")
     int queue = D.queueCapacity();
@@ -91,7 +110,7 @@ public final class ServeCommand implements Callable<Integer> {
     SentimentServer start() throws Exception {
         // Jetty logs its start-up at INFO; the command prints its own line, so only Jetty's warnings remain.
         System.setProperty("org.slf4j.simpleLogger.log.org.eclipse.jetty", "warn");
-        var limits = new SentimentService.Limits(maxChars, maxBatchTexts, microBatch, batchWaitMs, queue);
+        var limits = new SentimentService.Limits(maxChars, maxBatchTexts, microBatch, batchWaitMs, batchPolicy, queue);
         if (stopTimeoutS < 0) throw new IllegalArgumentException("--stop-timeout-s must be >= 0: " + stopTimeoutS);
         if (!(idleTimeoutS >= 0.1 && idleTimeoutS <= 86_400)) {
             throw new IllegalArgumentException("--idle-timeout-s must be in [0.1, 86400]: " + idleTimeoutS);

@@ -21,10 +21,12 @@ public final class SentimentService implements AutoCloseable {
 
     /** Limits and batching; {@link #DEFAULTS} are the documented defaults of {@code finsent serve}. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record Limits(int maxChars, int maxBatchTexts, int microBatch, double microBatchWaitMs, int queueCapacity) {
-        public static final Limits DEFAULTS = new Limits(10_000, 256, 32, 5, 4096);
+    public record Limits(int maxChars, int maxBatchTexts, int microBatch, double microBatchWaitMs,
+                         MicroBatcher.Wait microBatchPolicy, int queueCapacity) {
+        public static final Limits DEFAULTS = new Limits(10_000, 256, 32, 5, MicroBatcher.Wait.ADAPTIVE, 4096);
 
         public Limits {
+            java.util.Objects.requireNonNull(microBatchPolicy, "microBatchPolicy");
             if (maxChars < 1) throw new IllegalArgumentException("maxChars must be >= 1: " + maxChars);
             if (maxBatchTexts < 1) throw new IllegalArgumentException("maxBatchTexts must be >= 1: " + maxBatchTexts);
             if (queueCapacity < maxBatchTexts) {
@@ -54,7 +56,8 @@ public final class SentimentService implements AutoCloseable {
     public SentimentService(ServedModel model, Limits limits) {
         this.model = Objects.requireNonNull(model, "model");
         this.limits = Objects.requireNonNull(limits, "limits");
-        this.batcher = new MicroBatcher<>(model.predict(), limits.microBatch(), limits.microBatchWaitMs(), limits.queueCapacity());
+        this.batcher = new MicroBatcher<>(model.predict(), limits.microBatch(), limits.microBatchWaitMs(),
+                limits.microBatchPolicy(), limits.queueCapacity());
     }
 
     public ModelInfo info() {

@@ -48,7 +48,7 @@ class ServeCommandTest {
         FineTunedModel.of(src, src.model(), LABELS, 24, Map.of("eval_accuracy", 0.625)).save(dir);
 
         ServeCommand cmd = new ServeCommand();
-        new CommandLine(cmd).parseArgs("--model", dir.toString(), "--port", "0", "--micro-batch", "8",
+        new CommandLine(cmd).parseArgs("--model", dir.toString(), "--port", "0", "--micro-batch", "8", "--batch-policy", "FIXED",
                 "--cors-origin", "http://localhost:3000,http://127.0.0.1:5173");
         assertEquals(List.of("http://localhost:3000", "http://127.0.0.1:5173"), cmd.corsOrigins);
         assertEquals("127.0.0.1", cmd.host, "loopback by default");
@@ -65,6 +65,7 @@ class ServeCommandTest {
             assertEquals(24, model.get("max_seq_length").asInt());
             assertEquals(0.625, model.get("metrics").get("eval_accuracy").asDouble(), 0.0);
             assertEquals(8, model.get("limits").get("micro_batch").asInt());
+            assertEquals("fixed", model.get("limits").get("micro_batch_policy").asText());
 
             String text = "Nokia said its net sales rose by 5 % .";
             Predictor.Prediction expected = FineTunedModel.load(dir).predictor().predict(text);
@@ -87,5 +88,8 @@ class ServeCommandTest {
         assertEquals(FinSentCli.USER_ERROR, r.code());
         assertTrue(r.err().contains(tmp.resolve("finsent.json").toString()) && !r.err().contains("\tat "), r.err());
         assertEquals(FinSentCli.USAGE, CommandsTest.cli(null, "serve").code(), "--model is required");
+        CommandsTest.Result p = CommandsTest.cli(null, "serve", "--model", tmp.toString(), "--batch-policy", "sometimes");
+        assertEquals(FinSentCli.USAGE, p.code(), p.err());
+        assertTrue(p.err().contains("batch wait policy must be adaptive or fixed: sometimes"), p.err());
     }
 }

@@ -57,14 +57,14 @@ class MicroBatcherTest {
         }
     }
 
-    /** With a wait, items arriving one after another within it share a forward pass. */
+    /** With the fixed wait, items arriving one after another within it share a forward pass. */
     @Test
-    void theWaitCollectsItemsThatArriveShortlyAfter() throws Exception {
+    void theFixedWaitCollectsItemsThatArriveShortlyAfter() throws Exception {
         List<Integer> sizes = Collections.synchronizedList(new ArrayList<>());
         try (var b = new MicroBatcher<Integer, Integer>(in -> {
             sizes.add(in.size());
             return in;
-        }, 8, 2_000, 100)) {
+        }, 8, 2_000, MicroBatcher.Wait.FIXED, 100)) {
             CompletableFuture<Integer> a = b.submit(1);
             Thread.sleep(50); // well inside the 2 s wait
             CompletableFuture<Integer> c = b.submit(2);
@@ -72,6 +72,92 @@ class MicroBatcherTest {
             assertEquals(2, c.get(30, TimeUnit.SECONDS));
             assertEquals(List.of(2), sizes);
         }
+    }
+
+    /**
+     * Adaptive: a lone client, whether it sends one item or several at once, is never held for the wait (here 10 s;
+     * the fixed policy holds every batch that is not full for all of it). Elapsed times are only bounded from above
+     * by the wait itself, so a slow machine cannot make this fail.
+     */
+    @Test
+    void aLoneClientIsNotHeldForTheWait() throws Exception {
+        List<Integer> sizes = Collections.synchronizedList(new ArrayList<>());
+        try (var b = new MicroBatcher<Integer, Integer>(in -> {
+            sizes.add(in.size());
+            return in;
+        }, 8, 10_000, MicroBatcher.Wait.ADAPTIVE, 100)) {
+            for (List<Integer> request : List.of(List.of(1), List.of(2), List.of(3, 4, 5, 6, 7, 8), List.of(9, 10), List.of(11))) {
+                long t0 = System.nanoTime();
+                List<CompletableFuture<Integer>> f = b.submitAll(request);
+                for (int i = 0; i < request.size(); i++) assertEquals(request.get(i), f.get(i).get(60, TimeUnit.SECONDS));
+                double ms = (System.nanoTime() - t0) / 1e6;
+                assertTrue(ms < 10_000, "a lone submission of " + request.size() + " was held " + ms + " ms");
+            }
+            assertEquals(List.of(1, 1, 6, 2, 1), sizes, "each submission ran as soon as it came, on its own");
+        }
+    }
+
+    /**
+     * Adaptive, the two-cohort trap: items that queued behind a batch (three here) wait for that batch's client to come
+     * back with its next item, so all four clients share the next forward pass; a zero wait would run the three
+     * alone and then the returning one alone, and keep alternating. Once all expected clients are in, the batch runs
+     * without waiting out the rest of the (10 s) wait.
+     */
+    @Test
+    void itemsQueuedBehindABatchWaitForItsClientToComeBack() throws Exception {
+        Recorder r = new Recorder();
+        try (var b = new MicroBatcher<Integer, String>(r::apply, 8, 10_000, MicroBatcher.Wait.ADAPTIVE, 100)) {
+            CompletableFuture<String> first = b.submit(0); // no history: runs at once, alone
+            assertTrue(r.firstCall.await(30, TimeUnit.SECONDS));
+            List<CompletableFuture<String>> others = new ArrayList<>();
+            for (int i = 1; i <= 3; i++) others.add(b.submit(i));
+            r.release.countDown();
+            assertEquals("r0", first.get(30, TimeUnit.SECONDS));
+            long t0 = System.nanoTime();
+            CompletableFuture<String> back = b.submit(4); // the first client's next request
+            for (int i = 1; i <= 3; i++) assertEquals("r" + i, others.get(i - 1).get(60, TimeUnit.SECONDS));
+            assertEquals("r4", back.get(60, TimeUnit.SECONDS));
+            double ms = (System.nanoTime() - t0) / 1e6;
+            assertEquals(List.of(1, 4), r.sizes);
+            assertTrue(ms < 10_000, "the full batch was held " + ms + " ms");
+        }
+    }
+
+    /** The adaptive decision on a made-up clock: when it waits, until when, and that it stops after the load drops. */
+    @Test
+    void theAdaptivePolicyWaitsOnlyForClientsItHasJustAnswered() {
+        long ms = 1_000_000, wait = 5 * ms;
+        var p = new MicroBatcher.Policy(MicroBatcher.Wait.ADAPTIVE, wait);
+        assertEquals(MicroBatcher.Policy.NO_WAIT, p.deadline(1, 0), "no history: run at once");
+
+        p.ran(16, 0); // 16 clients in one batch, nothing queued behind it
+        p.answered(100 * ms);
+        assertEquals(16, p.expected());
+        assertEquals(105 * ms, p.deadline(1, 101 * ms), "wait for the others, up to the wait after they were answered");
+        assertEquals(105 * ms, p.deadline(15, 104 * ms));
+        assertEquals(MicroBatcher.Policy.NO_WAIT, p.deadline(16, 101 * ms), "all back: go");
+        assertEquals(MicroBatcher.Policy.NO_WAIT, p.deadline(1, 105 * ms), "they did not come back in time");
+        assertEquals(MicroBatcher.Policy.NO_WAIT, p.deadline(1, 900 * ms), "after a pause nobody is expected");
+
+        p.ran(1, 0); // the load dropped: that batch found one, and nothing queued behind it
+        p.answered(200 * ms);
+        assertEquals(1, p.expected());
+        assertEquals(MicroBatcher.Policy.NO_WAIT, p.deadline(1, 200 * ms + 1), "a lone client runs at once again");
+
+        p.ran(1, 3); // three queued behind a batch of one: four clients
+        p.answered(300 * ms);
+        assertEquals(305 * ms, p.deadline(3, 300 * ms + 1));
+        assertEquals(MicroBatcher.Policy.NO_WAIT, p.deadline(4, 300 * ms + 1));
+
+        var fixed = new MicroBatcher.Policy(MicroBatcher.Wait.FIXED, wait);
+        assertEquals(7 * ms, fixed.deadline(1, 2 * ms), "fixed: always the whole wait after the first item");
+        fixed.ran(1, 0);
+        fixed.answered(3 * ms);
+        assertEquals(9 * ms, fixed.deadline(100, 4 * ms));
+        assertEquals(MicroBatcher.Policy.NO_WAIT, new MicroBatcher.Policy(MicroBatcher.Wait.FIXED, 0).deadline(1, 0));
+        assertEquals(MicroBatcher.Wait.ADAPTIVE, MicroBatcher.Wait.parse(" Adaptive"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MicroBatcher.Wait.parse("often"));
+        assertEquals("batch wait policy must be adaptive or fixed: often", e.getMessage());
     }
 
     @Test

@@ -191,6 +191,7 @@ class ServeIntegrationTest {
         assertEquals(256, limits.get("max_batch_texts").asInt());
         assertEquals(BODY_CAP, limits.get("max_body_bytes").asLong());
         assertEquals(32, limits.get("micro_batch").asInt());
+        assertEquals("adaptive", limits.get("micro_batch_policy").asText());
     }
 
     @Test
@@ -472,7 +473,7 @@ class ServeIntegrationTest {
     void fullQueueIs503() throws Exception {
         CountDownLatch inForward = new CountDownLatch(1), release = new CountDownLatch(1);
         ServedModel slow = heldModel(inForward, release);
-        var limits = new SentimentService.Limits(10_000, 4, 1, 0, 4);
+        var limits = new SentimentService.Limits(10_000, 4, 1, 0, MicroBatcher.Wait.ADAPTIVE, 4);
         try (var svc = new SentimentServer(new SentimentService(slow, limits), SentimentServer.Options.loopback(0))) {
             URI uri = svc.start();
             var req = HttpRequest.newBuilder(uri.resolve("analyze/batch")).header("Content-Type", "application/json");

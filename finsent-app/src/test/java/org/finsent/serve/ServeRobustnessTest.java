@@ -79,7 +79,7 @@ class ServeRobustnessTest {
             calls.add(in.size());
             return served.predict().apply(in);
         }, served.tokenizer(), served.info());
-        var limits = new SentimentService.Limits(10_000, 256, 32, 2_000, 4096); // a 2 s wait: the five requests share a batch
+        var limits = new SentimentService.Limits(10_000, 256, 32, 2_000, MicroBatcher.Wait.FIXED, 4096); // a fixed 2 s wait: the five requests share a batch
         try (SentimentServer server = start(unchecked, limits, SentimentServer.Options.loopback(0))) {
             URI base = server.uri();
             HttpClient http = client();

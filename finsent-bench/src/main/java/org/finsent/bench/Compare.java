@@ -35,6 +35,8 @@ import java.util.Locale;
  *   Compare infer-alone [reps]                   the same, each timed on its own (not interleaved), then bge-small-en-v1.5
  *   Compare infer-profile [seconds]              where MiniLM's batch-1 forward goes, step by step
  *   Compare gpt2-infer [reps]                    GPT-2 small batch 1 forward, ours vs PyTorch (DJL), each alone
+ *   Compare predictor MODEL_DIR [calls [URL]]    a fine-tuned model's Predictor: batch-1 latency, batch-16/32 texts/s; with URL,
+ *                                                batch 1 interleaved with POST /analyze to a running finsent serve
  *   Compare memory ARCH TECH ours|torch [steps]  peak RSS, off-heap, optimizer state (one technique per JVM)
  *   Compare ours ARCH TECH [steps]               FinSent's step alone (for JFR / async-profiler)
  *   Compare phases ARCH TECH [steps]             FinSent's step split into forward, backward, AdamW, zeroGrad
@@ -72,6 +74,7 @@ public final class Compare {
             case "infer-alone" -> Inference.alone(args.length > 1 ? Integer.parseInt(args[1]) : QUICK ? 30 : 100);
             case "infer-profile" -> org.finsent.bench.train.SingleSequenceProfile.run(args.length > 1 ? Double.parseDouble(args[1]) : 10);
             case "gpt2-infer" -> org.finsent.bench.train.Gpt2Inference.alone(args.length > 1 ? Integer.parseInt(args[1]) : QUICK ? 30 : 100);
+            case "predictor" -> PredictorBench.run(args);
             case "ours" -> { // for a profiler: FinSent's step alone, as Compare.memory times it
                 Arch a = Arch.valueOf(args[1]);
                 Technique t = Technique.valueOf(args[2]);
@@ -92,7 +95,8 @@ public final class Compare {
             }
             case "memory" -> memory(Arch.valueOf(args[1]), Technique.valueOf(args[2]), args[3], args.length > 4 ? Integer.parseInt(args[4]) : 3);
             default -> System.out.println("usage: Compare gemm | train [ARCH,..] [TECH,..] [reps] | fpb [ARCH] [TECH,..] [batches]"
-                    + " | infer [reps] | infer-alone [reps] | infer-profile [seconds] | gpt2-infer [reps] | memory ARCH TECH ours|torch [steps] | ours ARCH TECH [steps] | phases ARCH TECH [steps]");
+                    + " | infer [reps] | infer-alone [reps] | infer-profile [seconds] | gpt2-infer [reps] | predictor MODEL_DIR [calls [URL]]"
+                    + " | memory ARCH TECH ours|torch [steps] | ours ARCH TECH [steps] | phases ARCH TECH [steps]");
         }
         System.exit(0); // DJL and ND4J keep non-daemon threads
     }

@@ -76,12 +76,7 @@ public final class BgeSmall implements AutoCloseable {
                 + "pooler not in the ONNX graph)%n", dir, report.loaded().size(), ours.config.numHiddenLayers());
         tokenizer = src.tokenizer().withOptions(src.tokenizer().options().withTruncation(128)
                 .withPadding(TokenizerOptions.Padding.LONGEST));
-        OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
-        opts.setIntraOpNumThreads(2);
-        opts.setInterOpNumThreads(1);
-        if (!Boolean.parseBoolean(System.getProperty("finsent.bench.ortSpin", "true")))
-            opts.addConfigEntry("session.intra_op.allow_spinning", "0");
-        session = env.createSession(onnx, opts);
+        session = Inference.ortSession(env, onnx);
         if (!session.getInputNames().equals(Set.of("input_ids", "attention_mask", "token_type_ids"))
                 || !session.getOutputNames().equals(Set.of("last_hidden_state"))) {
             throw new IllegalStateException(ONNX + ": inputs " + session.getInputNames() + ", outputs " + session.getOutputNames()

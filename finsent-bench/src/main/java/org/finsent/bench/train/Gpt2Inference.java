@@ -50,9 +50,9 @@ public final class Gpt2Inference {
         try (TorchStep torch = new TorchStep(Arch.GPT2_SMALL, Technique.FULL, 42)) {
             torch.setBatch(b, new int[1]);
             String what = "GPT-2 small 1x" + b.seqLen() + " forward (eval, no grad)";
-            double[] o1 = time(reps, oursRun);
-            double[] p = time(reps, torch::evalForward);
-            double[] o2 = time(reps, oursRun);
+            double[] o1 = Inference.time(reps, oursRun);
+            double[] p = Inference.time(reps, torch::evalForward);
+            double[] o2 = Inference.time(reps, oursRun);
             System.out.printf("ALONE %s ours: best %.2f ms median %.2f ms (again after PyTorch: best %.2f median %.2f)%n",
                     what, o1[0], o1[1], o2[0], o2[1]);
             System.out.printf("ALONE %s PyTorch: best %.2f ms median %.2f ms%n", what, p[0], p[1]);
@@ -63,19 +63,5 @@ public final class Gpt2Inference {
         } finally {
             StepMemory.release(ws);
         }
-    }
-
-    /** Best and median milliseconds of {@code reps} runs after a warm-up of at least 3 runs and 3 seconds. */
-    private static double[] time(int reps, Compare.Task task) throws Exception {
-        long warm = System.nanoTime();
-        for (int i = 0; i < 3 || System.nanoTime() - warm < 3_000_000_000L; i++) task.run();
-        double[] ms = new double[reps];
-        for (int i = 0; i < reps; i++) {
-            long t0 = System.nanoTime();
-            task.run();
-            ms[i] = (System.nanoTime() - t0) / 1e6;
-        }
-        Arrays.sort(ms);
-        return new double[]{ms[0], ms[reps / 2]};
     }
 }

@@ -39,6 +39,11 @@ public final class Inference implements AutoCloseable {
         var mapped = OnnxInitializers.read(new ByteArrayInputStream(onnx), "all-minilm-l6-v2.onnx").toHuggingFaceBert();
         var report = ModelWeights.load(ours.namedParameters(), mapped.weights(), "all-minilm-l6-v2.onnx");
         if (!report.missing().isEmpty()) throw new IllegalStateException("missing MiniLM weights " + report.missing());
+        session = ortSession(env, onnx);
+    }
+
+    /** ONNX Runtime on {@code onnx}: 2 intra-op threads, 1 inter-op thread, default graph optimisations. */
+    static OrtSession ortSession(OrtEnvironment env, byte[] onnx) throws Exception {
         OrtSession.SessionOptions opts = new OrtSession.SessionOptions();
         opts.setIntraOpNumThreads(2);
         opts.setInterOpNumThreads(1);
@@ -46,7 +51,7 @@ public final class Inference implements AutoCloseable {
         // off (the A/B that shows what the spinning costs the contender timed next in the interleaved mode)
         if (!Boolean.parseBoolean(System.getProperty("finsent.bench.ortSpin", "true")))
             opts.addConfigEntry("session.intra_op.allow_spinning", "0");
-        session = env.createSession(onnx, opts);
+        return env.createSession(onnx, opts);
     }
 
     /** The first {@code n} FinancialPhraseBank sentences, padded to the longest. */
@@ -164,7 +169,7 @@ public final class Inference implements AutoCloseable {
      * Best and median milliseconds of {@code reps} runs after a warm-up of at least 3 runs and 3 seconds (a batch
      * of one takes milliseconds: a few runs would leave it to the interpreter and C1).
      */
-    private static double[] time(int reps, org.finsent.bench.Compare.Task task) throws Exception {
+    static double[] time(int reps, org.finsent.bench.Compare.Task task) throws Exception {
         long warm = System.nanoTime();
         for (int i = 0; i < 3 || System.nanoTime() - warm < 3_000_000_000L; i++) task.run();
         double[] ms = new double[reps];

@@ -10,7 +10,6 @@ import org.finsent.tokenizers.TokenizerLoader;
 import org.finsent.train.StepMemory;
 import org.nd4j.linalg.api.memory.MemoryWorkspace;
 
-import java.util.Arrays;
 
 /**
  * GPT-2 small classifier, batch of one short FinancialPhraseBank sentence (GPT-2 BPE, no padding), eval mode:

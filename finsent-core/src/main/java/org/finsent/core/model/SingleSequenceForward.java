@@ -111,22 +111,17 @@ final class SingleSequenceForward {
     /** One BertLayer in eval: x (t rows) → x (t rows, or row 0 only with {@code readout}). */
     private static void layer(Layer l, Buffers w, int t, int cols, int inter, boolean readout) {
         int rows = readout ? 1 : t;                     // the rows this layer outputs (queries)
-        linear(l.query(), w.x, rows, w.q);
-        linear(l.key(), w.x, t, w.k);
-        linear(l.value(), w.x, t, w.v);
+        l.query().forwardRows(w.x, rows, w.q);
+        l.key().forwardRows(w.x, t, w.k);
+        l.value().forwardRows(w.x, t, w.v);
         Attention.forwardRows(w.q, w.k, w.v, w.ctx, cols, l.heads(), rows, t, w.s);
-        linear(l.attnOut(), w.ctx, rows, w.h);
+        l.attnOut().forwardRows(w.ctx, rows, w.h);
         layerNorm(l.attnLn(), w.hb, w.xb, w.ab, rows, cols);                 // a = LN1(h + x)
-        linear(l.intermediate(), w.a, rows, w.inter);
+        l.intermediate().forwardRows(w.a, rows, w.inter);
         if (l.act() == Gelu.ERF) HostKernels.geluErf(w.interb, w.interb, null, rows * inter);
         else HostKernels.geluTanh(w.interb, w.interb, rows * inter);
-        linear(l.output(), w.inter, rows, w.h);
+        l.output().forwardRows(w.inter, rows, w.h);
         layerNorm(l.outLn(), w.hb, w.ab, w.xb, rows, cols);                  // y = LN2(f + a), over x
-    }
-
-    /** A projection's eval forward on {@code rows} rows ({@link Projection#forwardRows}). */
-    private static void linear(Projection p, FloatPointer x, int rows, FloatPointer y) {
-        p.forwardRows(x, rows, y);
     }
 
     /** {@code y = LN(x + residual)} on rows, as {@link LayerNorm#forwardInference}. */

@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
                         + "model, no adapter overhead; predictions equal to float rounding). A fully fine-tuned model is copied."},
         footer = {"", "Examples:", "  finsent export --model runs/lora --output runs/lora-export",
                 "  finsent export --model runs/lora --output runs/lora-merged --merge",
-                "Ship it to Spark executors with spark.sparkContext().addFile(dir, true) (finsent score does it)."})
+                "Ship it to Spark executors with spark.archives (ModelExport.archive(dir), or spark-submit --archives DIR.zip#NAME); finsent score does it."})
 public final class ExportCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -32,7 +32,7 @@ public final class ScoreCommand implements Callable<Integer> {
     @Option(names = "--input", required = true, paramLabel = "FILE", description = "Texts: .csv (with a header), .jsonl or .parquet (file or directory).")
     String input;
 
-    @Option(names = "--output", required = true, paramLabel = "OUT", description = "Parquet directory to write.")
+    @Option(names = "--output", required = true, paramLabel = "OUT", description = "Directory to write: Parquet, or JSON Lines when OUT ends in .jsonl or .json.")
     String output;
 
     @Option(names = "--format", paramLabel = "FMT", description = "csv, jsonl or parquet (default: from the input's extension).")

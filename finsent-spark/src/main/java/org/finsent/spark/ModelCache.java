@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The models of this JVM (an executor, or the driver in local mode), loaded once per model directory and shared by
  * every task that runs here. A task resolves its {@code modelPath} as a local directory, else as a file shipped
- * with {@code SparkContext.addFile(dir, true)} ({@code SparkFiles.get(name)}), and loads it with
+ * with {@code spark.archives} ({@link ModelExport#archive}, {@code spark-submit --archives model.zip#name}) ({@code SparkFiles.get(name)}), and loads it with
  * {@link FineTunedModel#load}; a packed export ({@link ModelExport}) whose base is the relative {@code ./base}
  * is loaded from inside the directory.
  */
@@ -23,6 +23,7 @@ public final class ModelCache {
     private static final Map<String, FineTunedModel> MODELS = new ConcurrentHashMap<>();
     private static final Map<String, Predictor> PREDICTORS = new ConcurrentHashMap<>();
     private static final AtomicInteger LOADS = new AtomicInteger();
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ModelCache.class);
 
     private ModelCache() {
     }
@@ -37,8 +38,11 @@ public final class ModelCache {
         Path dir = resolve(modelPath);
         return MODELS.computeIfAbsent(dir.toAbsolutePath().normalize().toString(), k -> {
             try {
+                long t0 = System.nanoTime();
                 FineTunedModel m = load(Path.of(k));
-                LOADS.incrementAndGet();
+                int n = LOADS.incrementAndGet();
+                LOG.info("loaded FinSent model {} in {} s (model loads in this JVM, pid {}: {})", k,
+                        String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - t0) / 1e9), ProcessHandle.current().pid(), n);
                 return m;
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot load the FinSent model " + modelPath + ": " + e.getMessage(), e);
@@ -54,7 +58,7 @@ public final class ModelCache {
                 k -> new Predictor(m.model(), m.tokenizer(), m.labels(), len, batchSize));
     }
 
-    /** A local directory, else a directory shipped with {@code addFile(dir, true)} under its file name. */
+    /** A local directory, else a directory shipped to this executor under that name ({@link ModelExport#archive}). */
     static Path resolve(String modelPath) {
         if (modelPath == null || modelPath.isBlank()) throw new IllegalArgumentException("no modelPath set");
         Path p = Path.of(modelPath);
@@ -67,7 +71,7 @@ public final class ModelCache {
         } catch (RuntimeException | NoClassDefFoundError e) { // no Spark running: only local paths
         }
         throw new UncheckedIOException(new NoSuchFileException(modelPath, null, "no such model directory on this machine: "
-                + "ship it to the executors (finsent export, then spark.sparkContext().addFile(dir, true) or "
+                + "ship it to the executors (finsent export, then spark.archives=ModelExport.archive(dir) or "
                 + "spark-submit --archives model.zip#model) or put it on a shared file system"));
     }
 

@@ -114,6 +114,34 @@ public final class ModelExport {
         return new Result(out, exported.get("kind").asText(), size(out));
     }
 
+    /**
+     * Zips a model directory for {@code spark.archives} (spark-submit's {@code --archives}) and returns the entry to
+     * put there, {@code file:/…/name.zip#name}: every executor unpacks it when it starts, into its working directory
+     * as {@code name} (the directory's file name), where {@link ModelCache} resolves the {@code modelPath}
+     * {@code name}. Set it before the session starts:
+     * {@code SparkSession.builder().config("spark.archives", ModelExport.archive(dir))}; {@code finsent score} does.
+     * ({@code addFile(dir, true)} does not do: Spark accepts a directory there only from a Hadoop file system such as
+     * HDFS or S3, not from the driver's disk.) Archive an export ({@link #export}), not a PEFT directory whose base
+     * lives elsewhere.
+     */
+    public static String archive(Path dir) throws IOException {
+        if (!Files.isRegularFile(dir.resolve(FineTunedModel.INFO_FILE))) {
+            throw new IllegalArgumentException(dir + " is not a FinSent model directory (no " + FineTunedModel.INFO_FILE + ")");
+        }
+        String name = dir.toAbsolutePath().normalize().getFileName().toString();
+        Path zip = Files.createTempDirectory("finsent-ship").resolve(name + ".zip");
+        zip.toFile().deleteOnExit();
+        zip.getParent().toFile().deleteOnExit();
+        try (var out = new java.util.zip.ZipOutputStream(Files.newOutputStream(zip)); Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
+                out.putNextEntry(new java.util.zip.ZipEntry(dir.relativize(f).toString().replace('\\', '/')));
+                Files.copy(f, out);
+                out.closeEntry();
+            }
+        }
+        return zip.toUri() + "#" + name;
+    }
+
     /** config.json and the tokenizer files. */
     private static void copyMetaFiles(Path from, Path to) throws IOException {
         Files.copy(from.resolve("config.json"), to.resolve("config.json"), StandardCopyOption.REPLACE_EXISTING);

@@ -18,8 +18,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The scoring job: a CSV, JSON Lines or Parquet file (or directory) of texts in, Parquet with {@code label},
- * {@code confidence}, {@code scores}, {@code truncated} and {@code error} out. The main class for
+ * The scoring job: a CSV, JSON Lines or Parquet file (or directory) of texts in, Parquet (or JSON Lines, when the
+ * output's name ends in {@code .jsonl}/{@code .json}) with {@code label}, {@code confidence}, {@code scores},
+ * {@code truncated} and {@code error} out. The main class for
  * {@code spark-submit}, and what {@code finsent score} runs on a local Spark.
  *
  * <pre>
@@ -28,7 +29,8 @@ import java.util.Locale;
  * </pre>
  *
  * Without a master from {@code spark-submit} or {@code --master}, it runs on {@code local[*]}. On a cluster the
- * model directory is shipped to the executors with {@code addFile} (export it first: {@code finsent export}).
+ * model directory is shipped to the executors with {@code spark.archives} ({@link ModelExport#archive}; export it first:
+ * {@code finsent export}).
  */
 public final class ScoreMain {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -64,7 +66,7 @@ public final class ScoreMain {
         System.exit(s.errors() == s.rows() && s.rows() > 0 ? 1 : 0);
     }
 
-    static final String USAGE = "usage: ScoreMain --model DIR --input FILE --output OUT.parquet [--format csv|jsonl|parquet] "
+    static final String USAGE = "usage: ScoreMain --model DIR --input FILE --output OUT.parquet|OUT.jsonl [--format csv|jsonl|parquet] "
             + "[--text-column text] [--batch-size 32] [--max-seq-length 0] [--master local[*]] [--partitions N] [--overwrite]";
 
     static Options parse(String[] args) {
@@ -113,6 +115,12 @@ public final class ScoreMain {
         throw new IllegalArgumentException("cannot tell the format of " + o.input() + ": give --format csv, jsonl or parquet");
     }
 
+    /** json (JSON Lines) for an output named {@code *.jsonl} or {@code *.json}, else parquet. */
+    static String outputFormat(String output) {
+        String name = output.toLowerCase(Locale.ROOT).replaceAll("/+$", "");
+        return name.endsWith(".jsonl") || name.endsWith(".json") ? "json" : "parquet";
+    }
+
     /** Runs the job and prints a summary to {@code out}. */
     public static Summary run(Options o, PrintStream out) throws IOException {
         String format = format(o);
@@ -122,16 +130,21 @@ public final class ScoreMain {
         // a session already running in this JVM (a caller's, or spark-submit's) is used and left running
         boolean own = SparkSession.getActiveSession().isEmpty() && SparkSession.getDefaultSession().isEmpty();
         SparkSession.Builder b = SparkSession.builder().appName("finsent score");
-        if (o.master() != null) b.master(o.master());
-        else if (!new org.apache.spark.SparkConf().contains("spark.master")) b.master("local[*]");
+        org.apache.spark.SparkConf conf = new org.apache.spark.SparkConf(); // spark-submit's settings
+        String master = o.master() != null ? o.master() : conf.get("spark.master", "local[*]");
+        b.master(master);
+        String modelPath = o.model().toAbsolutePath().toString();
+        if (!(master.equals("local") || master.startsWith("local["))) { // local-cluster[...] has executor JVMs
+            if (!own) throw new IllegalStateException("a Spark session is already running: ship the model with spark.archives "
+                    + "(ModelExport.archive) when it is built, and use SentimentScorer directly");
+            warnIfNotSelfContained(o.model(), out);
+            // shipped when the session starts (spark.archives), so every executor has it before its first task
+            String archive = ModelExport.archive(o.model());
+            b.config("spark.archives", conf.contains("spark.archives") ? conf.get("spark.archives") + "," + archive : archive);
+            modelPath = archive.substring(archive.lastIndexOf('#') + 1);
+        }
         SparkSession spark = b.getOrCreate();
         try {
-            String modelPath = o.model().toAbsolutePath().toString();
-            if (!spark.sparkContext().isLocal()) {
-                warnIfNotSelfContained(o.model(), out);
-                spark.sparkContext().addFile(modelPath, true);
-                modelPath = o.model().toAbsolutePath().getFileName().toString();
-            }
             Dataset<Row> in = switch (format) {
                 case "csv" -> spark.read().option("header", "true").option("multiLine", "true").option("escape", "\"").csv(o.input());
                 case "jsonl" -> spark.read().json(o.input());
@@ -141,9 +154,12 @@ public final class ScoreMain {
             SentimentScorer.Options so = new SentimentScorer.Options(modelPath, o.textColumn(), SentimentScorer.DEFAULT_OUTPUT_COLS,
                     o.batchSize(), o.maxSeqLength());
             long t0 = System.nanoTime();
-            SentimentScorer.score(in, so).write().mode(o.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists).parquet(o.output());
+            String outFormat = outputFormat(o.output());
+            // JSON Lines keeps null fields, so every line carries all five prediction fields (error: null)
+            SentimentScorer.score(in, so).write().mode(o.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists)
+                    .format(outFormat).option("ignoreNullFields", "false").save(o.output());
             double seconds = (System.nanoTime() - t0) / 1e9;
-            Row counts = spark.read().parquet(o.output()).agg(functions.count(functions.lit(1)),
+            Row counts = spark.read().format(outFormat).load(o.output()).agg(functions.count(functions.lit(1)),
                     functions.count(functions.col("error")), functions.sum(functions.col("truncated").cast("int"))).first();
             long rows = counts.getLong(0), errors = counts.getLong(1), truncated = counts.isNullAt(2) ? 0 : counts.getLong(2);
             out.printf(Locale.ROOT, "scored %,d rows in %.1f s (%.1f rows/s) into %s: %,d without a prediction (error column), "

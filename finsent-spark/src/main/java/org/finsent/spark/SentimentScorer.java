@@ -45,7 +45,7 @@ public final class SentimentScorer {
     }
 
     /**
-     * @param modelPath    a FinSent model directory: local, on a shared file system, or shipped with {@code addFile}
+     * @param modelPath    a FinSent model directory: local, on a shared file system, or shipped with {@code spark.archives} ({@link ModelExport#archive})
      * @param inputCol     the text column
      * @param outputCols   names of the five added columns, in the order of {@link #DEFAULT_OUTPUT_COLS}
      * @param batchSize    texts per forward pass

@@ -42,7 +42,7 @@ public final class SentimentTransformer extends Transformer implements DefaultPa
 
     public SentimentTransformer(String uid) {
         this.uid = uid;
-        modelPath = new Param<>(this, "modelPath", "FinSent model directory (local, shared file system, or shipped with addFile)");
+        modelPath = new Param<>(this, "modelPath", "FinSent model directory (local, shared file system, or shipped with spark.archives)");
         inputCol = new Param<>(this, "inputCol", "the text column");
         outputCols = new StringArrayParam(this, "outputCols", "names of the label, confidence, scores, truncated and error columns");
         batchSize = new IntParam(this, "batchSize", "texts per forward pass", ParamValidators.gtEq(1));

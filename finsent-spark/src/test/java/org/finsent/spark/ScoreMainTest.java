@@ -27,7 +27,7 @@ class ScoreMainTest {
     static Path tmp;
 
     @Test
-    void csvAndJsonlToParquet() throws Exception {
+    void csvToParquetAndJsonlToJsonl() throws Exception {
         SparkFixtures.spark(); // the tests' shared session: the job uses it and leaves it running
         Path model = SparkFixtures.loraModel(SparkFixtures.tinyBase(tmp.resolve("base"), 5), tmp.resolve("lora"));
         List<String> texts = List.of("Nokia said its net sales rose by 3 % .", "Kone said its revenue fell by 12 % , the company said",
@@ -44,7 +44,7 @@ class ScoreMainTest {
         Files.writeString(jsonl, j);
 
         for (Path in : List.of(csv, jsonl)) {
-            Path out = tmp.resolve(in.getFileName() + ".parquet");
+            Path out = tmp.resolve(in.getFileName() + (in.equals(csv) ? ".parquet" : ".scored.jsonl")); // both output formats
             ByteArrayOutputStream log = new ByteArrayOutputStream();
             ScoreMain.Summary summary = ScoreMain.run(ScoreMain.parse(new String[]{"--model", model.toString(), "--input", in.toString(),
                     "--output", out.toString(), "--text-column", "headline", "--master", "local[2]", "--partitions", "2"}),
@@ -57,7 +57,7 @@ class ScoreMainTest {
             SparkSession spark = SparkFixtures.spark();
             {
                 Map<String, Row> byId = new HashMap<>();
-                for (Row r : spark.read().parquet(out.toString()).collectAsList()) byId.put(String.valueOf((Object) r.getAs("id")), r);
+                for (Row r : spark.read().format(ScoreMain.outputFormat(out.toString())).load(out.toString()).collectAsList()) byId.put(String.valueOf((Object) r.getAs("id")), r);
                 for (int i = 0; i < texts.size(); i++) {
                     Row r = byId.get(String.valueOf(i));
                     assertEquals(p.predict(texts.get(i)).label(), (String) r.getAs("label"));

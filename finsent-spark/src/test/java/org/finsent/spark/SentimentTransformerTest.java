@@ -184,20 +184,20 @@ class SentimentTransformerTest {
     }
 
     @Test
-    void aModelShippedWithAddFileResolvesByName() throws Exception {
-        // not under the class's @TempDir: Spark re-checks an added file against its source for the session's lifetime,
-        // and the session outlives this class
-        Path shipped = Path.of("target", "spark-test-files", "shipped-model").toAbsolutePath();
-        if (java.nio.file.Files.exists(shipped)) {
-            try (var s = java.nio.file.Files.walk(shipped)) {
-                for (Path f : s.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.delete(f);
-            }
-        }
-        Path export = ModelExport.export(model, shipped, false).dir();
-        spark.sparkContext().addFile(export.toString(), true);
+    void aModelShippedAsAnArchiveResolvesByName() throws Exception {
+        Path export = ModelExport.export(model, tmp.resolve("shipped-model"), false).dir();
+        String entry = ModelExport.archive(export);
+        assertTrue(entry.startsWith("file:/") && entry.endsWith(".zip#shipped-model"), entry);
+        // spark.archives does this when a session starts (the cluster case: .ci/spark-submit.sh); here the session runs
+        spark.sparkContext().addArchive(entry);
+        Path unpacked = Path.of(org.apache.spark.SparkFiles.get("shipped-model"));
+        assertTrue(java.nio.file.Files.isRegularFile(unpacked.resolve("base").resolve("model.safetensors")), "the packed base travels");
         SentimentTransformer t = new SentimentTransformer().setModelPath("shipped-model");
         List<Row> rows = t.transform(frame(List.of("Nokia said its net sales rose by 3 % ."), 1)).collectAsList();
-        assertEquals(FineTunedModel.load(model).predictor().predict("Nokia said its net sales rose by 3 % .").label(),
-                rows.get(0).getAs("label"));
+        Predictor.Prediction expected = FineTunedModel.load(model).predictor().predict("Nokia said its net sales rose by 3 % .");
+        assertEquals(expected.label(), rows.get(0).getAs("label"));
+        assertEquals(expected.confidence(), (double) rows.get(0).getAs("confidence"), 0.0, "the same weights: the same bits");
+        var e = assertThrows(IllegalArgumentException.class, () -> ModelExport.archive(tmp));
+        assertTrue(e.getMessage().contains("not a FinSent model directory"), e.getMessage());
     }
 }

@@ -22,6 +22,8 @@ import java.util.stream.Stream;
  */
 final class SeedStatistics {
     static final double ALPHA = 0.05;
+    /** Training seeds with test predictions a cell needs before its interval and tests count as more than provisional. */
+    static final int MIN_SEEDS = 3;
 
     private SeedStatistics() {
     }
@@ -179,6 +181,13 @@ final class SeedStatistics {
                     meanSd(c.accuracy()), interval(c.accuracyCi(), c.runsWithPredictions(), c.runs().size()),
                     meanSd(c.macroF1()), interval(c.macroF1Ci(), c.runsWithPredictions(), c.runs().size()),
                     c.study() == null ? "–" : String.format(Locale.ROOT, "%.4f", c.study()), c.versusStudy()));
+        }
+        List<String> short_ = cells.stream().filter(c -> !c.randomInit() && c.runsWithPredictions() < MIN_SEEDS)
+                .map(c -> c.model() + " " + c.technique() + " (" + c.runsWithPredictions() + ")").toList();
+        if (!short_.isEmpty()) {
+            md.append("\nCells with fewer than ").append(MIN_SEEDS).append(" seeds that have test predictions, the least the intervals ")
+                    .append("and tests below are read from (their verdicts are provisional; the runs still to do are in *Missing and ")
+                    .append("failed cells* once `compare --seeds` has asked for them): ").append(String.join(", ", short_)).append(".\n");
         }
         List<Pair> pairs = pairs(cells);
         if (!pairs.isEmpty()) {

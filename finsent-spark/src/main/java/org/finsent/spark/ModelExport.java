@@ -72,7 +72,7 @@ public final class ModelExport {
         PeftModel peft = (PeftModel) ft.model();
         // a pristine base, for the names (and only the names) of the base classifier's weights: PEFT modules sit
         // inside the base model, so its parameter list also holds lora_A/lora_B and adapter weights
-        SequenceClassifier pristine = ModelSources.load(info.baseModel(), info.labels().size(), 0).model();
+        SequenceClassifier pristine = ModelSources.loadBase(info.baseModel(), info.labels().size(), 0).model();
         Map<String, Parameter> trained = peft.base().namedParameters();
         Map<String, Parameter> baseWeights = new LinkedHashMap<>();
         for (String name : pristine.namedParameters().keySet()) {

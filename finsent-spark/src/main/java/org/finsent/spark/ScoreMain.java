@@ -38,7 +38,8 @@ public final class ScoreMain {
     /**
      * @param master       null: spark-submit's, else {@code local[*]}
      * @param format       csv, jsonl or parquet; null: from the input's extension
-     * @param partitions   repartition the input into this many partitions (0: as read)
+     * @param partitions   repartition the input into this many partitions (0: as read, except that a CSV file, which
+     *                     is read as one partition, is spread over the default parallelism)
      */
     public record Options(Path model, String input, String output, String format, String textColumn, int batchSize,
                           int maxSeqLength, String master, int partitions, boolean overwrite) {
@@ -150,7 +151,13 @@ public final class ScoreMain {
                 case "jsonl" -> spark.read().json(o.input());
                 default -> spark.read().parquet(o.input());
             };
-            if (o.partitions() > 0) in = in.repartition(o.partitions());
+            int partitions = o.partitions();
+            if (partitions == 0 && format.equals("csv") && in.rdd().getNumPartitions() < spark.sparkContext().defaultParallelism()) {
+                // a CSV read with multiLine (texts may hold quoted newlines) is one partition per file: one task would
+                // score the whole file while the other cores idle
+                partitions = spark.sparkContext().defaultParallelism();
+            }
+            if (partitions > 0) in = in.repartition(partitions);
             SentimentScorer.Options so = new SentimentScorer.Options(modelPath, o.textColumn(), SentimentScorer.DEFAULT_OUTPUT_COLS,
                     o.batchSize(), o.maxSeqLength());
             long t0 = System.nanoTime();

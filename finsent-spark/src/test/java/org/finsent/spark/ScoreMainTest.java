@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -66,6 +67,13 @@ class ScoreMainTest {
                 }
                 if (isCsv) assertEquals("null text", (String) byId.get("3").getAs("error"), "Spark reads an empty CSV field as null");
             }
+        }
+        // without --partitions a CSV (read as one partition: multiLine is not splittable) is spread over local[2]'s cores
+        Path spread = tmp.resolve("spread.parquet");
+        ScoreMain.run(ScoreMain.parse(new String[]{"--model", model.toString(), "--input", csv.toString(), "--output", spread.toString(),
+                "--text-column", "headline", "--master", "local[2]"}), new PrintStream(OutputStream.nullOutputStream()));
+        try (var parts = Files.list(spread)) {
+            assertEquals(2, parts.filter(f -> f.getFileName().toString().startsWith("part-")).count(), "one output file per partition");
         }
         var e = assertThrows(IllegalArgumentException.class, () -> ScoreMain.format(ScoreMain.parse(new String[]{"--model", "m",
                 "--input", "x.txt", "--output", "o"})));

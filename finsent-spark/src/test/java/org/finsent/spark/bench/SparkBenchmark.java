@@ -31,7 +31,8 @@ import java.util.Map;
 
 /**
  * Scoring throughput and distributed-training overhead with all-MiniLM-L6-v2 (docs/SPARK.md has the command and
- * figures). Not a unit test: {@code java ... org.finsent.spark.bench.SparkBenchmark [rows] [trainSteps]}.
+ * figures). Not a unit test: {@code java [-Dmodel=EXPORT_DIR] [-Dtexts=FILE] ... org.finsent.spark.bench.SparkBenchmark
+ * [rows] [trainSteps]}.
  *
  * <ol>
  *   <li>single-JVM batch prediction ({@link Predictor}, batches of 32) at 1 and 2 threads;</li>
@@ -47,26 +48,35 @@ public final class SparkBenchmark {
         Path work = Files.createTempDirectory("finsent-spark-bench");
         ExecutorThreads.configure(2);
 
-        // ---- a MiniLM LoRA model directory, exported (self-contained) as an executor would get it
-        var src = ModelSources.load(ModelSources.MINILM, 3, 1);
-        var peft = Peft.apply(src.model(), LoraConfig.bert(8, 16).withTargets("query", "value"));
-        Path model = work.resolve("minilm-lora");
-        FineTunedModel.of(src, peft, Fixtures.LABELS, 128, Map.of()).save(model);
-        Path exported = ModelExport.export(model, work.resolve("export"), false).dir();
-        List<String> pool = Fixtures.synthetic(1000, 5).stream().map(Example::text).toList();
+        // ---- a MiniLM LoRA model directory, exported (self-contained) as an executor would get it; or -Dmodel=DIR (an
+        // export, e.g. of the README's model) and -Dtexts=FILE (one text per line, cycled)
+        Path exported;
+        if (System.getProperty("model") != null) {
+            exported = Path.of(System.getProperty("model")).toAbsolutePath();
+        } else {
+            var src = ModelSources.load(ModelSources.MINILM, 3, 1);
+            var peft = Peft.apply(src.model(), LoraConfig.bert(8, 16).withTargets("query", "value"));
+            Path model = work.resolve("minilm-lora");
+            FineTunedModel.of(src, peft, Fixtures.LABELS, 128, Map.of()).save(model);
+            exported = ModelExport.export(model, work.resolve("export"), false).dir();
+        }
+        FineTunedModel ft = org.finsent.spark.ModelCache.load(exported);
+        List<String> pool = System.getProperty("texts") != null
+                ? Files.readAllLines(Path.of(System.getProperty("texts"))).stream().filter(t -> !t.isBlank()).toList()
+                : Fixtures.synthetic(1000, 5).stream().map(Example::text).toList();
         List<String> texts = new ArrayList<>(rows);
         for (int i = 0; i < rows; i++) texts.add(pool.get(i % pool.size()));
         double meanTokens = 0;
-        var tok = new org.finsent.train.Batcher(src.tokenizer(), 128).tokenizer(); // truncating, not padding
+        var tok = new org.finsent.train.Batcher(ft.tokenizer(), ft.maxSeqLength()).tokenizer(); // truncating, not padding
         for (String t : pool) meanTokens += tok.encode(t).length();
-        System.out.printf(Locale.ROOT, "rows %d, texts of %.1f tokens on average (synthetic headlines), MiniLM-L6 + LoRA r=8%n",
-                rows, meanTokens / pool.size());
+        System.out.printf(Locale.ROOT, "rows %d, texts of %.1f tokens on average after truncation at %d (%s), model %s%n", rows,
+                meanTokens / pool.size(), ft.maxSeqLength(), System.getProperty("texts", "synthetic headlines"),
+                System.getProperty("model", "MiniLM-L6 + LoRA r=8, untrained"));
 
         // ---- single JVM
-        FineTunedModel ft = FineTunedModel.load(model);
         for (int threads : new int[]{1, 2}) {
             ExecutorThreads.configure(threads);
-            Predictor p = new Predictor(ft.model(), ft.tokenizer(), ft.labels(), 128, 32);
+            Predictor p = new Predictor(ft.model(), ft.tokenizer(), ft.labels(), ft.maxSeqLength(), 32);
             p.predict(texts.subList(0, Math.min(256, rows))); // warm-up
             long t0 = System.nanoTime();
             p.predict(texts);

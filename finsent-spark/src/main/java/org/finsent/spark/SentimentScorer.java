@@ -32,14 +32,19 @@ import java.util.NoSuchElementException;
  * the text had more tokens than {@code maxSeqLength} and was cut, as in training) and {@code error} (null, or why
  * the row has no prediction: a null or empty text, or a failure of that row alone). A bad row never fails the job.
  *
- * <p>Each partition is streamed: rows are read {@code batchSize} at a time, predicted in one forward pass padded to
- * that batch's longest text (dynamic padding) and handed on before the next batch is read, so a partition is never
- * materialised. The model is loaded once per JVM ({@link ModelCache}) and its threads are sized to the task's
+ * <p>Each partition is streamed: rows are read a window of {@value #WINDOW_BATCHES} batches at a time (the first
+ * window one batch, so the first rows come out after one forward pass), the window's texts are sorted by length and
+ * cut into batches of {@code batchSize}, each padded to its longest text (dynamic padding), and the window's rows are
+ * handed on in their input order before the next window is read, so a partition is never materialised. Sorting
+ * within the window is what keeps the padding low: batches of consecutive rows pad every headline to the longest of
+ * 32 random ones. The model is loaded once per JVM ({@link ModelCache}) and its threads are sized to the task's
  * cores ({@link ExecutorThreads}). One JVM serialises forward passes on one model (a model caches activations), so
  * give each executor one task slot with all its cores: {@code spark.executor.cores = spark.task.cpus}.
  */
 public final class SentimentScorer {
     public static final List<String> DEFAULT_OUTPUT_COLS = List.of("label", "confidence", "scores", "truncated", "error");
+    /** Batches read ahead and sorted by length together (after the first window, which is one batch). */
+    public static final int WINDOW_BATCHES = 8;
 
     private SentimentScorer() {
     }
@@ -114,7 +119,7 @@ public final class SentimentScorer {
         return in.mapPartitions(f, Encoders.row(schema));
     }
 
-    /** The rows of one partition with predictions, {@code batchSize} rows at a time. */
+    /** The rows of one partition with predictions, one window of rows at a time. */
     static final class Scoring implements Iterator<Row> {
         private final Iterator<Row> in;
         private final Options o;
@@ -124,6 +129,7 @@ public final class SentimentScorer {
         private Tokenizer counter;
         private List<String> labels;
         private int maxLen;
+        private int windows;
 
         Scoring(Iterator<Row> in, Options o, int textIndex) {
             this.in = in;
@@ -157,8 +163,9 @@ public final class SentimentScorer {
 
         private void nextBatch() {
             if (predictor == null) init();
-            List<Row> rows = new ArrayList<>(o.batchSize());
-            while (rows.size() < o.batchSize() && in.hasNext()) rows.add(in.next());
+            int window = windows++ == 0 ? o.batchSize() : o.batchSize() * WINDOW_BATCHES;
+            List<Row> rows = new ArrayList<>(window);
+            while (rows.size() < window && in.hasNext()) rows.add(in.next());
             String[] texts = new String[rows.size()];
             List<String> valid = new ArrayList<>();
             for (int i = 0; i < rows.size(); i++) {
@@ -168,6 +175,7 @@ public final class SentimentScorer {
             }
             List<Predictor.Prediction> predictions;
             try {
+                // the predictor sorts the window by length and runs it in batches of batchSize
                 predictions = valid.isEmpty() ? List.of() : predictor.predict(valid);
             } catch (RuntimeException e) {
                 predictions = null; // one bad text must not cost the others their predictions: retry one by one

@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -107,6 +108,39 @@ class SentimentTransformerTest {
         }
         assertTrue(cut > 0 && cut < texts.size(), "the data has texts on both sides of the limit: " + cut);
         System.out.println("scoring on local[2] vs Predictor: largest probability difference " + worst);
+    }
+
+    @Test
+    void aPartitionStreamsInLengthSortedWindowsAndKeepsItsRowOrder() throws Exception {
+        List<String> texts = SparkFixtures.data(100, 53).stream().map(Example::text).toList();
+        List<Predictor.Prediction> expected = FineTunedModel.load(model).predictor().predict(texts);
+        int batch = 4;
+        int[] pulled = {0};
+        Iterator<Row> source = new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return pulled[0] < texts.size();
+            }
+
+            @Override
+            public Row next() {
+                int i = pulled[0]++;
+                return RowFactory.create(i, texts.get(i));
+            }
+        };
+        SentimentScorer.Options o = SentimentScorer.Options.of(model.toString()).withBatchSize(batch);
+        SentimentScorer.Scoring scoring = new SentimentScorer.Scoring(source, o, 1);
+        int window = batch * SentimentScorer.WINDOW_BATCHES;
+        for (int i = 0; i < texts.size(); i++) {
+            Row r = scoring.next();
+            // the first window is one batch (first rows after one forward pass), then WINDOW_BATCHES batches
+            int read = i < batch ? batch : Math.min(texts.size(), batch + ((i - batch) / window + 1) * window);
+            assertEquals(read, pulled[0], "rows read from the partition when row " + i + " comes out");
+            assertEquals(i, r.getInt(0), "rows come out in their input order");
+            assertEquals(expected.get(i).label(), r.get(2), "row " + i);
+            assertEquals(expected.get(i).confidence(), r.getDouble(3), 1e-6, "row " + i);
+        }
+        assertFalse(scoring.hasNext());
     }
 
     @Test

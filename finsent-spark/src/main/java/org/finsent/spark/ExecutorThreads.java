@@ -52,6 +52,8 @@ public final class ExecutorThreads {
         // System.getenv is the JVM's start-up copy: it shows what the user exported, not the setenv above
         String env = System.getenv("OMP_NUM_THREADS");
         int threads = env != null && env.strip().matches("\\d+") ? Math.max(1, Integer.parseInt(env.strip())) : cpus;
+        // ND4J's setter does not lower what it reports after load: FinSent's own host threads are capped directly
+        org.finsent.core.nn.HostThreads.limit(threads);
         Nd4j.getEnvironment().setMaxThreads(threads);
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
         try {

@@ -26,9 +26,23 @@ public final class HostThreads {
     private HostThreads() {
     }
 
-    /** Threads a host loop may use: ND4J's thread count ({@code OMP_NUM_THREADS}), at most the cores. */
+    private static volatile int limit = Integer.MAX_VALUE;
+
+    /**
+     * Threads a host loop may use: ND4J's thread count ({@code OMP_NUM_THREADS}), at most the cores and at most
+     * {@link #limit(int)}.
+     */
     public static int threads() {
-        return Math.max(1, Math.min(Nd4j.getEnvironment().maxThreads(), Runtime.getRuntime().availableProcessors()));
+        return Math.max(1, Math.min(limit, Math.min(Nd4j.getEnvironment().maxThreads(), Runtime.getRuntime().availableProcessors())));
+    }
+
+    /**
+     * Caps {@link #threads()} at {@code max} for the whole JVM (e.g. a Spark task's cores). Needed because ND4J's
+     * {@code Environment.setMaxThreads} does not change what {@code maxThreads()} reports once ND4J has loaded.
+     */
+    public static void limit(int max) {
+        if (max < 1) throw new IllegalArgumentException("max threads must be >= 1: " + max);
+        limit = max;
     }
 
     /**

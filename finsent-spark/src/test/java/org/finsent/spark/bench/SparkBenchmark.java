@@ -43,10 +43,18 @@ import java.util.Map;
  */
 public final class SparkBenchmark {
     public static void main(String[] args) throws Exception {
+        if (System.getenv("OMP_NUM_THREADS") != null) {
+            // ExecutorThreads keeps a user's export (spark.executorEnv), which would turn every "1 thread" row into N
+            throw new IllegalStateException("unset OMP_NUM_THREADS: the benchmark sets the threads of each configuration itself");
+        }
         int rows = args.length > 0 ? Integer.parseInt(args[0]) : 2000;
         int trainSteps = args.length > 1 ? Integer.parseInt(args[1]) : 6;
         Path work = Files.createTempDirectory("finsent-spark-bench");
         ExecutorThreads.configure(2);
+        // Gemm reads OpenBLAS's thread count once, at its first product, and restores it after each single-threaded
+        // block: take that first product at 2 threads, or a later configure(2) would run 2 OpenBLAS threads inside
+        // each of FinSent's 2 host threads
+        org.finsent.core.nn.Gemm.gemm(org.nd4j.linalg.factory.Nd4j.rand(64, 64), org.nd4j.linalg.factory.Nd4j.rand(64, 64), false, false);
 
         // ---- a MiniLM LoRA model directory, exported (self-contained) as an executor would get it; or -Dmodel=DIR (an
         // export, e.g. of the README's model) and -Dtexts=FILE (one text per line, cycled)
@@ -81,7 +89,8 @@ public final class SparkBenchmark {
             long t0 = System.nanoTime();
             p.predict(texts);
             double s = (System.nanoTime() - t0) / 1e9;
-            System.out.printf(Locale.ROOT, "| single JVM, Predictor, %d thread(s) | %.1f rows/s | - |%n", threads, rows / s);
+            System.out.printf(Locale.ROOT, "| single JVM, Predictor, %d thread(s) (host threads in effect: %d) | %.1f rows/s | - |%n",
+                    threads, org.finsent.core.nn.HostThreads.threads(), rows / s);
         }
 
         // ---- Spark

@@ -238,8 +238,7 @@ public final class Trainer {
                         throw new TrainingDivergedException(step, "loss " + loss + ", gradient norm " + gradNorm, run.lastCheckpoint);
                     }
                     double lr = schedule.lr(optimizer.steps());
-                    optimizer.step(lr);
-                    model.zeroGrad();
+                    optimizer.step(lr, true);  // clears each gradient as it reads it (the trainable ones are all it steps)
                     memory.check(); // what was allocated outside the workspace is freed only after a GC
 
                     // ---- bookkeeping after the step

@@ -65,8 +65,7 @@ public final class OursStep implements TrainStep {
             model.backward(ce.dLogits());
             lastLoss = ce.loss();
         }
-        optimizer.step();
-        model.zeroGrad();
+        optimizer.step(optimizer.options().lr(), true);  // as Trainer: gradients cleared in AdamW's pass
     }
 
     @Override

@@ -50,7 +50,9 @@ import java.util.function.Supplier;
  * the parameter's own data type (FLOAT or DOUBLE), with scalars computed in double and rounded to that type, so
  * they agree bit for bit.
  *
- * <p>Not thread-safe. Gradients are read, never zeroed: call {@link Parameter#zeroGrad()} after each step.
+ * <p>Not thread-safe. {@link #step(double)} only reads the gradients: call {@link Parameter#zeroGrad()} after it.
+ * {@link #step(double, boolean)} with {@code zeroGrads} clears each gradient in the same pass that reads it, which
+ * saves the separate pass over every gradient (for BERT-Base full fine-tuning, 440 MB written once more per step).
  */
 public final class AdamW {
 
@@ -193,6 +195,16 @@ public final class AdamW {
      * parameter that currently has a gradient buffer; frozen parameters are untouched.
      */
     public void step(double lr) {
+        step(lr, false);
+    }
+
+    /**
+     * {@link #step(double)}, and with {@code zeroGrads} each stepped parameter's gradient is left zero, exactly as
+     * {@link Parameter#zeroGrad()} after the step would leave it (the update itself is bit-identical either way).
+     * Only the optimizer's parameters are cleared: a caller whose model has other parameters with gradients must
+     * still zero those.
+     */
+    public void step(double lr, boolean zeroGrads) {
         if (!(lr >= 0) || Double.isInfinite(lr)) throw new IllegalArgumentException("lr must be finite and >= 0: " + lr);
         final double b1 = options.beta1, b2 = options.beta2, eps = options.eps;
         for (Parameter p : params) {
@@ -209,7 +221,7 @@ public final class AdamW {
 
             double wd = decays(p) ? options.weightDecay : 0.0;
             if (fused && FusedAdamW.usable(w, g, s.m, s.v)) {
-                FusedAdamW.update(w, g, s.m, s.v, lr, wd, b1, b2, eps, t);   // the same operations in one pass
+                FusedAdamW.update(w, g, s.m, s.v, lr, wd, b1, b2, eps, t, zeroGrads); // the same operations in one pass
                 continue;
             }
             if (wd != 0.0) w.muli(1.0 - lr * wd);                    // param.mul_(1 - lr * weight_decay)
@@ -228,6 +240,7 @@ public final class AdamW {
             tmp.divi(bc2Sqrt).addi(eps);
             tmp.rdivi(s.m);                                            // m / denom
             w.addi(tmp.muli(-stepSize));                               // param.addcdiv_(exp_avg, denom, -step_size)
+            if (zeroGrads) g.assign(0);
         }
         steps++;
     }

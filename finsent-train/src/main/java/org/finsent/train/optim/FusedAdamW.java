@@ -37,9 +37,12 @@ final class FusedAdamW {
         return x.ordering() == 'c' && Shape.hasDefaultStridesForShape(x);
     }
 
-    /** {@link AdamW#step(double)}'s update of one parameter at its step {@code t} (already incremented). */
+    /**
+     * {@link AdamW#step(double)}'s update of one parameter at its step {@code t} (already incremented); with
+     * {@code zeroGrad} each gradient element is set to zero right after it is read.
+     */
     static void update(INDArray w, INDArray g, INDArray m, INDArray v, double lr, double wd, double b1, double b2,
-                       double eps, long t) {
+                       double eps, long t, boolean zeroGrad) {
         int n = (int) w.length();
         double bc1 = 1.0 - Math.pow(b1, t), bc2 = 1.0 - Math.pow(b2, t);
         double stepSize = lr / bc1, bc2Sqrt = Math.sqrt(bc2);
@@ -53,6 +56,7 @@ final class FusedAdamW {
                 int end = Math.min(n, (c + 1) * CHUNK);
                 for (int i = c * CHUNK; i < end; i++) {
                     float gi = pg.get(i), mi = pm.get(i), vi = pv.get(i), wi = pw.get(i);
+                    if (zeroGrad) pg.put(i, 0f);
                     if (decays) wi = wi * decay;                    // param.mul_(1 - lr * weight_decay)
                     mi = mi + (gi - mi) * c1;                       // exp_avg.lerp_(grad, 1 - beta1)
                     vi = vi * fb2 + gi * gi * c2;                   // exp_avg_sq.mul_(beta2).addcmul_(g, g, 1 - beta2)
@@ -71,6 +75,7 @@ final class FusedAdamW {
                 int end = Math.min(n, (c + 1) * CHUNK);
                 for (int i = c * CHUNK; i < end; i++) {
                     double gi = pg.get(i), mi = pm.get(i), vi = pv.get(i), wi = pw.get(i);
+                    if (zeroGrad) pg.put(i, 0.0);
                     if (decays) wi = wi * decay;
                     mi = mi + (gi - mi) * c1;
                     vi = vi * b2 + gi * gi * c2;

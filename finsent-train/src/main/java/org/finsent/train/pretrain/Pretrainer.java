@@ -156,8 +156,7 @@ public final class Pretrainer {
                     throw new TrainingDivergedException(step, "loss " + loss + ", gradient norm " + gradNorm, p.lastCheckpoint);
                 }
                 double lr = schedule.lr(optimizer.steps());
-                optimizer.step(lr);
-                for (Parameter q : trainable) q.zeroGrad();
+                optimizer.step(lr, true);  // and clears the gradients it reads
 
                 p.globalStep = step;
                 p.lossSinceLog += loss;

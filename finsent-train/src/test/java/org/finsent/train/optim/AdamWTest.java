@@ -121,6 +121,49 @@ class AdamWTest {
         }
     }
 
+    /**
+     * {@code step(lr, true)} leaves every gradient zero and changes nothing else: over steps whose gradients
+     * accumulate ({@code +=}, as backward does), weights and moments are bit-identical to {@code step(lr)} followed
+     * by {@link Parameter#zeroGrad()}, on the fused pass and on the ND4J ops, in FLOAT and DOUBLE.
+     */
+    @ParameterizedTest
+    @CsvSource({"true, FLOAT", "true, DOUBLE", "false, FLOAT", "false, DOUBLE"})
+    void clearingTheGradientsInTheStepEqualsZeroGradAfterIt(boolean fused, DataType type) {
+        List<List<Parameter>> runs = new ArrayList<>();
+        List<AdamW> opts = new ArrayList<>();
+        for (boolean clearing : new boolean[]{false, true}) {
+            List<Parameter> ps = List.of(param("big.weight", type, 1, 300, 700), param("small.bias", type, 2, 7));
+            AdamW opt = new AdamW(ps, AdamW.Options.HF_DEFAULTS.withLr(3e-3).withWeightDecay(0.01)).fused(fused);
+            SplittableRandom r = new SplittableRandom(5);
+            for (int step = 0; step < 4; step++) {
+                for (int micro = 0; micro < 2; micro++) {    // two accumulated micro-batches per step
+                    for (Parameter p : ps) {
+                        double[] g = grad(r, (int) p.numel(), type);
+                        p.grad().addi(Nd4j.create(g, p.value().shape(), DataType.DOUBLE).castTo(type));
+                    }
+                }
+                if (clearing) {
+                    opt.step(3e-3, true);
+                    for (Parameter p : ps) {
+                        assertEquals(0.0, p.grad().amaxNumber().doubleValue(), 0.0, p.name() + " gradient after step " + step);
+                    }
+                } else {
+                    opt.step(3e-3);
+                    for (Parameter p : ps) p.zeroGrad();
+                }
+            }
+            runs.add(ps);
+            opts.add(opt);
+        }
+        for (int i = 0; i < 2; i++) {
+            String name = runs.get(0).get(i).name();
+            assertArrayEquals(flat(runs.get(0).get(i).value()), flat(runs.get(1).get(i).value()), 0.0, name);
+            AdamW.ParamState a = opts.get(0).state().params().get(name), b = opts.get(1).state().params().get(name);
+            assertArrayEquals(flat(a.m()), flat(b.m()), 0.0, name + " m");
+            assertArrayEquals(flat(a.v()), flat(b.v()), 0.0, name + " v");
+        }
+    }
+
     @ParameterizedTest
     @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
     void stepInsideAWorkspaceAndGrowingScratchChangeNothing(boolean fused) {

@@ -7,7 +7,6 @@ import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -36,12 +35,6 @@ import java.util.function.LongSupplier;
  * </ul>
  * The queue is bounded: when it is full, {@link #submit} fails fast with {@link RejectedExecutionException} (the
  * server answers 503) instead of letting latency grow without bound.
- *
- * <p><b>Answers.</b> Completing a future runs its dependent stages (the server's JSON and socket write) on the
- * completing thread. Given an {@code answers} executor, a batch of several items keeps its first answer on the worker
- * and hands the others to that executor, so the answers of a batch are written in parallel rather than one after
- * another on the worker; a lone item is answered on the worker (no hand-off on the one-client path). An answer the
- * executor refuses (shut down, saturated) is completed on the worker.
  *
  * <p><b>Isolation.</b> {@code batchFunction} must return one output per input, in order. If it throws a
  * {@link RuntimeException} for a batch of several items, each item is run again on its own, so an item that
@@ -79,7 +72,6 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
     private final Policy policy;
     private final BlockingQueue<Job<I, O>> queue;
     private final Thread worker;
-    private final Executor answers; // null: every answer on the worker
     private volatile boolean closed;
     private volatile long submissions; // written under the queue lock
     private final AtomicLong batches = new AtomicLong();
@@ -104,16 +96,6 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
      * @param queueCapacity most items waiting at once
      */
     public MicroBatcher(Function<List<I>, List<O>> batchFunction, int maxBatch, double maxWaitMillis, Wait wait, int queueCapacity) {
-        this(batchFunction, maxBatch, maxWaitMillis, wait, queueCapacity, null);
-    }
-
-    /**
-     * @param answers where the answers of a batch of several items are completed, all but the first (see the class
-     *                comment); null completes every answer on the worker
-     */
-    public MicroBatcher(Function<List<I>, List<O>> batchFunction, int maxBatch, double maxWaitMillis, Wait wait, int queueCapacity,
-                        Executor answers) {
-        this.answers = answers;
         this.batchFunction = Objects.requireNonNull(batchFunction, "batchFunction");
         if (maxBatch < 1) throw new IllegalArgumentException("maxBatch must be >= 1: " + maxBatch);
         if (!(maxWaitMillis >= 0) || maxWaitMillis > 10_000) {
@@ -306,25 +288,10 @@ public final class MicroBatcher<I, O> implements AutoCloseable {
             java.util.Arrays.fill(failed, true);
         }
         beforeAnswers.run();
-        for (int i = 1; i < results.length; i++) {
-            final int k = i;
-            if (answers == null) {
-                answer(batch.get(k), results[k], failed[k]);
-                continue;
-            }
-            Job<I, O> job = batch.get(k);
-            try {
-                answers.execute(() -> answer(job, results[k], failed[k]));
-            } catch (RejectedExecutionException e) {
-                answer(job, results[k], failed[k]);
-            }
+        for (int i = 0; i < results.length; i++) {
+            if (failed[i]) batch.get(i).result().completeExceptionally((Throwable) results[i]);
+            else batch.get(i).result().complete(cast(results[i]));
         }
-        answer(batch.get(0), results[0], failed[0]);
-    }
-
-    private void answer(Job<I, O> job, Object result, boolean failed) {
-        if (failed) job.result().completeExceptionally((Throwable) result);
-        else job.result().complete(cast(result));
     }
 
     @SuppressWarnings("unchecked")

@@ -11,11 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The service behind the HTTP routes, without HTTP: validates texts, sends them through the {@link MicroBatcher}
@@ -56,30 +52,12 @@ public final class SentimentService implements AutoCloseable {
     private final ServedModel model;
     private final Limits limits;
     private final MicroBatcher<String, Prediction> batcher;
-    private final ExecutorService answers; // null: the batcher's thread answers (-Dfinsent.serve.answerThreads=0)
 
     public SentimentService(ServedModel model, Limits limits) {
         this.model = Objects.requireNonNull(model, "model");
         this.limits = Objects.requireNonNull(limits, "limits");
-        this.answers = answerThreads();
         this.batcher = new MicroBatcher<>(model.predict(), limits.microBatch(), limits.microBatchWaitMs(),
-                limits.microBatchPolicy(), limits.queueCapacity(), answers);
-    }
-
-    /**
-     * The threads that write a batch's answers (JSON and socket) in parallel: one per core by default;
-     * {@code -Dfinsent.serve.answerThreads=N}, 0 for none (every answer on the batcher's thread).
-     */
-    private static ExecutorService answerThreads() {
-        int n = Integer.getInteger("finsent.serve.answerThreads", Runtime.getRuntime().availableProcessors());
-        if (n < 0) throw new IllegalArgumentException("finsent.serve.answerThreads must be >= 0: " + n);
-        if (n == 0) return null;
-        AtomicInteger id = new AtomicInteger();
-        return Executors.newFixedThreadPool(n, r -> {
-            Thread t = new Thread(r, "finsent-answer-" + id.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        });
+                limits.microBatchPolicy(), limits.queueCapacity());
     }
 
     public ModelInfo info() {
@@ -173,17 +151,9 @@ public final class SentimentService implements AutoCloseable {
         return Math.round((System.nanoTime() - startNanos) / 1e4) / 100.0; // 0.01 ms resolution
     }
 
-    /** Finishes every queued text, then stops the batching thread and, once their answers are out, the answer threads. */
+    /** Finishes every queued text, then stops the batching thread. */
     @Override
     public void close() {
         batcher.close();
-        if (answers == null) return;
-        answers.shutdown();
-        try {
-            if (!answers.awaitTermination(60, TimeUnit.SECONDS)) answers.shutdownNow();
-        } catch (InterruptedException e) {
-            answers.shutdownNow();
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -57,43 +57,6 @@ class MicroBatcherTest {
         }
     }
 
-    /**
-     * With an answer executor, a batch of several items is answered in parallel: its first item on the worker, the
-     * others on the executor's threads; a lone item stays on the worker; an executor that refuses leaves every answer
-     * on the worker, and every item still gets its own output.
-     */
-    @Test
-    void aBatchIsAnsweredOnTheAnswerThreadsAndALoneItemOnTheWorker() throws Exception {
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2,
-                task -> new Thread(task, "answer-test"));
-        try {
-            for (boolean refusing : new boolean[]{false, true}) {
-                java.util.concurrent.Executor answers = refusing
-                        ? task -> { throw new RejectedExecutionException("saturated"); }
-                        : pool;
-                Recorder r = new Recorder();
-                try (var b = new MicroBatcher<Integer, String>(r::apply, 8, 0, MicroBatcher.Wait.ADAPTIVE, 100, answers)) {
-                    CompletableFuture<String> lone = b.submit(0);
-                    assertTrue(r.firstCall.await(30, TimeUnit.SECONDS));
-                    List<CompletableFuture<String>> batch = new ArrayList<>();
-                    for (int i = 1; i <= 4; i++) batch.add(b.submit(i));
-                    // registered before the futures complete, so each runs on the completing thread
-                    CompletableFuture<String> loneThread = lone.thenApply(v -> v + "@" + Thread.currentThread().getName());
-                    List<CompletableFuture<String>> threads = new ArrayList<>();
-                    for (CompletableFuture<String> f : batch) threads.add(f.thenApply(v -> v + "@" + Thread.currentThread().getName()));
-                    r.release.countDown();
-                    assertEquals("r0@finsent-microbatcher", loneThread.get(30, TimeUnit.SECONDS));
-                    assertEquals("r1@finsent-microbatcher", threads.get(0).get(30, TimeUnit.SECONDS));
-                    String other = refusing ? "finsent-microbatcher" : "answer-test";
-                    for (int i = 2; i <= 4; i++) assertEquals("r" + i + "@" + other, threads.get(i - 1).get(30, TimeUnit.SECONDS));
-                    assertEquals(List.of(1, 4), r.sizes);
-                }
-            }
-        } finally {
-            pool.shutdownNow();
-        }
-    }
-
     /** With the fixed wait, items arriving one after another within it share a forward pass. */
     @Test
     void theFixedWaitCollectsItemsThatArriveShortlyAfter() throws Exception {

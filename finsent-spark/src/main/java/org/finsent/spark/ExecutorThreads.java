@@ -54,6 +54,7 @@ public final class ExecutorThreads {
         int threads = env != null && env.strip().matches("\\d+") ? Math.max(1, Integer.parseInt(env.strip())) : cpus;
         // ND4J's setter does not lower what it reports after load: FinSent's own host threads are capped directly
         org.finsent.core.nn.HostThreads.limit(threads);
+        org.finsent.core.nn.Gemm.blasThreads(threads);   // FinSent's products' OpenBLAS, and what its blocks restore
         Nd4j.getEnvironment().setMaxThreads(threads);
         Nd4j.getEnvironment().setMaxMasterThreads(threads);
         try {

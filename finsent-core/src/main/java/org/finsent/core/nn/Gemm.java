@@ -167,12 +167,14 @@ public final class Gemm {
     }
 
     /**
-     * Runs {@code body} with OpenBLAS set to one thread, then restores the thread count OpenBLAS had when this class
-     * loaded. Through the function pointer itself: the presets' {@code blas_set_num_threads} looks the symbol up
-     * (file checks, regular expressions) on every call, which cost more than the GEMMs' hand-off saved.
+     * Runs {@code body} with OpenBLAS set to one thread, then restores the count of {@link #blasThreads(int)} (by
+     * default the one OpenBLAS had when this class loaded). Through the function pointer itself: the presets'
+     * {@code blas_set_num_threads} looks the symbol up (file checks, regular expressions) on every call, which cost
+     * more than the GEMMs' hand-off saved.
      */
     static void singleThreadedBlas(Runnable body) {
-        if (Blas.THREADS <= 1) {
+        int threads = Blas.threads;
+        if (threads <= 1) {
             body.run();
             return;
         }
@@ -180,8 +182,24 @@ public final class Gemm {
         try {
             body.run();
         } finally {
-            Blas.SET.call(Blas.THREADS);
+            Blas.SET.call(threads);
         }
+    }
+
+    /**
+     * Sets the threads of the OpenBLAS that FinSent's products call, and the count its single-threaded blocks restore
+     * (a Spark executor's task cores, say). Set it before products run in other threads: a block that began earlier
+     * restores the count it began with.
+     */
+    public static void blasThreads(int threads) {
+        if (threads < 1) throw new IllegalArgumentException("threads must be >= 1: " + threads);
+        Blas.threads = threads;
+        Blas.SET.call(threads);
+    }
+
+    /** The thread count of the OpenBLAS that FinSent's products call, as that library reports it now. */
+    public static int blasThreadsInEffect() {
+        return Blas.get();
     }
 
     /**
@@ -252,14 +270,46 @@ public final class Gemm {
         }
     }
 
-    /** OpenBLAS's {@code openblas_set_num_threads}, resolved once, and its thread count at start-up. */
+    /**
+     * {@code openblas_set_num_threads} and {@code openblas_get_num_threads} of the OpenBLAS that
+     * {@code openblas_nolapack}'s products call, resolved once in that library, and the thread count single-threaded
+     * blocks restore. ND4J loads a second copy (the presets' {@code openblas}, with LAPACK), and the presets'
+     * {@code blas_get_num_threads} reports that copy's count (-1 before ND4J loads), not the products' copy's: read at
+     * start-up, it is not the count to restore.
+     */
     private static final class Blas {
-        static final int THREADS = openblas_nolapack.blas_get_num_threads();
+        private static final com.sun.jna.NativeLibrary LIB = library();
         // the presets' own wrapper type; its no-argument constructor (which allocates the native holder) is
         // protected, hence the empty subclass
         static final org.bytedeco.openblas.presets.openblas_nolapack.SetNumThreads SET =
                 new org.bytedeco.openblas.presets.openblas_nolapack.SetNumThreads() {
-                }.put(org.bytedeco.javacpp.Loader.addressof("openblas_set_num_threads"));
+                }.put(address("openblas_set_num_threads"));
+        private static final com.sun.jna.Function GET = LIB == null ? null : LIB.getFunction("openblas_get_num_threads");
+        static volatile int threads = get();
+
+        static int get() {
+            return GET != null ? GET.invokeInt(new Object[0]) : openblas_nolapack.blas_get_num_threads();
+        }
+
+        private static com.sun.jna.NativeLibrary library() {
+            org.bytedeco.javacpp.Loader.load(openblas_nolapack.class);
+            for (var e : org.bytedeco.javacpp.Loader.getLoadedLibraries().entrySet()) {
+                if (e.getKey().startsWith("openblas_nolapack") && e.getValue() != null) {
+                    return com.sun.jna.NativeLibrary.getInstance(e.getValue());
+                }
+            }
+            return null; // a platform that names it otherwise: the process-wide lookup, right when one copy is loaded
+        }
+
+        private static Pointer address(String symbol) {
+            if (LIB == null) return org.bytedeco.javacpp.Loader.addressof(symbol);
+            long fn = com.sun.jna.Pointer.nativeValue(LIB.getFunction(symbol));
+            return new Pointer() {
+                {
+                    address = fn;
+                }
+            };
+        }
     }
 
     /** {@code op(a) · op(b)} into a new row-major array. */

@@ -51,10 +51,6 @@ public final class SparkBenchmark {
         int trainSteps = args.length > 1 ? Integer.parseInt(args[1]) : 6;
         Path work = Files.createTempDirectory("finsent-spark-bench");
         ExecutorThreads.configure(2);
-        // Gemm reads OpenBLAS's thread count once, at its first product, and restores it after each single-threaded
-        // block: take that first product at 2 threads, or a later configure(2) would run 2 OpenBLAS threads inside
-        // each of FinSent's 2 host threads
-        org.finsent.core.nn.Gemm.gemm(org.nd4j.linalg.factory.Nd4j.rand(64, 64), org.nd4j.linalg.factory.Nd4j.rand(64, 64), false, false);
 
         // ---- a MiniLM LoRA model directory, exported (self-contained) as an executor would get it; or -Dmodel=DIR (an
         // export, e.g. of the README's model) and -Dtexts=FILE (one text per line, cycled)

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """golden/bert_mlm/: Transformers' BertForMaskedLM on a tiny random model in FP64, for GoldenMlmTest.
 
-Not run yet (no machine with torch + transformers was available when it was written): GoldenMlmTest skips, naming
-the missing file, until this script's output is committed. Run from the repository root on a machine with torch,
-transformers and safetensors:
+golden/bert_mlm/ was written by this script on 2026-12-07 with torch 2.13.0+cpu, transformers 5.17.0 and
+safetensors 0.8.0 (its manifest.json), installed into a virtual environment from the wheels on the development
+machine's disk. Run from the repository root on a machine with torch, transformers and safetensors:
 
     python3 golden/hf_golden_mlm.py golden/bert_mlm
 

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Loads what FinSent (Java) wrote with PythonInteropExport — Hugging Face model directories and PEFT adapters —
-with transformers + PEFT, runs the same inputs, and compares the logits with FinSent's own.
+"""Loads what FinSent (Java) wrote with PythonInteropExport — Hugging Face model directories and PEFT adapters — and
+PretrainInteropExport — the directories `finsent pretrain` saves (BertForMaskedLM, GPT2LMHeadModel) — with
+transformers + PEFT, runs the same inputs, and compares the logits with FinSent's own (language models: at the real
+tokens; their saved weights are F32, hence the F32 tolerance).
 
     python3 check_java_exports.py EXPORT_DIR [RESULT.json]
 
@@ -10,7 +12,7 @@ import json, os, sys, traceback
 import torch
 from safetensors.torch import load_file
 import transformers
-from transformers import AutoModelForSequenceClassification
+from transformers import AutoModelForSequenceClassification, BertForMaskedLM, GPT2LMHeadModel
 
 root = sys.argv[1]
 res = {"versions": {"torch": torch.__version__, "transformers": transformers.__version__}, "cases": {}}
@@ -28,12 +30,15 @@ for name in sorted(os.listdir(root)):
     r = {"kind": case["kind"], "extra": case.get("extra")}
     try:
         io = load_file(os.path.join(d, "io.safetensors"))
-        f64 = case["kind"] != "full_f32"
+        f64 = not case["kind"].endswith("_f32")
         dtype = torch.float64 if f64 else torch.float32
         # PEFT builds its prompt/prefix modules in torch's default dtype: without this an FP64 adapter is cast to FP32
         torch.set_default_dtype(dtype)
-        base_dir = d if case["kind"].startswith("full") else os.path.join(d, "base")
-        model, info = AutoModelForSequenceClassification.from_pretrained(base_dir, dtype=dtype, output_loading_info=True)
+        lm = {"mlm_f32": BertForMaskedLM, "clm_f32": GPT2LMHeadModel}.get(case["kind"])
+        base_dir = d if case["kind"].startswith("full") or lm else os.path.join(d, "base")
+        # a language model is loaded in FP64 from its F32 file, as FinSent computed its logits in FP64
+        model, info = (lm or AutoModelForSequenceClassification).from_pretrained(
+            base_dir, dtype=torch.float64 if lm else dtype, output_loading_info=True)
         r["loading_info"] = {k: sorted(v) if isinstance(v, (list, set)) else str(v) for k, v in info.items()}
         bad = [k for k in ("missing_keys", "unexpected_keys", "mismatched_keys") if info.get(k)]
         if case["kind"] == "peft":
@@ -41,7 +46,12 @@ for name in sorted(os.listdir(root)):
         model.eval()
         with torch.no_grad():
             logits = model(input_ids=io["input_ids"], attention_mask=io["attention_mask"]).logits.double()
-        diff = (logits - io["logits"]).abs().max().item()
+        if lm:  # [B, T, V] at the real tokens (a padded position's logits are not defined alike)
+            real = io["attention_mask"].bool()
+            diff = (logits[real] - io["logits"][real]).abs().max().item()
+            logits = logits[real][:, :8]   # a sample for the result file
+        else:
+            diff = (logits - io["logits"]).abs().max().item()
         tol = 1e-9 if f64 else 1e-4
         r.update(max_abs_diff=diff, tol=tol, python_logits=logits.tolist(), ok=(diff <= tol and not bad))
     except Exception:

@@ -293,10 +293,13 @@ public final class Gemm {
 
         private static com.sun.jna.NativeLibrary library() {
             org.bytedeco.javacpp.Loader.load(openblas_nolapack.class);
-            for (var e : org.bytedeco.javacpp.Loader.getLoadedLibraries().entrySet()) {
-                if (e.getKey().startsWith("openblas_nolapack") && e.getValue() != null) {
-                    return com.sun.jna.NativeLibrary.getInstance(e.getValue());
+            try {
+                for (var e : org.bytedeco.javacpp.Loader.getLoadedLibraries().entrySet()) {
+                    if (e.getKey().startsWith("openblas_nolapack") && e.getValue() != null) {
+                        return com.sun.jna.NativeLibrary.getInstance(e.getValue());
+                    }
                 }
+            } catch (RuntimeException | LinkageError e) { // JNA unusable here
             }
             return null; // a platform that names it otherwise: the process-wide lookup, right when one copy is loaded
         }

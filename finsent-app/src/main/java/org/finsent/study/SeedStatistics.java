@@ -162,6 +162,18 @@ final class SeedStatistics {
         return b.toString();
     }
 
+    /**
+     * {@link #ranking}, marked provisional when a test separated or joined two techniques while some cell of the
+     * model has fewer than {@link #MIN_SEEDS} seeds with test predictions.
+     */
+    static String rankingLine(List<Cell> cells, List<Pair> pairs) {
+        String r = ranking(cells, pairs);
+        int fewest = cells.stream().filter(c -> !c.randomInit()).mapToInt(Cell::runsWithPredictions).min().orElse(MIN_SEEDS);
+        boolean tested = pairs.stream().anyMatch(p -> !p.tests().isEmpty());
+        return tested && fewest < MIN_SEEDS
+                ? r + " (provisional: " + fewest + " of the " + MIN_SEEDS + " seeds with test predictions it needs)" : r;
+    }
+
     /** The report's "Seeds, intervals and significance" section of one data set. */
     static void section(StringBuilder md, String data, List<Cell> all) {
         List<Cell> cells = all.stream().filter(c -> c.data().equals(data)).toList();
@@ -210,7 +222,7 @@ final class SeedStatistics {
                 .append("\"≈\" where it does not, \"?\" where no paired predictions exist yet):\n\n");
         for (String model : cells.stream().map(Cell::model).distinct().toList()) {
             List<Cell> mc = cells.stream().filter(c -> c.model().equals(model)).toList();
-            md.append("- ").append(model).append(": ").append(ranking(mc, pairs(mc))).append('\n');
+            md.append("- ").append(model).append(": ").append(rankingLine(mc, pairs(mc))).append('\n');
         }
         md.append('\n');
     }

@@ -12,7 +12,8 @@
 # EXTRA=1 adds POST /analyze/batch (16 texts, 4 connections) and 16 connections with batching off. For each
 # configuration the script starts a server, warms it up for 3 s, runs wrk RUNS times (later runs show whether memory
 # keeps growing), records the server's resident memory (RSS) and /health (mean batch size), and stops it with SIGTERM
-# (graceful shutdown). Every run is bounded by SECONDS. SERVE_JAVA_OPTS replaces the server's JVM options (-Xmx1g).
+# (graceful shutdown). Every run is bounded by SECONDS. SERVE_JAVA_OPTS replaces the server's JVM options (-Xmx1g);
+# SERVE_ARGS is added to every server's arguments (e.g. "--warm-up 0").
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MODEL=${1:?usage: serve-wrk.sh MODEL_DIR [SECONDS_PER_RUN] [RUNS]}
@@ -35,7 +36,7 @@ awk 'NF <= 8 { print; exit }' "$TEXTS/fpb.txt" > "$TEXTS/one.txt"
 rss_mb() { echo $(( $(ps -o rss= -p "$1") / 1024 )); }
 
 serve() { # serve NAME ARGS...: start the server, wait for /health
-  java ${SERVE_JAVA_OPTS:--Xmx1g} -jar "$JAR" serve --model "$MODEL" --port "$PORT" "${@:2}" > "/tmp/serve-wrk-$1.log" 2>&1 &
+  java ${SERVE_JAVA_OPTS:--Xmx1g} -jar "$JAR" serve --model "$MODEL" --port "$PORT" "${@:2}" ${SERVE_ARGS:-} > "/tmp/serve-wrk-$1.log" 2>&1 &
   SERVER=$!
   for _ in $(seq 1 240); do curl -sf "$URL/health" >/dev/null 2>&1 && return 0; sleep 0.5; done
   echo "server did not start; see /tmp/serve-wrk-$1.log" >&2; kill "$SERVER"; exit 1

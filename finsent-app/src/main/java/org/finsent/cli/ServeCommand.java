@@ -88,10 +88,6 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Slowest accepted request body after its first second; slower is 408 (default: 1024; 0 = off).")
     long minBodyRate = SentimentServer.Options.DEFAULT_MIN_BODY_RATE;
 
-    @Option(names = "--warm-up", paramLabel = "S", defaultValue = "3",
-            description = "Seconds of forward passes on made-up texts before listening (default: ${DEFAULT-VALUE}; 0 = none).")
-    double warmUpS;
-
     @Override
     public Integer call() throws Exception {
         SentimentServer server = start();
@@ -122,14 +118,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (minBodyRate < 0) throw new IllegalArgumentException("--min-body-rate must be >= 0 (0 = off): " + minBodyRate);
         var options = new SentimentServer.Options(host, port, maxBodyBytes, corsOrigins, Duration.ofSeconds(stopTimeoutS),
                 Duration.ofMillis(Math.round(idleTimeoutS * 1000)), minBodyRate);
-        if (!(warmUpS >= 0 && warmUpS <= 600)) throw new IllegalArgumentException("--warm-up must be in [0, 600] seconds: " + warmUpS);
-        ServedModel served = loadModel(model, microBatch);
-        long t0 = System.nanoTime();
-        int passes = served.warmUp(warmUpS, microBatch);
-        if (passes > 0) {
-            System.out.printf(java.util.Locale.ROOT, "finsent serve: warmed up in %.1f s (%d forward passes)%n", (System.nanoTime() - t0) / 1e9, passes);
-        }
-        SentimentServer server = new SentimentServer(new SentimentService(served, limits), options);
+        SentimentServer server = new SentimentServer(new SentimentService(loadModel(model, microBatch), limits), options);
         server.start();
         return server;
     }

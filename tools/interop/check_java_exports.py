@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Loads what FinSent (Java) wrote with PythonInteropExport — Hugging Face model directories and PEFT adapters — and
-PretrainInteropExport — the directories `finsent pretrain` saves (BertForMaskedLM, GPT2LMHeadModel) — with
+"""Loads what FinSent (Java) wrote with PythonInteropExport — Hugging Face model directories, PEFT adapters and the
+directories `finsent pretrain` saves (BertForMaskedLM, GPT2LMHeadModel) — with
 transformers + PEFT, runs the same inputs, and compares the logits with FinSent's own (language models: at the real
 tokens; their saved weights are F32, hence the F32 tolerance).
 

@@ -254,8 +254,7 @@ public final class DistributedTrainer {
                 throw new TrainingDivergedException(step, "loss " + loss + ", gradient norm " + gradNorm, lastCheckpoint);
             }
             double lr = schedule.lr(optimizer.steps());
-            optimizer.step(lr);
-            driver.model().zeroGrad();
+            optimizer.step(lr, true);  // and clears the gradients it reads, as Trainer
 
             pos.step = step;
             pos.batch += group.size();

@@ -1,4 +1,4 @@
-package org.finsent.peft.interop;
+package org.finsent.train.interop;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -8,9 +8,11 @@ import org.finsent.core.io.StateDict;
 import org.finsent.core.io.TensorData;
 import org.finsent.core.model.Batch;
 import org.finsent.core.model.BertConfig;
+import org.finsent.core.model.BertForMaskedLM;
 import org.finsent.core.model.BertForSequenceClassification;
 import org.finsent.core.model.Gpt2Config;
 import org.finsent.core.model.Gpt2ForSequenceClassification;
+import org.finsent.core.model.Gpt2LMHeadModel;
 import org.finsent.core.model.ModelWeights;
 import org.finsent.core.model.Pretrained;
 import org.finsent.core.model.SequenceClassifier;
@@ -22,6 +24,7 @@ import org.finsent.peft.PeftModel;
 import org.finsent.peft.PrefixTuningConfig;
 import org.finsent.peft.PromptLearningFiles;
 import org.finsent.peft.PromptTuningConfig;
+import org.finsent.train.pretrain.LanguageModel;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -29,14 +32,19 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
 /**
  * The reverse direction of {@code golden/}: files FinSent writes, for Python to read. Writes tiny FP64 models
  * (the base in Hugging Face layout), PEFT adapters saved by our writers, the inputs and OUR logits; the script
- * {@code tools/interop/check_java_exports.py} loads them with transformers + PEFT and compares logits.
- * Run: {@code java -cp <finsent-peft test classpath> org.finsent.peft.interop.PythonInteropExport OUT_DIR}.
+ * {@code tools/interop/check_java_exports.py} loads them with transformers + PEFT and compares logits. Also what
+ * {@code finsent pretrain} saves ({@link LanguageModel#save}: F32 safetensors, config.json naming
+ * {@code BertForMaskedLM} / {@code GPT2LMHeadModel}), full weights and LoRA merged before saving, with the logits
+ * computed before the save (LoRA unmerged).
+ * Run: {@code java -cp <finsent-train test classpath> org.finsent.train.interop.PythonInteropExport OUT_DIR}
+ * (docs/INTEROP.md).
  */
 public final class PythonInteropExport {
     static final int B = 3, T = 12, V = 1000, C = 3;
@@ -53,6 +61,10 @@ public final class PythonInteropExport {
         prompt(out.resolve("prefix_gpt2"), gpt2(32), new PrefixTuningConfig(5, true, 16, 4), V - 1);
         prompt(out.resolve("prefix_bert_noproj"), bert(33), new PrefixTuningConfig(5, false, 0, 5), 0);
         prompt(out.resolve("prompt_bert"), bert(41), PromptTuningConfig.random(5), 0);
+        masked(out.resolve("mlm_bert"), 51, false);
+        masked(out.resolve("mlm_bert_lora"), 52, true);
+        causal(out.resolve("clm_gpt2"), 53, false);
+        causal(out.resolve("clm_gpt2_lora"), 54, true);
         System.out.println("wrote " + out.toAbsolutePath());
     }
 
@@ -134,5 +146,43 @@ public final class PythonInteropExport {
         PeftModel pm = Peft.apply(base, method);
         PromptLearningFiles.save(pm, dir.resolve("adapter"), "base");
         io(dir, pm, batch(pad), "peft", method.getClass().getSimpleName());
+    }
+
+    static void masked(Path dir, long seed, boolean lora) throws IOException {
+        BertForMaskedLM m = new BertForMaskedLM(new BertConfig(V, 32, 2, 4, 64, 64, 2, 1e-12, "gelu", 0, 0, 2), DataType.DOUBLE, seed);
+        m.bert.skipPadding(false);
+        languageModel(dir, new LanguageModel.Masked(m), lora ? LoraConfig.bert(4, 8).withTargets("query", "value").withDropout(0) : null,
+                0, "mlm_f32", seed);
+    }
+
+    static void causal(Path dir, long seed, boolean lora) throws IOException {
+        Gpt2LMHeadModel m = new Gpt2LMHeadModel(new Gpt2Config(V, 64, 32, 2, 4, 128, "gelu_new", 0, 0, 0, 1e-5, 2, V - 1), DataType.DOUBLE, seed);
+        languageModel(dir, new LanguageModel.Causal(m), lora ? LoraConfig.gpt2(4, 8).withDropout(0) : null, V - 1, "clm_f32", seed);
+    }
+
+    /** Logits before saving (LoRA active, unmerged), then merge and save as {@code finsent pretrain} does. */
+    static void languageModel(Path dir, LanguageModel lm, LoraConfig lora, int pad, String kind, long seed) throws IOException {
+        List<LoraLinear> loras = lora == null ? List.of() : LanguageModel.applyLora(lm, lora);
+        Random r = new Random(seed);
+        for (LoraLinear l : loras) {   // B is zero at initialisation: give the adapters an effect to merge
+            INDArray b = l.loraB.value();
+            double[] v = new double[(int) b.length()];
+            for (int i = 0; i < v.length; i++) v[i] = 0.5 * r.nextGaussian();
+            b.assign(Nd4j.create(v, b.shape(), DataType.DOUBLE));
+        }
+        lm.train(false);
+        Batch batch = batch(pad);
+        INDArray logits = lm instanceof LanguageModel.Masked mk ? mk.model().forward(batch) : ((LanguageModel.Causal) lm).model().forward(batch);
+        for (LoraLinear l : loras) l.merge();
+        Files.createDirectories(dir);
+        lm.save(dir);
+        StateDict sd = new StateDict();
+        long[] shape = {B, T};
+        sd.put(TensorData.of("input_ids", flat(batch.inputIds()), shape));
+        sd.put(TensorData.of("attention_mask", flat(batch.attentionMask()), shape));
+        sd.put(TensorData.of("logits", logits.dup('c').data().asDouble(), B, T, V));
+        SafeTensors.write(dir.resolve("io.safetensors"), sd, Map.of("format", "pt"));
+        new ObjectMapper().writeValue(dir.resolve("case.json").toFile(),
+                Map.of("kind", kind, "extra", lora == null ? "full weights" : "LoRA " + lora.targetModules() + " merged before saving"));
     }
 }

@@ -50,8 +50,7 @@ public final class ExecutorThreads {
             OpenMp.preferPassiveWaits();
         }
         // System.getenv is the JVM's start-up copy: it shows what the user exported, not the setenv above
-        String env = System.getenv("OMP_NUM_THREADS");
-        int threads = env != null && env.strip().matches("\\d+") ? Math.max(1, Integer.parseInt(env.strip())) : cpus;
+        int threads = threads(cpus, System.getenv("OMP_NUM_THREADS"));
         // ND4J's setter does not lower what it reports after load: FinSent's own host threads are capped directly
         org.finsent.core.nn.HostThreads.limit(threads);
         org.finsent.core.nn.Gemm.blasThreads(threads);   // FinSent's products' OpenBLAS, and what its blocks restore
@@ -62,6 +61,17 @@ public final class ExecutorThreads {
         } catch (UnsupportedOperationException e) { // a backend without a settable BLAS pool
         }
         configured = cpus;
+    }
+
+    /**
+     * The threads a task of {@code cpus} cores runs: an exported {@code OMP_NUM_THREADS} (a whole number; 0 counts as
+     * 1) wins, as it does for OpenMP itself; anything else exported, or nothing, gives {@code cpus}.
+     */
+    static int threads(int cpus, String exportedOmp) {
+        if (exportedOmp == null) return cpus;
+        String v = exportedOmp.strip();
+        if (!v.matches("\\d{1,9}")) return cpus;
+        return Math.max(1, Integer.parseInt(v));
     }
 
     private static boolean ndLoaded() {

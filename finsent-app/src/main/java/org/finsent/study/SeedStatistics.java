@@ -174,6 +174,54 @@ final class SeedStatistics {
                 ? r + " (provisional: " + fewest + " of the " + MIN_SEEDS + " seeds with test predictions it needs)" : r;
     }
 
+    /**
+     * One line of the report's summary per data set and model (random-init models, which make no attempt at the
+     * study's numbers, are left out): the ranking the tests support, and where the study's FinBERT figure lies
+     * against each technique's interval.
+     */
+    static List<String> summary(List<Cell> all, Map<String, String> dataTitles) {
+        List<String> out = new ArrayList<>();
+        for (String data : all.stream().map(Cell::data).distinct().toList()) {
+            List<Cell> cells = all.stream().filter(c -> c.data().equals(data) && !c.randomInit()).toList();
+            for (String model : cells.stream().map(Cell::model).distinct().toList()) {
+                List<Cell> mc = cells.stream().filter(c -> c.model().equals(model)).toList();
+                List<Pair> pairs = pairs(mc);
+                int fewest = mc.stream().mapToInt(Cell::runsWithPredictions).min().orElse(0);
+                int most = mc.stream().mapToInt(Cell::runsWithPredictions).max().orElse(0);
+                StringBuilder b = new StringBuilder(dataTitles.getOrDefault(data, data)).append(", ").append(model)
+                        .append(" (").append(fewest == most ? Integer.toString(most) : fewest + "–" + most)
+                        .append(" seeds with test predictions per technique): ");
+                if (mc.size() < 2) {
+                    b.append(mc.get(0).technique()).append(" only");
+                } else if (pairs.stream().allMatch(p -> p.tests().isEmpty())) {
+                    b.append("no ranking yet (no two techniques have test predictions from the same seed)");
+                } else {
+                    b.append(rankingLine(mc, pairs));
+                }
+                b.append(". Our interval against the study's FinBERT accuracy: ");
+                Map<String, List<String>> byVerdict = new LinkedHashMap<>();
+                for (String v : List.of("above", "within", "below")) byVerdict.put(v, new ArrayList<>());
+                List<String> noInterval = new ArrayList<>();
+                for (Cell c : mc) {
+                    if (c.study() == null) continue;
+                    List<String> to = byVerdict.get(c.versusStudy());
+                    (to == null ? noInterval : to).add(c.technique());
+                }
+                List<String> parts = new ArrayList<>();
+                if (!byVerdict.get("above").isEmpty()) parts.add("above it with " + String.join(", ", byVerdict.get("above")));
+                if (!byVerdict.get("within").isEmpty()) parts.add("within noise with " + String.join(", ", byVerdict.get("within")));
+                if (!byVerdict.get("below").isEmpty()) parts.add("below it with " + String.join(", ", byVerdict.get("below")));
+                if (!noInterval.isEmpty()) parts.add("no interval yet for " + String.join(", ", noInterval));
+                b.append(parts.isEmpty() ? "no figure to compare" : String.join("; ", parts)).append('.');
+                if (fewest < MIN_SEEDS && mc.stream().anyMatch(c -> c.accuracyCi() != null)) {
+                    b.append(" Intervals from fewer than ").append(MIN_SEEDS).append(" seeds are provisional.");
+                }
+                out.add(b.toString());
+            }
+        }
+        return out;
+    }
+
     /** The report's "Seeds, intervals and significance" section of one data set. */
     static void section(StringBuilder md, String data, List<Cell> all) {
         List<Cell> cells = all.stream().filter(c -> c.data().equals(data)).toList();

@@ -119,6 +119,7 @@ public final class StudyReport {
                 .append("accuracy on a few hundred test sentences moves by points with the training seed and the CPU's rounding: ")
                 .append("whether a technique reaches the study's figure, and which technique is better, is answered only in each data ")
                 .append("set's *Seeds, intervals and significance* section, from every seed's runs.\n\n");
+        summary(md, stats, missing);
         settings(md, ok);
         List<String> dataSets = ok.stream().map(CellResult::data).distinct().sorted(Comparator.comparing(StudyReport::dataOrder)).toList();
         for (String data : dataSets) {
@@ -138,6 +139,19 @@ public final class StudyReport {
     }
 
     // ------------------------------------------------------------------------------------------ sections
+
+    private static void summary(StringBuilder md, List<SeedStatistics.Cell> stats, List<Map<String, String>> missing) {
+        List<String> lines = SeedStatistics.summary(stats, DATA_TITLES);
+        if (lines.isEmpty()) return;
+        md.append("## Summary\n\n");
+        md.append("What every seed's runs support (details in each data set's *Seeds, intervals and significance*; a ranking puts ")
+                .append("\">\" only where McNemar's test separates two techniques in every seed, \"≈\" where it does not):\n\n");
+        for (String l : lines) md.append("- ").append(l).append('\n');
+        md.append('\n');
+        md.append(missing.isEmpty() ? "Every cell asked for has finished.\n\n"
+                : "Still to run or failed: " + missing.size() + " cell" + (missing.size() == 1 ? "" : "s")
+                  + " asked for (seeds, cells and states under *Missing and failed cells*).\n\n");
+    }
 
     private static void settings(StringBuilder md, List<CellResult> ok) {
         md.append("## Settings\n\n");

@@ -117,8 +117,8 @@ public final class StudyReport {
                 .append(results.get("split")).append(". Precision, recall and F1 are weighted by class support (scikit-learn's ")
                 .append("`average=\"weighted\"`). The *study* column is the comparative study's FinBERT accuracy. One run's ")
                 .append("accuracy on a few hundred test sentences moves by points with the training seed and the CPU's rounding: ")
-                .append("whether a technique reaches the study's figure, and which technique is better, is answered only in each data ")
-                .append("set's *Seeds, intervals and significance* section, from every seed's runs.\n\n");
+                .append("whether a technique reaches the study's figure, and which technique is better, is answered only from every ")
+                .append("seed's runs: in the *Summary* below and each data set's *Seeds, intervals and significance* section.\n\n");
         summary(md, stats, missing);
         settings(md, ok);
         List<String> dataSets = ok.stream().map(CellResult::data).distinct().sorted(Comparator.comparing(StudyReport::dataOrder)).toList();

@@ -37,14 +37,21 @@ class SeedStatisticsTest {
     /** A model's cell on "tweets" whose runs (one per seed) get the first {@code correct} of 100 examples right. */
     static SeedStatistics.Cell cell(String model, String technique, int correct, List<Long> seeds, Double study, String versus,
                                     boolean randomInit) {
+        return cell(model, technique, correct, seeds, true, study, versus, randomInit);
+    }
+
+    static SeedStatistics.Cell cell(String model, String technique, int correct, List<Long> seeds, boolean withPredictions,
+                                    Double study, String versus, boolean randomInit) {
         int[] labels = new int[100];
         int[] predicted = new int[100];
         for (int i = correct; i < 100; i++) predicted[i] = 1;
         List<SeedStatistics.Run> runs = seeds.stream()
-                .map(seed -> new SeedStatistics.Run(seed, null, null, new org.finsent.app.TestPredictions(labels, predicted))).toList();
+                .map(seed -> new SeedStatistics.Run(seed, null, null,
+                        withPredictions ? new org.finsent.app.TestPredictions(labels, predicted) : null)).toList();
         var acc = new StudyStatistics.MeanSd(correct / 100.0, 0.01, Math.max(1, seeds.size()));
-        var ci = seeds.isEmpty() ? null : new StudyStatistics.Interval(correct / 100.0 - 0.05, correct / 100.0 + 0.05);
-        return new SeedStatistics.Cell("tweets", model, technique, randomInit, runs, acc, acc, ci, ci, seeds.size(), study, versus);
+        var ci = withPredictions ? new StudyStatistics.Interval(correct / 100.0 - 0.05, correct / 100.0 + 0.05) : null;
+        return new SeedStatistics.Cell("tweets", model, technique, randomInit, runs, acc, acc, ci, ci,
+                withPredictions ? seeds.size() : 0, study, versus);
     }
 
     @Test
@@ -52,18 +59,18 @@ class SeedStatisticsTest {
         List<Long> three = List.of(43L, 44L, 45L), two = List.of(43L, 44L);
         String none = "no interval (no predictions file)";
         List<SeedStatistics.Cell> cells = List.of(
-                cell("bert", "full", 88, List.of(), 0.8526, none, false),
-                cell("bert", "lora", 84, List.of(), 0.8338, none, false),
+                cell("bert", "full", 88, List.of(42L), false, 0.8526, none, false),
+                cell("bert", "lora", 84, List.of(42L, 43L), false, 0.8338, none, false),
                 cell("mini", "full", 90, three, 0.8526, "above", false),
                 cell("mini", "lora", 60, three, 0.6338, "within", false),   // full: 30 more right in every seed
                 cell("mini", "adapter", 58, two, 0.8555, "below", false),  // lora: 2 more right, p = 0.5
                 cell("random", "full", 59, three, null, "–", true));
         List<String> lines = SeedStatistics.summary(cells, Map.of("tweets", "Twitter Financial News"));
         assertEquals(List.of(
-                "Twitter Financial News, bert (0 seeds with test predictions per technique): no ranking yet (no two "
+                "Twitter Financial News, bert (seeds 42, 43; 0 with test predictions per technique): no ranking yet (no two "
                         + "techniques have test predictions from the same seed). Our interval against the study's FinBERT "
                         + "accuracy: no interval yet for full, lora.",
-                "Twitter Financial News, mini (2–3 seeds with test predictions per technique): full > lora ≈ adapter "
+                "Twitter Financial News, mini (seeds 43, 44, 45; 2–3 with test predictions per technique): full > lora ≈ adapter "
                         + "(provisional: 2 of the 3 seeds with test predictions it needs). Our interval against the study's FinBERT "
                         + "accuracy: above it with full; within noise with lora; below it with adapter. "
                         + "Intervals from fewer than 3 seeds are provisional."), lines, "random-init models are left out");

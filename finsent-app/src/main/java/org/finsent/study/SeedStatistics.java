@@ -188,10 +188,10 @@ final class SeedStatistics {
                 List<Pair> pairs = pairs(mc);
                 int fewest = mc.stream().mapToInt(Cell::runsWithPredictions).min().orElse(0);
                 int most = mc.stream().mapToInt(Cell::runsWithPredictions).max().orElse(0);
-                String seeds = mc.stream().flatMap(c -> c.runs().stream()).map(Run::seed).distinct().sorted()
-                        .map(String::valueOf).reduce((x, y) -> x + ", " + y).orElse("none");
+                List<String> seeds = mc.stream().flatMap(c -> c.runs().stream()).map(Run::seed).distinct().sorted()
+                        .map(String::valueOf).toList();
                 StringBuilder b = new StringBuilder(dataTitles.getOrDefault(data, data)).append(", ").append(model)
-                        .append(" (seeds ").append(seeds).append("; ").append(fewest == most ? Integer.toString(most) : fewest + "–" + most)
+                        .append(seeds.size() == 1 ? " (seed " : " (seeds ").append(String.join(", ", seeds)).append("; ").append(fewest == most ? Integer.toString(most) : fewest + "–" + most)
                         .append(" with test predictions per technique): ");
                 if (mc.size() < 2) {
                     b.append(mc.get(0).technique()).append(" only");

@@ -60,14 +60,14 @@ class SeedStatisticsTest {
         String none = "no interval (no predictions file)";
         List<SeedStatistics.Cell> cells = List.of(
                 cell("bert", "full", 88, List.of(42L), false, 0.8526, none, false),
-                cell("bert", "lora", 84, List.of(42L, 43L), false, 0.8338, none, false),
+                cell("bert", "lora", 84, List.of(42L), false, 0.8338, none, false),
                 cell("mini", "full", 90, three, 0.8526, "above", false),
                 cell("mini", "lora", 60, three, 0.6338, "within", false),   // full: 30 more right in every seed
                 cell("mini", "adapter", 58, two, 0.8555, "below", false),  // lora: 2 more right, p = 0.5
                 cell("random", "full", 59, three, null, "–", true));
         List<String> lines = SeedStatistics.summary(cells, Map.of("tweets", "Twitter Financial News"));
         assertEquals(List.of(
-                "Twitter Financial News, bert (seeds 42, 43; 0 with test predictions per technique): no ranking yet (no two "
+                "Twitter Financial News, bert (seed 42; 0 with test predictions per technique): no ranking yet (no two "
                         + "techniques have test predictions from the same seed). Our interval against the study's FinBERT "
                         + "accuracy: no interval yet for full, lora.",
                 "Twitter Financial News, mini (seeds 43, 44, 45; 2–3 with test predictions per technique): full > lora ≈ adapter "

@@ -145,6 +145,61 @@ final class SeedStatistics {
     }
 
     /**
+     * Two models with the same technique on the same data set (e.g. a task-adapted BERT-Base against BERT-Base, or
+     * BERT-Base against MiniLM), over the seeds both have test predictions for: the mean accuracy of each, a paired
+     * bootstrap interval of {@code A − B}, and McNemar's test per seed.
+     */
+    record ModelPair(String data, String technique, String a, String b, List<Long> seeds, double meanA, double meanB,
+                     StudyStatistics.Interval difference, List<StudyStatistics.McNemar> tests, String verdict) {
+    }
+
+    /** {@link ModelPair} for every two models (random-init ones left out) sharing a data set and technique. */
+    static List<ModelPair> modelPairs(List<Cell> cells) {
+        List<ModelPair> out = new ArrayList<>();
+        List<Cell> real = cells.stream().filter(c -> !c.randomInit()).toList();
+        for (int i = 0; i < real.size(); i++) {
+            for (int j = i + 1; j < real.size(); j++) {
+                Cell a = real.get(i), b = real.get(j);
+                if (!a.data().equals(b.data()) || !a.technique().equals(b.technique()) || a.model().equals(b.model())) continue;
+                List<Long> seeds = new ArrayList<>();
+                List<int[]> predsA = new ArrayList<>(), predsB = new ArrayList<>();
+                List<StudyStatistics.McNemar> tests = new ArrayList<>();
+                int[] labels = null;
+                for (Run ra : a.runs()) {
+                    if (ra.predictions() == null) continue;
+                    for (Run rb : b.runs()) {
+                        if (rb.seed() != ra.seed() || rb.predictions() == null) continue;
+                        if (!Arrays.equals(ra.predictions().labels(), rb.predictions().labels())) {
+                            throw new IllegalStateException(ra.dir() + " and " + rb.dir() + " were not tested on the same examples");
+                        }
+                        labels = ra.predictions().labels();
+                        seeds.add(ra.seed());
+                        predsA.add(ra.predictions().predicted());
+                        predsB.add(rb.predictions().predicted());
+                        tests.add(StudyStatistics.mcnemar(labels, ra.predictions().predicted(), rb.predictions().predicted()));
+                    }
+                }
+                if (seeds.isEmpty()) continue;
+                int k = Arrays.stream(labels).max().orElse(0) + 1; // the class count; accuracy does not use it
+                double meanA = StudyStatistics.meanOverRuns(labels, predsA, StudyStatistics.Metric.ACCURACY, k);
+                double meanB = StudyStatistics.meanOverRuns(labels, predsB, StudyStatistics.Metric.ACCURACY, k);
+                StudyStatistics.Interval diff = StudyStatistics.bootstrapDifference(labels, predsA, predsB,
+                        StudyStatistics.Metric.ACCURACY, k, StudyStatistics.BOOTSTRAP_REPLICATES, StudyStatistics.BOOTSTRAP_SEED);
+                boolean aEverywhere = tests.stream().allMatch(t -> t.significant(ALPHA) && t.onlyA() > t.onlyB());
+                boolean bEverywhere = tests.stream().allMatch(t -> t.significant(ALPHA) && t.onlyB() > t.onlyA());
+                long significant = tests.stream().filter(t -> t.significant(ALPHA)).count();
+                String verdict = aEverywhere ? a.model() + " better in every seed"
+                        : bEverywhere ? b.model() + " better in every seed"
+                        : significant == 0 ? "no significant difference in any seed"
+                        : "significant in " + significant + " of " + tests.size() + " seeds: not consistent";
+                if (seeds.size() < MIN_SEEDS) verdict += " (provisional: " + seeds.size() + " of the " + MIN_SEEDS + " seeds it needs)";
+                out.add(new ModelPair(a.data(), a.technique(), a.model(), b.model(), seeds, meanA, meanB, diff, tests, verdict));
+            }
+        }
+        return out;
+    }
+
+    /**
      * The ranking of one model's techniques that the tests support: by mean accuracy, with "&gt;" only where McNemar's
      * test separates the two neighbours in every seed with predictions, "≈" where it was tested and does not, and "?"
      * where no paired predictions exist to test.
@@ -220,6 +275,12 @@ final class SeedStatistics {
                 }
                 out.add(b.toString());
             }
+            for (ModelPair p : modelPairs(cells)) {
+                out.add(String.format(Locale.ROOT, "%s, %s: %s − %s = %+.4f accuracy, 95 %% CI [%+.4f, %+.4f] (seed%s %s): %s.",
+                        dataTitles.getOrDefault(data, data), p.technique(), p.a(), p.b(), p.meanA() - p.meanB(),
+                        p.difference().low(), p.difference().high(), p.seeds().size() == 1 ? "" : "s",
+                        p.seeds().stream().map(String::valueOf).reduce((x, y) -> x + ", " + y).orElse(""), p.verdict()));
+            }
         }
         return out;
     }
@@ -275,6 +336,26 @@ final class SeedStatistics {
             md.append("- ").append(model).append(": ").append(rankingLine(mc, pairs(mc))).append('\n');
         }
         md.append('\n');
+        List<ModelPair> models = modelPairs(cells);
+        if (!models.isEmpty()) {
+            md.append("Between models, technique by technique, over the seeds both have test predictions for (accuracy; ")
+                    .append("*A − B* with a paired 95 % bootstrap interval: one resample of the test examples for both; ")
+                    .append("McNemar's test per seed):\n\n");
+            md.append("| technique | A | B | seeds | A | B | A − B | 95 % CI | per seed: A+ / B+ (p) | verdict at α = ").append(ALPHA)
+                    .append(" |\n|---|---|---|---|---:|---:|---:|---:|---|---|\n");
+            for (ModelPair p : models) {
+                StringBuilder per = new StringBuilder();
+                for (int i = 0; i < p.tests().size(); i++) {
+                    var t = p.tests().get(i);
+                    if (i > 0) per.append("; ");
+                    per.append(String.format(Locale.ROOT, "%d: %d / %d (%.3g)", p.seeds().get(i), t.onlyA(), t.onlyB(), t.p()));
+                }
+                md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.4f | %.4f | %+.4f | [%+.4f, %+.4f] | %s | %s |%n",
+                        p.technique(), p.a(), p.b(), p.seeds().stream().map(String::valueOf).reduce((x, y) -> x + ", " + y).orElse(""),
+                        p.meanA(), p.meanB(), p.meanA() - p.meanB(), p.difference().low(), p.difference().high(), per, p.verdict()));
+            }
+            md.append('\n');
+        }
     }
 
     private static String modelName(Cell c) {

@@ -96,6 +96,29 @@ public final class StudyStatistics {
         return new Interval(quantile(stats, 0.025), quantile(stats, 0.975));
     }
 
+    /**
+     * 95 % percentile bootstrap interval of the difference of two groups' mean metrics, {@code mean(A) − mean(B)},
+     * each group a list of runs on the same test examples (paired: one resample of the examples applied to every run
+     * of both groups), e.g. one model's runs against another's over the seeds both have.
+     */
+    public static Interval bootstrapDifference(int[] labels, List<int[]> runsA, List<int[]> runsB, Metric metric, int numClasses,
+                                               int replicates, long seed) {
+        if (runsA.isEmpty() || runsB.isEmpty()) throw new IllegalArgumentException("no runs");
+        int n = labels.length;
+        SplittableRandom rnd = new SplittableRandom(seed);
+        double[] stats = new double[replicates];
+        int[] idx = new int[n];
+        for (int r = 0; r < replicates; r++) {
+            for (int i = 0; i < n; i++) idx[i] = rnd.nextInt(n);
+            double a = 0, b = 0;
+            for (int[] p : runsA) a += metric.of(labels, p, idx, numClasses);
+            for (int[] p : runsB) b += metric.of(labels, p, idx, numClasses);
+            stats[r] = a / runsA.size() - b / runsB.size();
+        }
+        Arrays.sort(stats);
+        return new Interval(quantile(stats, 0.025), quantile(stats, 0.975));
+    }
+
     /** Linear interpolation between order statistics (numpy's default, "linear"). */
     static double quantile(double[] sorted, double q) {
         double h = (sorted.length - 1) * q;

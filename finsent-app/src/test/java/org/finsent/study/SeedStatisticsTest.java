@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The ranking line the report gives per model, when it says it is provisional, and the report's summary lines. */
 class SeedStatisticsTest {
@@ -74,5 +75,45 @@ class SeedStatisticsTest {
                         + "(provisional: 2 of the 3 seeds with test predictions it needs). Our interval against the study's FinBERT "
                         + "accuracy: above it with full; within noise with lora; below it with adapter. "
                         + "Intervals from fewer than 3 seeds are provisional."), lines, "random-init models are left out");
+    }
+    @Test
+    void modelsAreComparedTechniqueByTechniqueOverTheSeedsBothHave() {
+        List<Long> three = List.of(43L, 44L, 45L);
+        List<SeedStatistics.Cell> cells = List.of(
+                cell("bert", "lora", 90, three, 0.8338, "above", false),
+                cell("bert", "full", 70, List.of(43L), 0.8526, "within", false),
+                cell("tapt", "lora", 91, List.of(42L, 43L, 44L, 45L), 0.8338, "above", false),   // seed 42: no partner
+                cell("tapt", "full", 70, List.of(43L), 0.8526, "within", false),
+                cell("mini", "lora", 60, List.of(), false, 0.8338, "no interval (no predictions file)", false),
+                cell("random", "lora", 59, three, null, "–", true));
+        List<SeedStatistics.ModelPair> pairs = SeedStatistics.modelPairs(cells);
+        assertEquals(2, pairs.size(), "mini has no predictions and random-init models are left out: " + pairs);
+
+        SeedStatistics.ModelPair lora = pairs.get(0);
+        assertEquals(List.of("lora", "bert", "tapt"), List.of(lora.technique(), lora.a(), lora.b()));
+        assertEquals(three, lora.seeds());
+        assertEquals(0.90, lora.meanA(), 1e-15);
+        assertEquals(0.91, lora.meanB(), 1e-15);
+        // tapt gets one more example right in every seed: McNemar 0 / 1, p = 1
+        assertEquals(List.of(0, 1, 1.0), List.of(lora.tests().get(0).onlyA(), lora.tests().get(0).onlyB(), lora.tests().get(0).p()));
+        assertEquals("no significant difference in any seed", lora.verdict());
+        assertTrue(lora.difference().low() <= -0.01 && -0.01 <= lora.difference().high() && lora.difference().high() <= 0.0,
+                lora.difference().toString());
+
+        SeedStatistics.ModelPair full = pairs.get(1);
+        assertEquals(List.of(43L), full.seeds());
+        assertEquals("no significant difference in any seed (provisional: 1 of the 3 seeds it needs)", full.verdict());
+        assertEquals(new StudyStatistics.Interval(0.0, 0.0), full.difference(), "identical predictions");
+
+        List<SeedStatistics.Cell> apart = List.of(cell("bert", "lora", 90, three, 0.8338, "above", false),
+                cell("mini", "lora", 60, three, 0.8338, "below", false));
+        SeedStatistics.ModelPair p = SeedStatistics.modelPairs(apart).get(0);
+        assertEquals("bert better in every seed", p.verdict());
+        assertTrue(p.difference().low() > 0.15 && p.difference().high() < 0.45 && p.difference().low() < 0.30
+                && 0.30 < p.difference().high(), p.difference().toString());
+        assertEquals(String.format(java.util.Locale.ROOT,
+                        "Twitter Financial News, lora: bert − mini = +0.3000 accuracy, 95 %% CI [%+.4f, %+.4f] (seeds 43, 44, 45): "
+                                + "bert better in every seed.", p.difference().low(), p.difference().high()),
+                SeedStatistics.summary(apart, Map.of("tweets", "Twitter Financial News")).get(2));
     }
 }

@@ -94,6 +94,38 @@ class StudyStatisticsTest {
     }
 
     @Test
+    void pairedDifferenceIntervalMatchesTheNormalApproximationOfPairedProportions() {
+        int n = 4000;
+        int[][] a = synthetic(n, 0.8, 5);
+        int[] y = a[0], pa = a[1], pb = new int[n];
+        Random r = new Random(6);
+        // B agrees with A on most examples (paired runs of two models), differs on a tenth
+        for (int i = 0; i < n; i++) pb[i] = r.nextDouble() < 0.9 ? pa[i] : r.nextInt(3);
+        int onlyA = 0, onlyB = 0;
+        for (int i = 0; i < n; i++) {
+            if (pa[i] == y[i] && pb[i] != y[i]) onlyA++;
+            if (pb[i] == y[i] && pa[i] != y[i]) onlyB++;
+        }
+        double p10 = (double) onlyA / n, p01 = (double) onlyB / n, d = p10 - p01;
+        // variance of a paired difference of proportions: (p10 + p01 − (p10 − p01)²) / n
+        double halfWidth = 1.959964 * Math.sqrt((p10 + p01 - d * d) / n);
+        var ci = StudyStatistics.bootstrapDifference(y, List.of(pa), List.of(pb), StudyStatistics.Metric.ACCURACY, 3, 2000, 11);
+        assertEquals(halfWidth, (ci.high() - ci.low()) / 2, 0.15 * halfWidth, "half-width vs normal approximation");
+        assertEquals(d, (ci.high() + ci.low()) / 2, 0.25 * halfWidth, "centred on the observed difference");
+        // an unpaired interval would be several times wider: pairing is what the shared resample buys
+        double unpaired = 1.959964 * Math.sqrt(2 * 0.8 * 0.2 / n);
+        assertTrue((ci.high() - ci.low()) / 2 < 0.6 * unpaired, ci + " vs unpaired half-width " + unpaired);
+
+        var swapped = StudyStatistics.bootstrapDifference(y, List.of(pb), List.of(pa), StudyStatistics.Metric.ACCURACY, 3, 2000, 11);
+        assertEquals(-ci.high(), swapped.low(), 1e-15);
+        assertEquals(-ci.low(), swapped.high(), 1e-15);
+        assertEquals(new StudyStatistics.Interval(0.0, 0.0),
+                StudyStatistics.bootstrapDifference(y, List.of(pa), List.of(pa, pa), StudyStatistics.Metric.ACCURACY, 3, 300, 1));
+        assertThrows(IllegalArgumentException.class,
+                () -> StudyStatistics.bootstrapDifference(y, List.of(), List.of(pa), StudyStatistics.Metric.ACCURACY, 3, 10, 1));
+    }
+
+    @Test
     void macroF1MetricIsScikitLearnsOnTheResample() {
         int[][] d = synthetic(200, 0.6, 4);
         int[] all = new int[200];

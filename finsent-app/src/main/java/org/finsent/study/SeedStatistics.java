@@ -373,6 +373,35 @@ final class SeedStatistics {
         return with < all ? s + " (" + with + " of " + all + " seeds)" : s;
     }
 
+    /** For results.json: {@link #modelPairs}. */
+    static List<Map<String, Object>> modelPairsToJson(List<ModelPair> pairs) {
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (ModelPair p : pairs) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("data", p.data());
+            m.put("technique", p.technique());
+            m.put("a", p.a());
+            m.put("b", p.b());
+            m.put("seeds", p.seeds());
+            m.put("accuracy_a", p.meanA());
+            m.put("accuracy_b", p.meanB());
+            m.put("difference_ci95", List.of(p.difference().low(), p.difference().high()));
+            List<Map<String, Object>> tests = new ArrayList<>();
+            for (int i = 0; i < p.tests().size(); i++) {
+                Map<String, Object> t = new LinkedHashMap<>(); // Map.of would order the keys differently in each JVM
+                t.put("seed", p.seeds().get(i));
+                t.put("only_a", p.tests().get(i).onlyA());
+                t.put("only_b", p.tests().get(i).onlyB());
+                t.put("p", p.tests().get(i).p());
+                tests.add(t);
+            }
+            m.put("mcnemar", tests);
+            m.put("verdict", p.verdict());
+            out.add(m);
+        }
+        return out;
+    }
+
     /** For results.json. */
     static List<Map<String, Object>> toJson(List<Cell> cells) {
         List<Map<String, Object>> out = new ArrayList<>();

@@ -106,6 +106,7 @@ public final class StudyReport {
         results.put("cells", all);
         List<SeedStatistics.Cell> stats = SeedStatistics.cells(root);
         results.put("statistics", SeedStatistics.toJson(stats));
+        results.put("model_comparisons", SeedStatistics.modelPairsToJson(SeedStatistics.modelPairs(stats)));
         List<Map<String, String>> missing = missingAllSeeds(root, all);
         results.put("missing", missing);
         CellResult.JSON.writeValue(root.resolve(RESULTS).toFile(), results);

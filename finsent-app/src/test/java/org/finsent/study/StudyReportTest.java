@@ -95,6 +95,15 @@ class StudyReportTest {
         assertEquals(5, results.get("missing").size(), "bert-base x {full,lora} x {fpb,tweets} + tweets/MiniLM/full");
         assertEquals(0.84, results.get("cells").get(0).get("test").get("accuracy").asDouble());
         assertEquals(8, CellResult.JSON.readTree(root.resolve(StudyReport.GRID).toFile()).size());
+        assertEquals(0, results.get("model_comparisons").size(), "no two models share a seed with predictions");
+
+        // the summary opens the report: per data set and model, what the seeds support, and how much is still to run
+        assertTrue(md.indexOf("## Summary") < md.indexOf("## Settings"), md);
+        assertTrue(md.contains("- FinancialPhraseBank, all-MiniLM-L6-v2 (seed 42; 0 with test predictions per technique): no ranking "
+                + "yet (no two techniques have test predictions from the same seed). Our interval against the study's FinBERT "
+                + "accuracy: no interval yet for full, lora.\n"), md);
+        assertTrue(md.contains("- Twitter Financial News, all-MiniLM-L6-v2 (seed 42; 0 with test predictions per technique): lora only."), md);
+        assertTrue(md.contains("Still to run or failed: 5 cells asked for"), md);
     }
 
     @Test

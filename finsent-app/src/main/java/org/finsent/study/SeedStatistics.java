@@ -146,8 +146,8 @@ final class SeedStatistics {
 
     /**
      * Two models with the same technique on the same data set (e.g. a task-adapted BERT-Base against BERT-Base, or
-     * BERT-Base against MiniLM), over the seeds both have test predictions for: the mean accuracy of each, a paired
-     * bootstrap interval of {@code A − B}, and McNemar's test per seed.
+     * BERT-Base against MiniLM), over the seeds both have test predictions for: the mean accuracy of each (A the higher),
+     * a paired bootstrap interval of {@code A − B}, and McNemar's test per seed.
      */
     record ModelPair(String data, String technique, String a, String b, List<Long> seeds, double meanA, double meanB,
                      StudyStatistics.Interval difference, List<StudyStatistics.McNemar> tests, String verdict) {
@@ -163,7 +163,6 @@ final class SeedStatistics {
                 if (!a.data().equals(b.data()) || !a.technique().equals(b.technique()) || a.model().equals(b.model())) continue;
                 List<Long> seeds = new ArrayList<>();
                 List<int[]> predsA = new ArrayList<>(), predsB = new ArrayList<>();
-                List<StudyStatistics.McNemar> tests = new ArrayList<>();
                 int[] labels = null;
                 for (Run ra : a.runs()) {
                     if (ra.predictions() == null) continue;
@@ -176,20 +175,24 @@ final class SeedStatistics {
                         seeds.add(ra.seed());
                         predsA.add(ra.predictions().predicted());
                         predsB.add(rb.predictions().predicted());
-                        tests.add(StudyStatistics.mcnemar(labels, ra.predictions().predicted(), rb.predictions().predicted()));
                     }
                 }
                 if (seeds.isEmpty()) continue;
                 int k = Arrays.stream(labels).max().orElse(0) + 1; // the class count; accuracy does not use it
                 double meanA = StudyStatistics.meanOverRuns(labels, predsA, StudyStatistics.Metric.ACCURACY, k);
                 double meanB = StudyStatistics.meanOverRuns(labels, predsB, StudyStatistics.Metric.ACCURACY, k);
+                if (meanB > meanA) { // A is the better model on these seeds, so that A − B reads as a gain
+                    Cell c = a; a = b; b = c;
+                    List<int[]> p = predsA; predsA = predsB; predsB = p;
+                    double m = meanA; meanA = meanB; meanB = m;
+                }
+                List<StudyStatistics.McNemar> tests = new ArrayList<>();
+                for (int s = 0; s < seeds.size(); s++) tests.add(StudyStatistics.mcnemar(labels, predsA.get(s), predsB.get(s)));
                 StudyStatistics.Interval diff = StudyStatistics.bootstrapDifference(labels, predsA, predsB,
                         StudyStatistics.Metric.ACCURACY, k, StudyStatistics.BOOTSTRAP_REPLICATES, StudyStatistics.BOOTSTRAP_SEED);
                 boolean aEverywhere = tests.stream().allMatch(t -> t.significant(ALPHA) && t.onlyA() > t.onlyB());
-                boolean bEverywhere = tests.stream().allMatch(t -> t.significant(ALPHA) && t.onlyB() > t.onlyA());
                 long significant = tests.stream().filter(t -> t.significant(ALPHA)).count();
                 String verdict = aEverywhere ? a.model() + " better in every seed"
-                        : bEverywhere ? b.model() + " better in every seed"
                         : significant == 0 ? "no significant difference in any seed"
                         : "significant in " + significant + " of " + tests.size() + " seeds: not consistent";
                 if (seeds.size() < MIN_SEEDS) verdict += " (provisional: " + seeds.size() + " of the " + MIN_SEEDS + " seeds it needs)";
@@ -246,7 +249,8 @@ final class SeedStatistics {
                 List<String> seeds = mc.stream().flatMap(c -> c.runs().stream()).map(Run::seed).distinct().sorted()
                         .map(String::valueOf).toList();
                 StringBuilder b = new StringBuilder(dataTitles.getOrDefault(data, data)).append(", ").append(model)
-                        .append(seeds.size() == 1 ? " (seed " : " (seeds ").append(String.join(", ", seeds)).append("; ").append(fewest == most ? Integer.toString(most) : fewest + "–" + most)
+                        .append(seeds.size() == 1 ? " (seed " : " (seeds ").append(String.join(", ", seeds)).append("; ")
+                        .append(fewest == most ? Integer.toString(most) : fewest + "–" + most)
                         .append(" with test predictions per technique): ");
                 if (mc.size() < 2) {
                     b.append(mc.get(0).technique()).append(" only");
@@ -338,10 +342,11 @@ final class SeedStatistics {
         md.append('\n');
         List<ModelPair> models = modelPairs(cells);
         if (!models.isEmpty()) {
-            md.append("Between models, technique by technique, over the seeds both have test predictions for (accuracy; ")
-                    .append("*A − B* with a paired 95 % bootstrap interval: one resample of the test examples for both; ")
-                    .append("McNemar's test per seed):\n\n");
-            md.append("| technique | A | B | seeds | A | B | A − B | 95 % CI | per seed: A+ / B+ (p) | verdict at α = ").append(ALPHA)
+            md.append("Between models, technique by technique, over the seeds both have test predictions for (mean accuracy, ")
+                    .append("A the higher; *A − B* with a paired 95 % bootstrap interval: one resample of the test examples for ")
+                    .append("both; McNemar's test per seed):\n\n");
+            md.append("| technique | A | B | seeds | accuracy A | accuracy B | A − B | 95 % CI | per seed: A+ / B+ (p) | verdict at α = ")
+                    .append(ALPHA)
                     .append(" |\n|---|---|---|---|---:|---:|---:|---:|---|---|\n");
             for (ModelPair p : models) {
                 StringBuilder per = new StringBuilder();

@@ -90,14 +90,14 @@ class SeedStatisticsTest {
         assertEquals(2, pairs.size(), "mini has no predictions and random-init models are left out: " + pairs);
 
         SeedStatistics.ModelPair lora = pairs.get(0);
-        assertEquals(List.of("lora", "bert", "tapt"), List.of(lora.technique(), lora.a(), lora.b()));
+        assertEquals(List.of("lora", "tapt", "bert"), List.of(lora.technique(), lora.a(), lora.b()), "A is the better model");
         assertEquals(three, lora.seeds());
-        assertEquals(0.90, lora.meanA(), 1e-15);
-        assertEquals(0.91, lora.meanB(), 1e-15);
-        // tapt gets one more example right in every seed: McNemar 0 / 1, p = 1
-        assertEquals(List.of(0, 1, 1.0), List.of(lora.tests().get(0).onlyA(), lora.tests().get(0).onlyB(), lora.tests().get(0).p()));
+        assertEquals(0.91, lora.meanA(), 1e-15);
+        assertEquals(0.90, lora.meanB(), 1e-15);
+        // tapt gets one more example right in every seed: McNemar 1 / 0, p = 1
+        assertEquals(List.of(1, 0, 1.0), List.of(lora.tests().get(0).onlyA(), lora.tests().get(0).onlyB(), lora.tests().get(0).p()));
         assertEquals("no significant difference in any seed", lora.verdict());
-        assertTrue(lora.difference().low() <= -0.01 && -0.01 <= lora.difference().high() && lora.difference().high() <= 0.0,
+        assertTrue(lora.difference().low() >= 0.0 && lora.difference().low() <= 0.01 && 0.01 <= lora.difference().high(),
                 lora.difference().toString());
 
         SeedStatistics.ModelPair full = pairs.get(1);
@@ -105,8 +105,8 @@ class SeedStatisticsTest {
         assertEquals("no significant difference in any seed (provisional: 1 of the 3 seeds it needs)", full.verdict());
         assertEquals(new StudyStatistics.Interval(0.0, 0.0), full.difference(), "identical predictions");
 
-        List<SeedStatistics.Cell> apart = List.of(cell("bert", "lora", 90, three, 0.8338, "above", false),
-                cell("mini", "lora", 60, three, 0.8338, "below", false));
+        List<SeedStatistics.Cell> apart = List.of(cell("mini", "lora", 60, three, 0.8338, "below", false),
+                cell("bert", "lora", 90, three, 0.8338, "above", false));
         SeedStatistics.ModelPair p = SeedStatistics.modelPairs(apart).get(0);
         assertEquals("bert better in every seed", p.verdict());
         assertTrue(p.difference().low() > 0.15 && p.difference().high() < 0.45 && p.difference().low() < 0.30
@@ -115,5 +115,6 @@ class SeedStatisticsTest {
                         "Twitter Financial News, lora: bert − mini = +0.3000 accuracy, 95 %% CI [%+.4f, %+.4f] (seeds 43, 44, 45): "
                                 + "bert better in every seed.", p.difference().low(), p.difference().high()),
                 SeedStatistics.summary(apart, Map.of("tweets", "Twitter Financial News")).get(2));
+        assertEquals(List.of(30, 0), List.of(p.tests().get(0).onlyA(), p.tests().get(0).onlyB()), "counts follow the better model");
     }
 }

@@ -42,12 +42,17 @@ final class SeedStatistics {
     /** Pairwise test of two techniques of one model on one data set. */
     record Pair(String data, String model, String a, String b, List<Long> seeds, List<StudyStatistics.McNemar> tests, String verdict) {
         boolean aBetterEverywhere() {
-            return !tests.isEmpty() && tests.stream().allMatch(t -> t.significant(ALPHA) && t.onlyA() > t.onlyB());
+            return betterEverywhere(tests, true);
         }
 
         boolean bBetterEverywhere() {
-            return !tests.isEmpty() && tests.stream().allMatch(t -> t.significant(ALPHA) && t.onlyB() > t.onlyA());
+            return betterEverywhere(tests, false);
         }
+    }
+
+    /** Whether A (or B) is significantly better in every seed's test; false when nothing was tested. */
+    private static boolean betterEverywhere(List<StudyStatistics.McNemar> tests, boolean a) {
+        return !tests.isEmpty() && tests.stream().allMatch(t -> t.significant(ALPHA) && (a ? t.onlyA() > t.onlyB() : t.onlyB() > t.onlyA()));
     }
 
     /** Every training seed with runs under the study root: the root's own (the study's seed) and seeds/seed-N. */
@@ -112,6 +117,34 @@ final class SeedStatistics {
                 StudyStatistics.MeanSd.of(acc), StudyStatistics.MeanSd.of(f1), accCi, f1Ci, withPredictions.size(), study, versus);
     }
 
+    /** The runs of two cells with the same seed, both with predictions on the same test examples (paired). */
+    private record Paired(long seed, TestPredictions a, TestPredictions b) {
+    }
+
+    private static List<Paired> paired(Cell a, Cell b) {
+        List<Paired> out = new ArrayList<>();
+        for (Run ra : a.runs()) {
+            if (ra.predictions() == null) continue;
+            for (Run rb : b.runs()) {
+                if (rb.seed() != ra.seed() || rb.predictions() == null) continue;
+                // another split (e.g. a --sample run in the same directory) is not paired with this one
+                if (!Arrays.equals(ra.predictions().labels(), rb.predictions().labels())) continue;
+                out.add(new Paired(ra.seed(), ra.predictions(), rb.predictions()));
+            }
+        }
+        return out;
+    }
+
+    /** What McNemar's tests of A against B, one per seed, support ({@code nameA}, {@code nameB} name the two). */
+    private static String verdict(String nameA, String nameB, List<StudyStatistics.McNemar> tests) {
+        long significant = tests.stream().filter(t -> t.significant(ALPHA)).count();
+        return tests.isEmpty() ? "not testable (no paired predictions)"
+                : betterEverywhere(tests, true) ? nameA + " better in every seed"
+                : betterEverywhere(tests, false) ? nameB + " better in every seed"
+                : significant == 0 ? "no significant difference in any seed"
+                : "significant in " + significant + " of " + tests.size() + " seeds: not consistent";
+    }
+
     /** McNemar's test between every two techniques of a model on a data set, seed by seed (paired: same test split). */
     static List<Pair> pairs(List<Cell> cells) {
         List<Pair> out = new ArrayList<>();
@@ -119,26 +152,11 @@ final class SeedStatistics {
             for (int j = i + 1; j < cells.size(); j++) {
                 Cell a = cells.get(i), b = cells.get(j);
                 if (!a.data().equals(b.data()) || !a.model().equals(b.model())) continue;
-                List<Long> seeds = new ArrayList<>();
-                List<StudyStatistics.McNemar> tests = new ArrayList<>();
-                for (Run ra : a.runs()) {
-                    if (ra.predictions() == null) continue;
-                    for (Run rb : b.runs()) {
-                        if (rb.seed() != ra.seed() || rb.predictions() == null) continue;
-                        if (!Arrays.equals(ra.predictions().labels(), rb.predictions().labels())) continue;
-                        seeds.add(ra.seed());
-                        tests.add(StudyStatistics.mcnemar(ra.predictions().labels(), ra.predictions().predicted(),
-                                rb.predictions().predicted()));
-                    }
-                }
-                Pair p = new Pair(a.data(), a.model(), a.technique(), b.technique(), seeds, tests, null);
-                String verdict = tests.isEmpty() ? "not testable (no paired predictions)"
-                        : p.aBetterEverywhere() ? a.technique() + " better in every seed"
-                        : p.bBetterEverywhere() ? b.technique() + " better in every seed"
-                        : tests.stream().noneMatch(t -> t.significant(ALPHA)) ? "no significant difference in any seed"
-                        : "significant in " + tests.stream().filter(t -> t.significant(ALPHA)).count() + " of " + tests.size()
-                          + " seeds: not consistent";
-                out.add(new Pair(p.data(), p.model(), p.a(), p.b(), seeds, tests, verdict));
+                List<Paired> runs = paired(a, b);
+                List<StudyStatistics.McNemar> tests = runs.stream()
+                        .map(r -> StudyStatistics.mcnemar(r.a().labels(), r.a().predicted(), r.b().predicted())).toList();
+                out.add(new Pair(a.data(), a.model(), a.technique(), b.technique(), runs.stream().map(Paired::seed).toList(),
+                        tests, verdict(a.technique(), b.technique(), tests)));
             }
         }
         return out;
@@ -161,23 +179,12 @@ final class SeedStatistics {
             for (int j = i + 1; j < real.size(); j++) {
                 Cell a = real.get(i), b = real.get(j);
                 if (!a.data().equals(b.data()) || !a.technique().equals(b.technique()) || a.model().equals(b.model())) continue;
-                List<Long> seeds = new ArrayList<>();
-                List<int[]> predsA = new ArrayList<>(), predsB = new ArrayList<>();
-                int[] labels = null;
-                for (Run ra : a.runs()) {
-                    if (ra.predictions() == null) continue;
-                    for (Run rb : b.runs()) {
-                        if (rb.seed() != ra.seed() || rb.predictions() == null) continue;
-                        if (!Arrays.equals(ra.predictions().labels(), rb.predictions().labels())) {
-                            throw new IllegalStateException(ra.dir() + " and " + rb.dir() + " were not tested on the same examples");
-                        }
-                        labels = ra.predictions().labels();
-                        seeds.add(ra.seed());
-                        predsA.add(ra.predictions().predicted());
-                        predsB.add(rb.predictions().predicted());
-                    }
-                }
-                if (seeds.isEmpty()) continue;
+                List<Paired> runs = paired(a, b);
+                if (runs.isEmpty()) continue;
+                List<Long> seeds = runs.stream().map(Paired::seed).toList();
+                int[] labels = runs.get(0).a().labels();
+                List<int[]> predsA = runs.stream().map(r -> r.a().predicted()).toList();
+                List<int[]> predsB = runs.stream().map(r -> r.b().predicted()).toList();
                 int k = Arrays.stream(labels).max().orElse(0) + 1; // the class count; accuracy does not use it
                 double meanA = StudyStatistics.meanOverRuns(labels, predsA, StudyStatistics.Metric.ACCURACY, k);
                 double meanB = StudyStatistics.meanOverRuns(labels, predsB, StudyStatistics.Metric.ACCURACY, k);
@@ -190,11 +197,7 @@ final class SeedStatistics {
                 for (int s = 0; s < seeds.size(); s++) tests.add(StudyStatistics.mcnemar(labels, predsA.get(s), predsB.get(s)));
                 StudyStatistics.Interval diff = StudyStatistics.bootstrapDifference(labels, predsA, predsB,
                         StudyStatistics.Metric.ACCURACY, k, StudyStatistics.BOOTSTRAP_REPLICATES, StudyStatistics.BOOTSTRAP_SEED);
-                boolean aEverywhere = tests.stream().allMatch(t -> t.significant(ALPHA) && t.onlyA() > t.onlyB());
-                long significant = tests.stream().filter(t -> t.significant(ALPHA)).count();
-                String verdict = aEverywhere ? a.model() + " better in every seed"
-                        : significant == 0 ? "no significant difference in any seed"
-                        : "significant in " + significant + " of " + tests.size() + " seeds: not consistent";
+                String verdict = verdict(a.model(), b.model(), tests);
                 if (seeds.size() < MIN_SEEDS) verdict += " (provisional: " + seeds.size() + " of the " + MIN_SEEDS + " seeds it needs)";
                 out.add(new ModelPair(a.data(), a.technique(), a.model(), b.model(), seeds, meanA, meanB, diff, tests, verdict));
             }
@@ -246,10 +249,9 @@ final class SeedStatistics {
                 List<Pair> pairs = pairs(mc);
                 int fewest = mc.stream().mapToInt(Cell::runsWithPredictions).min().orElse(0);
                 int most = mc.stream().mapToInt(Cell::runsWithPredictions).max().orElse(0);
-                List<String> seeds = mc.stream().flatMap(c -> c.runs().stream()).map(Run::seed).distinct().sorted()
-                        .map(String::valueOf).toList();
+                List<Long> seeds = mc.stream().flatMap(c -> c.runs().stream()).map(Run::seed).distinct().sorted().toList();
                 StringBuilder b = new StringBuilder(dataTitles.getOrDefault(data, data)).append(", ").append(model)
-                        .append(seeds.size() == 1 ? " (seed " : " (seeds ").append(String.join(", ", seeds)).append("; ")
+                        .append(seeds.size() == 1 ? " (seed " : " (seeds ").append(seedList(seeds)).append("; ")
                         .append(fewest == most ? Integer.toString(most) : fewest + "–" + most)
                         .append(" with test predictions per technique): ");
                 if (mc.size() < 2) {
@@ -282,8 +284,8 @@ final class SeedStatistics {
             for (ModelPair p : modelPairs(cells)) {
                 out.add(String.format(Locale.ROOT, "%s, %s: %s − %s = %+.4f accuracy, 95 %% CI [%+.4f, %+.4f] (seed%s %s): %s.",
                         dataTitles.getOrDefault(data, data), p.technique(), p.a(), p.b(), p.meanA() - p.meanB(),
-                        p.difference().low(), p.difference().high(), p.seeds().size() == 1 ? "" : "s",
-                        p.seeds().stream().map(String::valueOf).reduce((x, y) -> x + ", " + y).orElse(""), p.verdict()));
+                        p.difference().low(), p.difference().high(), p.seeds().size() == 1 ? "" : "s", seedList(p.seeds()),
+                        p.verdict()));
             }
         }
         return out;
@@ -304,7 +306,7 @@ final class SeedStatistics {
         md.append("|---|---|---|---:|---:|---:|---:|---:|---|\n");
         for (Cell c : cells) {
             md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |%n", modelName(c), c.technique(),
-                    c.runs().stream().map(r -> Long.toString(r.seed())).reduce((x, y) -> x + ", " + y).orElse(""),
+                    seedList(c.runs().stream().map(Run::seed).toList()),
                     meanSd(c.accuracy()), interval(c.accuracyCi(), c.runsWithPredictions(), c.runs().size()),
                     meanSd(c.macroF1()), interval(c.macroF1Ci(), c.runsWithPredictions(), c.runs().size()),
                     c.study() == null ? "–" : String.format(Locale.ROOT, "%.4f", c.study()), c.versusStudy()));
@@ -323,14 +325,9 @@ final class SeedStatistics {
                     .append(ALPHA).append(" with care).\n\n");
             md.append("| model | A | B | per seed: A+ / B+ (p) | verdict at α = ").append(ALPHA).append(" |\n|---|---|---|---|---|\n");
             for (Pair p : pairs) {
-                StringBuilder per = new StringBuilder();
-                for (int i = 0; i < p.tests().size(); i++) {
-                    var t = p.tests().get(i);
-                    if (i > 0) per.append("; ");
-                    per.append(String.format(Locale.ROOT, "%d: %d / %d (%.3g)", p.seeds().get(i), t.onlyA(), t.onlyB(), t.p()));
-                }
+                String per = perSeed(p.seeds(), p.tests());
                 md.append("| ").append(p.model()).append(" | ").append(p.a()).append(" | ").append(p.b()).append(" | ")
-                        .append(per.length() == 0 ? "–" : per).append(" | ").append(p.verdict()).append(" |\n");
+                        .append(per.isEmpty() ? "–" : per).append(" | ").append(p.verdict()).append(" |\n");
             }
         }
         md.append("\nRanking the tests support (by mean accuracy; \">\" where McNemar's test separates neighbours in every seed, ")
@@ -349,18 +346,26 @@ final class SeedStatistics {
                     .append(ALPHA)
                     .append(" |\n|---|---|---|---|---:|---:|---:|---:|---|---|\n");
             for (ModelPair p : models) {
-                StringBuilder per = new StringBuilder();
-                for (int i = 0; i < p.tests().size(); i++) {
-                    var t = p.tests().get(i);
-                    if (i > 0) per.append("; ");
-                    per.append(String.format(Locale.ROOT, "%d: %d / %d (%.3g)", p.seeds().get(i), t.onlyA(), t.onlyB(), t.p()));
-                }
                 md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.4f | %.4f | %+.4f | [%+.4f, %+.4f] | %s | %s |%n",
-                        p.technique(), p.a(), p.b(), p.seeds().stream().map(String::valueOf).reduce((x, y) -> x + ", " + y).orElse(""),
-                        p.meanA(), p.meanB(), p.meanA() - p.meanB(), p.difference().low(), p.difference().high(), per, p.verdict()));
+                        p.technique(), p.a(), p.b(), seedList(p.seeds()), p.meanA(), p.meanB(), p.meanA() - p.meanB(),
+                        p.difference().low(), p.difference().high(), perSeed(p.seeds(), p.tests()), p.verdict()));
             }
             md.append('\n');
         }
+    }
+
+    private static String seedList(List<Long> seeds) {
+        return String.join(", ", seeds.stream().map(String::valueOf).toList());
+    }
+
+    /** "43: 61 / 19 (2.73e-06); 44: …": each seed's McNemar counts and p-value. */
+    private static String perSeed(List<Long> seeds, List<StudyStatistics.McNemar> tests) {
+        List<String> out = new ArrayList<>();
+        for (int i = 0; i < tests.size(); i++) {
+            var t = tests.get(i);
+            out.add(String.format(Locale.ROOT, "%d: %d / %d (%.3g)", seeds.get(i), t.onlyA(), t.onlyB(), t.p()));
+        }
+        return String.join("; ", out);
     }
 
     private static String modelName(Cell c) {

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.ToDoubleFunction;
 
 /**
  * The statistics the study's conclusions rest on, computed from the per-example test predictions each run saves
@@ -71,9 +72,7 @@ public final class StudyStatistics {
     public static double meanOverRuns(int[] labels, List<int[]> runs, Metric metric, int numClasses) {
         int[] all = new int[labels.length];
         for (int i = 0; i < all.length; i++) all[i] = i;
-        double s = 0;
-        for (int[] p : runs) s += metric.of(labels, p, all, numClasses);
-        return s / runs.size();
+        return meanOf(labels, runs, metric, all, numClasses);
     }
 
     /**
@@ -82,18 +81,7 @@ public final class StudyStatistics {
      */
     public static Interval bootstrap(int[] labels, List<int[]> runs, Metric metric, int numClasses, int replicates, long seed) {
         if (runs.isEmpty()) throw new IllegalArgumentException("no runs");
-        int n = labels.length;
-        SplittableRandom rnd = new SplittableRandom(seed);
-        double[] stats = new double[replicates];
-        int[] idx = new int[n];
-        for (int r = 0; r < replicates; r++) {
-            for (int i = 0; i < n; i++) idx[i] = rnd.nextInt(n);
-            double s = 0;
-            for (int[] p : runs) s += metric.of(labels, p, idx, numClasses);
-            stats[r] = s / runs.size();
-        }
-        Arrays.sort(stats);
-        return new Interval(quantile(stats, 0.025), quantile(stats, 0.975));
+        return percentileInterval(labels.length, replicates, seed, idx -> meanOf(labels, runs, metric, idx, numClasses));
     }
 
     /**
@@ -104,16 +92,24 @@ public final class StudyStatistics {
     public static Interval bootstrapDifference(int[] labels, List<int[]> runsA, List<int[]> runsB, Metric metric, int numClasses,
                                                int replicates, long seed) {
         if (runsA.isEmpty() || runsB.isEmpty()) throw new IllegalArgumentException("no runs");
-        int n = labels.length;
+        return percentileInterval(labels.length, replicates, seed,
+                idx -> meanOf(labels, runsA, metric, idx, numClasses) - meanOf(labels, runsB, metric, idx, numClasses));
+    }
+
+    private static double meanOf(int[] labels, List<int[]> runs, Metric metric, int[] idx, int numClasses) {
+        double s = 0;
+        for (int[] p : runs) s += metric.of(labels, p, idx, numClasses);
+        return s / runs.size();
+    }
+
+    /** The 2.5 and 97.5 percentiles of {@code statistic} over {@code replicates} resamples (with replacement) of n examples. */
+    private static Interval percentileInterval(int n, int replicates, long seed, ToDoubleFunction<int[]> statistic) {
         SplittableRandom rnd = new SplittableRandom(seed);
         double[] stats = new double[replicates];
         int[] idx = new int[n];
         for (int r = 0; r < replicates; r++) {
             for (int i = 0; i < n; i++) idx[i] = rnd.nextInt(n);
-            double a = 0, b = 0;
-            for (int[] p : runsA) a += metric.of(labels, p, idx, numClasses);
-            for (int[] p : runsB) b += metric.of(labels, p, idx, numClasses);
-            stats[r] = a / runsA.size() - b / runsB.size();
+            stats[r] = statistic.applyAsDouble(idx);
         }
         Arrays.sort(stats);
         return new Interval(quantile(stats, 0.025), quantile(stats, 0.975));

@@ -64,8 +64,9 @@ public final class ExecutorThreads {
     }
 
     /**
-     * The threads a task of {@code cpus} cores runs: an exported {@code OMP_NUM_THREADS} (a whole number; 0 counts as
-     * 1) wins, as it does for OpenMP itself; anything else exported, or nothing, gives {@code cpus}.
+     * The threads a task of {@code cpus} cores runs: an exported {@code OMP_NUM_THREADS} that is a plain whole number
+     * wins (0 gives 1); anything else exported (a nested list such as {@code 4,2}, a sign, a word) or nothing gives
+     * {@code cpus}.
      */
     static int threads(int cpus, String exportedOmp) {
         if (exportedOmp == null) return cpus;

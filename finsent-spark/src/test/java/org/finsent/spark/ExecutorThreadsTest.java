@@ -19,8 +19,8 @@ class ExecutorThreadsTest {
         assertEquals(4, ExecutorThreads.threads(4, null));
         assertEquals(3, ExecutorThreads.threads(4, "3"));
         assertEquals(6, ExecutorThreads.threads(2, " 6 "));
-        assertEquals(1, ExecutorThreads.threads(4, "0"), "OpenMP treats 0 as unusable; one thread");
-        // what OpenMP would not read as a count leaves the task's cores
+        assertEquals(1, ExecutorThreads.threads(4, "0"), "0 threads: one");
+        // anything but a plain whole number leaves the task's cores
         assertEquals(4, ExecutorThreads.threads(4, ""));
         assertEquals(4, ExecutorThreads.threads(4, "4,2"));
         assertEquals(4, ExecutorThreads.threads(4, "-2"));

@@ -139,10 +139,15 @@ final class SeedStatistics {
     private static String verdict(String nameA, String nameB, List<StudyStatistics.McNemar> tests) {
         long significant = tests.stream().filter(t -> t.significant(ALPHA)).count();
         return tests.isEmpty() ? "not testable (no paired predictions)"
-                : betterEverywhere(tests, true) ? nameA + " better in every seed"
-                : betterEverywhere(tests, false) ? nameB + " better in every seed"
+                : betterEverywhere(tests, true) ? nameA + " better in " + everySeed(tests.size())
+                : betterEverywhere(tests, false) ? nameB + " better in " + everySeed(tests.size())
                 : significant == 0 ? "no significant difference in any seed"
                 : "significant in " + significant + " of " + tests.size() + " seeds: not consistent";
+    }
+
+    /** "every seed", worded so that one or two tested seeds do not read as many. */
+    private static String everySeed(int n) {
+        return n == 1 ? "the one seed tested" : n == 2 ? "both seeds tested" : "all " + n + " seeds tested";
     }
 
     /** McNemar's test between every two techniques of a model on a data set, seed by seed (paired: same test split). */

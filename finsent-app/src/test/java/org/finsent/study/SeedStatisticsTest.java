@@ -108,13 +108,21 @@ class SeedStatisticsTest {
         List<SeedStatistics.Cell> apart = List.of(cell("mini", "lora", 60, three, 0.8338, "below", false),
                 cell("bert", "lora", 90, three, 0.8338, "above", false));
         SeedStatistics.ModelPair p = SeedStatistics.modelPairs(apart).get(0);
-        assertEquals("bert better in every seed", p.verdict());
+        assertEquals("bert better in all 3 seeds tested", p.verdict());
         assertTrue(p.difference().low() > 0.15 && p.difference().high() < 0.45 && p.difference().low() < 0.30
                 && 0.30 < p.difference().high(), p.difference().toString());
         assertEquals(String.format(java.util.Locale.ROOT,
                         "Twitter Financial News, lora: bert − mini = +0.3000 accuracy, 95 %% CI [%+.4f, %+.4f] (seeds 43, 44, 45): "
-                                + "bert better in every seed.", p.difference().low(), p.difference().high()),
+                                + "bert better in all 3 seeds tested.", p.difference().low(), p.difference().high()),
                 SeedStatistics.summary(apart, Map.of("tweets", "Twitter Financial News")).get(2));
         assertEquals(List.of(30, 0), List.of(p.tests().get(0).onlyA(), p.tests().get(0).onlyB()), "counts follow the better model");
+
+        // one or two seeds are not worded as "every seed"
+        SeedStatistics.ModelPair one = SeedStatistics.modelPairs(List.of(cell("mini", "lora", 60, List.of(43L), 0.8338, "below", false),
+                cell("bert", "lora", 90, List.of(43L), 0.8338, "above", false))).get(0);
+        assertEquals("bert better in the one seed tested (provisional: 1 of the 3 seeds it needs)", one.verdict());
+        SeedStatistics.ModelPair two = SeedStatistics.modelPairs(List.of(cell("mini", "lora", 90, List.of(43L, 44L), 0.8338, "above", false),
+                cell("bert", "lora", 60, List.of(43L, 44L), 0.8338, "below", false))).get(0);
+        assertEquals("mini better in both seeds tested (provisional: 2 of the 3 seeds it needs)", two.verdict());
     }
 }

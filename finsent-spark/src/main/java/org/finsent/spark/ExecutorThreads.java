@@ -64,15 +64,15 @@ public final class ExecutorThreads {
     }
 
     /**
-     * The threads a task of {@code cpus} cores runs: an exported {@code OMP_NUM_THREADS} that is a plain whole number
-     * wins (0 gives 1); anything else exported (a nested list such as {@code 4,2}, a sign, a word) or nothing gives
-     * {@code cpus}.
+     * The threads a task of {@code cpus} cores runs: an exported {@code OMP_NUM_THREADS} that is a whole number wins
+     * (0 gives 1); of a nested list such as {@code 4,2} the first (outermost) level's count wins, as in OpenMP;
+     * anything else exported (a sign, a word, an empty level) or nothing gives {@code cpus}.
      */
     static int threads(int cpus, String exportedOmp) {
         if (exportedOmp == null) return cpus;
         String v = exportedOmp.strip();
-        if (!v.matches("\\d{1,9}")) return cpus;
-        return Math.max(1, Integer.parseInt(v));
+        if (!v.matches("\\d{1,9}(\\s*,\\s*\\d{1,9})*")) return cpus;
+        return Math.max(1, Integer.parseInt(v.split("\\s*,")[0]));
     }
 
     private static boolean ndLoaded() {

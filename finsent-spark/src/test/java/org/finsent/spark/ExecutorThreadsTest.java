@@ -20,9 +20,14 @@ class ExecutorThreadsTest {
         assertEquals(3, ExecutorThreads.threads(4, "3"));
         assertEquals(6, ExecutorThreads.threads(2, " 6 "));
         assertEquals(1, ExecutorThreads.threads(4, "0"), "0 threads: one");
-        // anything but a plain whole number leaves the task's cores
+        // a nested list: the outermost level's count
+        assertEquals(3, ExecutorThreads.threads(4, "3,2"));
+        assertEquals(6, ExecutorThreads.threads(2, "6 , 1,1"));
+        assertEquals(1, ExecutorThreads.threads(4, "0,2"));
+        // anything else leaves the task's cores
         assertEquals(4, ExecutorThreads.threads(4, ""));
-        assertEquals(4, ExecutorThreads.threads(4, "4,2"));
+        assertEquals(4, ExecutorThreads.threads(4, "3,"));
+        assertEquals(4, ExecutorThreads.threads(4, ",3"));
         assertEquals(4, ExecutorThreads.threads(4, "-2"));
         assertEquals(4, ExecutorThreads.threads(4, "two"));
         assertEquals(4, ExecutorThreads.threads(4, "99999999999"), "too long for an int: not a crash");

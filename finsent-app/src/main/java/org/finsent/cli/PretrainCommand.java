@@ -105,12 +105,19 @@ public final class PretrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--split " + split + ": pretraining reads the training split only (validation and test "
                     + "texts would leak into the evaluation)");
         }
-        List<String> texts = new ArrayList<>();
+        List<String> texts = new ArrayList<>(), sources = new ArrayList<>();
         for (Path f : textFiles) {
             if (!Files.isRegularFile(f)) throw new java.nio.file.NoSuchFileException(f.toString(), null, "no such text file");
-            texts.addAll(Pretraining.readTexts(f));
+            List<String> read = Pretraining.readTexts(f);
+            texts.addAll(read);
+            sources.add("text file " + f.getFileName() + ": " + read.size() + " texts");
         }
-        if (data != null) texts.addAll(trainingTexts(data, splitFractions, splitSeed));
+        if (data != null) {
+            List<String> train = trainingTexts(data, splitFractions, splitSeed);
+            texts.addAll(train);
+            sources.add(String.format(Locale.ROOT, "data %s: training split (stratified %s train, %s validation, split seed %d): %d texts",
+                    data, splitFractions.get(0), splitFractions.get(1), splitSeed, train.size()));
+        }
         if (textFiles.isEmpty() && data == null) throw new IllegalArgumentException("give --text FILE... or --data SPEC");
         if (texts.isEmpty()) throw new IllegalArgumentException("the texts given are all empty");
         Path from = resume != null ? resume : Checkpoint.latest(output);
@@ -125,7 +132,7 @@ public final class PretrainCommand implements Callable<Integer> {
             lora = new org.finsent.peft.LoraConfig(loraR, loraAlpha, loraDropout, org.finsent.peft.LoraConfig.Bias.NONE,
                     targets != null ? targets : List.of("query", "value", "c_attn"), null, false, seed);
         }
-        Pretrainer.Result r = Pretraining.run(model, texts, args, mlmProbability, wholeWordMask, lora);
+        Pretrainer.Result r = Pretraining.run(model, texts, args, mlmProbability, wholeWordMask, lora, sources);
         List<Path> plots = RunReporter.writePlots(output, List.of());
         PrintStream out = System.out;
         out.printf(Locale.ROOT, "Pretrained model written to %s in %.1f s: %d steps on %d texts, mean loss %.4f%n",

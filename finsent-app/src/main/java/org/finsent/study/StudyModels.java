@@ -41,6 +41,18 @@ final class StudyModels {
         return new ObjectMapper().readTree(config.toFile()).path("model_type").asText("?");
     }
 
+    /** Whether the spec names a local model directory, as {@link ModelSources} reads it (built-in names and hub ids first). */
+    static boolean isDirectory(String spec) {
+        String s = spec.strip();
+        if (s.equalsIgnoreCase(ModelSources.MINILM) || s.equalsIgnoreCase("sentence-transformers/" + ModelSources.MINILM)
+                || s.equalsIgnoreCase(ModelSources.BERT_BASE) || s.startsWith("random:") || s.startsWith(ModelSources.HF_PREFIX)) return false;
+        try {
+            return Files.isDirectory(Path.of(s));
+        } catch (java.nio.file.InvalidPathException e) {
+            return false;
+        }
+    }
+
     /** Randomly initialised models (their numbers are not the study's). */
     static boolean randomInit(String spec) {
         return spec.strip().startsWith("random:");

@@ -120,8 +120,19 @@ public final class StudyReport {
                 .append("accuracy on a few hundred test sentences moves by points with the training seed and the CPU's rounding: ")
                 .append("whether a technique reaches the study's figure, and which technique is better, is answered only from every ")
                 .append("seed's runs: in the *Summary* below and each data set's *Seeds, intervals and significance* section.\n\n");
-        summary(md, stats, missing);
+        List<CellResult> everySeed = new ArrayList<>();
+        for (long seed : SeedStatistics.seeds(root)) everySeed.addAll(readCells(StudyRunner.seedRoot(root, seed)).stream().filter(CellResult::ok).toList());
+        List<String> pretrained = pretrainedModels(everySeed);
+        summary(md, stats, missing, leaks(everySeed));
         settings(md, ok);
+        if (!pretrained.isEmpty()) {
+            md.append("### Further-pretrained base models\n\n")
+                    .append("Made by `finsent pretrain`; as recorded in each model directory's `pretraining.json`, and checked against ")
+                    .append("each cell's split through its `pretraining_texts.sha256` (the counts are in each cell's `cell.json`, ")
+                    .append("`settings.base_pretraining`):\n\n");
+            for (String l : pretrained) md.append("- ").append(l).append('\n');
+            md.append('\n');
+        }
         List<String> dataSets = ok.stream().map(CellResult::data).distinct().sorted(Comparator.comparing(StudyReport::dataOrder)).toList();
         for (String data : dataSets) {
             List<String> models = ok.stream().map(CellResult::model).distinct().toList();
@@ -141,10 +152,11 @@ public final class StudyReport {
 
     // ------------------------------------------------------------------------------------------ sections
 
-    private static void summary(StringBuilder md, List<SeedStatistics.Cell> stats, List<Map<String, String>> missing) {
+    private static void summary(StringBuilder md, List<SeedStatistics.Cell> stats, List<Map<String, String>> missing, List<String> leaks) {
         List<String> lines = SeedStatistics.summary(stats, DATA_TITLES);
         if (lines.isEmpty()) return;
         md.append("## Summary\n\n");
+        for (String l : leaks) md.append("**Warning:** ").append(l).append("\n\n");
         md.append("What every seed's runs support (details in each data set's *Seeds, intervals and significance*; a ranking puts ")
                 .append("\">\" only where McNemar's test separates two techniques in every seed, \"≈\" where it does not):\n\n");
         for (String l : lines) md.append("- ").append(l).append('\n');
@@ -183,6 +195,82 @@ public final class StudyReport {
             md.append("Models marked *(random init)* start from random weights (no pretrained weights are reachable here): ")
                     .append("they show that the path runs end to end; their numbers are not the study's.\n\n");
         }
+    }
+
+    /** One line per further-pretrained base model (and record): how it was made, and its cells' texts among its pretraining texts. */
+    static List<String> pretrainedModels(List<CellResult> cells) {
+        Map<String, Map<String, long[]>> byModel = new LinkedHashMap<>(); // "model\0record" → data → max (validation, test) seen
+        Map<String, Map<String, Object>> records = new LinkedHashMap<>();
+        for (CellResult c : cells) {
+            Map<String, Object> p = pretraining(c);
+            if (p == null) continue;
+            Map<String, Object> rec = new LinkedHashMap<>(p);
+            long v = ((Number) rec.remove("validation_texts_pretrained_on")).longValue(), t = ((Number) rec.remove("test_texts_pretrained_on")).longValue();
+            rec.remove("finished_at");
+            String key = c.model() + "\0" + rec;
+            records.putIfAbsent(key, rec);
+            long[] seen = byModel.computeIfAbsent(key, k -> new LinkedHashMap<>()).computeIfAbsent(c.data(), d -> new long[2]);
+            seen[0] = Math.max(seen[0], v);
+            seen[1] = Math.max(seen[1], t);
+        }
+        List<String> out = new ArrayList<>();
+        for (var e : records.entrySet()) {
+            Map<String, Object> r = e.getValue();
+            String model = e.getKey().substring(0, e.getKey().indexOf('\0'));
+            boolean mlm = "masked_lm".equals(r.get("objective"));
+            long maxSteps = ((Number) r.get("max_steps")).longValue();
+            StringBuilder l = new StringBuilder();
+            l.append('`').append(model).append("`: ").append(r.get("base_model")).append(", ")
+                    .append(mlm ? String.format(Locale.ROOT, "masked LM (%.0f %% of tokens%s)", 100 * ((Number) r.get("mlm_probability")).doubleValue(),
+                            Boolean.TRUE.equals(r.get("whole_word_mask")) ? ", whole words" : "") : "causal LM")
+                    .append(", ").append("lora".equals(r.get("technique")) ? "LoRA, merged" : "full weights").append(", on ")
+                    .append(String.join("; ", castList(r.get("sources")))).append(" (").append(r.get("distinct_texts")).append(" distinct); ")
+                    .append(maxSteps > 0 ? "" : r.get("epochs") + " epochs = ").append(r.get("global_steps")).append(" steps, batch ")
+                    .append(r.get("batch_size")).append(" × accumulation ").append(r.get("gradient_accumulation_steps"))
+                    .append(String.format(Locale.ROOT, ", learning rate %s (warm-up ratio %s, weight decay %s), max length %s, seed %s; final mean loss %s, %s%s. ",
+                            plain(r.get("learning_rate")), plain(r.get("warmup_ratio")), plain(r.get("weight_decay")), r.get("max_seq_length"), r.get("seed"),
+                            r.get("train_loss") instanceof Number n ? String.format(Locale.ROOT, "%.4f", n.doubleValue()) : "–",
+                            duration(((Number) r.get("train_runtime_seconds")).doubleValue()),
+                            r.get("resumed_from") == null ? "" : " of training after resuming from " + r.get("resumed_from")))
+                    .append("Validation / test texts among its pretraining texts: ");
+            List<String> parts = new ArrayList<>();
+            for (var d : byModel.get(e.getKey()).entrySet()) parts.add(d.getKey() + " " + d.getValue()[0] + " / " + d.getValue()[1]);
+            out.add(l.append(String.join(", ", parts)).append('.').toString());
+        }
+        return out;
+    }
+
+    /** A warning per cell whose validation or test texts were among its base model's pretraining texts. */
+    static List<String> leaks(List<CellResult> cells) {
+        List<String> out = new ArrayList<>();
+        for (CellResult c : cells) {
+            Map<String, Object> p = pretraining(c);
+            if (p == null) continue;
+            long v = ((Number) p.get("validation_texts_pretrained_on")).longValue(), t = ((Number) p.get("test_texts_pretrained_on")).longValue();
+            if (v + t == 0) continue;
+            String line = String.format(Locale.ROOT, "`%s/%s/%s` (training seed %s): %d validation and %d test texts were among the base model's "
+                    + "pretraining texts, so its numbers are not on unseen text.", c.data(), c.model(), c.technique(), trainingSeed(c), v, t);
+            if (!out.contains(line)) out.add(line);
+        }
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> pretraining(CellResult c) {
+        return c.settings() != null && c.settings().get(StudyRunner.BASE_PRETRAINING) instanceof Map<?, ?> m ? (Map<String, Object>) m : null;
+    }
+
+    private static Object trainingSeed(CellResult c) {
+        return c.settings() != null && c.settings().get("overrides") instanceof Map<?, ?> o && o.get("seed") != null ? o.get("seed") : StudyPresets.SEED;
+    }
+
+    /** A number without exponent or trailing zeros (1.0E-4 → 0.0001). */
+    private static String plain(Object o) {
+        return o instanceof Number n ? java.math.BigDecimal.valueOf(n.doubleValue()).stripTrailingZeros().toPlainString() : String.valueOf(o);
+    }
+
+    private static List<String> castList(Object o) {
+        return o instanceof List<?> l ? l.stream().map(String::valueOf).toList() : List.of();
     }
 
     private static void dataSection(Path root, StringBuilder md, String data, List<CellResult> cells,

@@ -12,6 +12,7 @@ import org.finsent.train.FineTunedModel;
 import org.finsent.app.FineTuning;
 import org.finsent.train.Predictor;
 import org.finsent.train.TrainingArguments;
+import org.finsent.train.pretrain.PretrainingRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -156,6 +157,9 @@ public final class StudyRunner {
         return out;
     }
 
+    /** The key of {@link #basePretraining} in a cell's settings. */
+    public static final String BASE_PRETRAINING = "base_pretraining";
+
     private Outcome runCell(Grid grid, String dataSpec, String modelSpec, String technique, Path dir) throws IOException {
         List<StudyPresets.Technique> techniques = StudyPresets.Technique.parseCombination(technique);
         StudyPresets.Family family = StudyPresets.Family.of(StudyModels.architecture(modelSpec));
@@ -196,6 +200,8 @@ public final class StudyRunner {
         if (!data.equals(dataSpec)) settings.put("sample", data);
         settings.put("overrides", grid.overrides().asMap());
         settings.put("run_spec", CellResult.JSON.treeToValue(CellResult.JSON.readTree(dir.resolve(FineTuning.SPEC_FILE).toFile()), Map.class));
+        Map<String, Object> pretraining = basePretraining(modelSpec, split);
+        if (pretraining != null) settings.put(BASE_PRETRAINING, pretraining);
         CellResult result = new CellResult(CellResult.OK, null, StudyData.kind(dataSpec), modelSpec, technique,
                 fine.info().architecture(), StudyModels.randomInit(modelSpec), settings,
                 new CellResult.Sizes(split.train().size(), split.validation().size(), split.test().size()), metrics,
@@ -204,6 +210,23 @@ public final class StudyRunner {
                 fine.info().totalParameters(), weightBytes, latency, throughput, Instant.now().toString());
         result.write(dir);
         return new Outcome(dir, resume ? Action.RESUMED : Action.TRAINED, result);
+    }
+
+    /**
+     * A base model made by {@code finsent pretrain} (a local directory with a {@link PretrainingRecord}): its record, and
+     * how many of this cell's validation and test texts were among its pretraining texts (0 unless the pretraining
+     * read them: they would then not be unseen). Null for any other base.
+     */
+    static Map<String, Object> basePretraining(String modelSpec, Splits.Result split) throws IOException {
+        if (!StudyModels.isDirectory(modelSpec)) return null;
+        Path dir = Path.of(modelSpec.strip());
+        PretrainingRecord record = PretrainingRecord.read(dir);
+        if (record == null) return null;
+        @SuppressWarnings("unchecked")
+        Map<String, Object> out = new LinkedHashMap<>(CellResult.JSON.convertValue(record, Map.class));
+        out.put("validation_texts_pretrained_on", PretrainingRecord.countPretrainedOn(dir, split.validation().stream().map(Example::text).toList()));
+        out.put("test_texts_pretrained_on", PretrainingRecord.countPretrainedOn(dir, split.test().stream().map(Example::text).toList()));
+        return out;
     }
 
     /**

@@ -13,7 +13,8 @@ import java.util.List;
 
 /**
  * One pretraining run from a model spec to a model directory: load ({@link LanguageModel#load}), train
- * ({@link Pretrainer}), save as {@code BertForMaskedLM} / {@code GPT2LMHeadModel} with the tokenizer files.
+ * ({@link Pretrainer}), save as {@code BertForMaskedLM} / {@code GPT2LMHeadModel} with the tokenizer files and a
+ * {@link PretrainingRecord} of how it was made.
  */
 public final class Pretraining {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -37,6 +38,15 @@ public final class Pretraining {
      */
     public static Pretrainer.Result run(String spec, List<String> texts, TrainingArguments args, double mlmProbability,
                                         boolean wholeWord, org.finsent.peft.LoraConfig lora) throws IOException {
+        return run(spec, texts, args, mlmProbability, wholeWord, lora, List.of());
+    }
+
+    /**
+     * As {@link #run(String, List, TrainingArguments, double, boolean, org.finsent.peft.LoraConfig)}, naming where the
+     * texts came from ({@code sources}, in words) in the directory's {@link PretrainingRecord}.
+     */
+    public static Pretrainer.Result run(String spec, List<String> texts, TrainingArguments args, double mlmProbability,
+                                        boolean wholeWord, org.finsent.peft.LoraConfig lora, List<String> sources) throws IOException {
         LanguageModel.Loaded l = LanguageModel.load(spec, args.seed());
         MlmMasking masking = l.model() instanceof LanguageModel.Masked ? MlmMasking.forTokenizer(l.tokenizer(), mlmProbability, wholeWord) : null;
         List<org.finsent.peft.LoraLinear> loras = lora == null ? List.of() : LanguageModel.applyLora(l.model(), lora);
@@ -44,6 +54,7 @@ public final class Pretraining {
         for (var m : loras) m.merge();
         l.model().save(args.outputDir());
         LanguageModel.copyTokenizerFiles(l.tokenizerFiles(), args.outputDir());
+        PretrainingRecord.of(spec, lora == null ? "full" : "lora", sources, texts, args, masking, r).write(args.outputDir(), texts);
         return r;
     }
 

@@ -246,6 +246,14 @@ final class SeedStatistics {
      * against each technique's interval.
      */
     static List<String> summary(List<Cell> all, Map<String, String> dataTitles) {
+        return summary(all, dataTitles, Map.of());
+    }
+
+    /**
+     * As {@link #summary(List, Map)}; {@code pretrainedFrom} maps a further-pretrained model to the model it was
+     * pretrained from, so that a comparison of the two is named as the effect of that pretraining.
+     */
+    static List<String> summary(List<Cell> all, Map<String, String> dataTitles, Map<String, String> pretrainedFrom) {
         List<String> out = new ArrayList<>();
         for (String data : all.stream().map(Cell::data).distinct().toList()) {
             List<Cell> cells = all.stream().filter(c -> c.data().equals(data) && !c.randomInit()).toList();
@@ -287,10 +295,16 @@ final class SeedStatistics {
                 out.add(b.toString());
             }
             for (ModelPair p : modelPairs(cells)) {
-                out.add(String.format(Locale.ROOT, "%s, %s: %s − %s = %+.4f accuracy, 95 %% CI [%+.4f, %+.4f] (seed%s %s): %s.",
+                String line = String.format(Locale.ROOT, "%s, %s: %s − %s = %+.4f accuracy, 95 %% CI [%+.4f, %+.4f] (seed%s %s): %s.",
                         dataTitles.getOrDefault(data, data), p.technique(), p.a(), p.b(), p.meanA() - p.meanB(),
                         p.difference().low(), p.difference().high(), p.seeds().size() == 1 ? "" : "s", seedList(p.seeds()),
-                        p.verdict()));
+                        p.verdict());
+                String pretrained = p.b().equals(pretrainedFrom.get(p.a())) ? p.a() : p.a().equals(pretrainedFrom.get(p.b())) ? p.b() : null;
+                if (pretrained != null) {
+                    line += " " + pretrained + " is " + pretrainedFrom.get(pretrained) + " further pretrained (`finsent pretrain`), "
+                            + "so this is the effect of that pretraining.";
+                }
+                out.add(line);
             }
         }
         return out;

@@ -123,7 +123,12 @@ public final class StudyReport {
         List<CellResult> everySeed = new ArrayList<>();
         for (long seed : SeedStatistics.seeds(root)) everySeed.addAll(readCells(StudyRunner.seedRoot(root, seed)).stream().filter(CellResult::ok).toList());
         List<String> pretrained = pretrainedModels(everySeed);
-        summary(md, stats, missing, leaks(everySeed));
+        Map<String, String> pretrainedFrom = new LinkedHashMap<>();
+        for (CellResult c : everySeed) {
+            Map<String, Object> p = pretraining(c);
+            if (p != null && p.get("base_model") != null) pretrainedFrom.putIfAbsent(c.model(), String.valueOf(p.get("base_model")));
+        }
+        summary(md, stats, missing, leaks(everySeed), pretrainedFrom);
         settings(md, ok);
         if (!pretrained.isEmpty()) {
             md.append("### Further-pretrained base models\n\n")
@@ -152,8 +157,9 @@ public final class StudyReport {
 
     // ------------------------------------------------------------------------------------------ sections
 
-    private static void summary(StringBuilder md, List<SeedStatistics.Cell> stats, List<Map<String, String>> missing, List<String> leaks) {
-        List<String> lines = SeedStatistics.summary(stats, DATA_TITLES);
+    private static void summary(StringBuilder md, List<SeedStatistics.Cell> stats, List<Map<String, String>> missing, List<String> leaks,
+                                Map<String, String> pretrainedFrom) {
+        List<String> lines = SeedStatistics.summary(stats, DATA_TITLES, pretrainedFrom);
         if (lines.isEmpty()) return;
         md.append("## Summary\n\n");
         for (String l : leaks) md.append("**Warning:** ").append(l).append("\n\n");

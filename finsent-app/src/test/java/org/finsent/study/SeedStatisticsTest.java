@@ -105,6 +105,14 @@ class SeedStatisticsTest {
         assertEquals("no significant difference in any seed (provisional: 1 of the 3 seeds it needs)", full.verdict());
         assertEquals(new StudyStatistics.Interval(0.0, 0.0), full.difference(), "identical predictions");
 
+        // a model further pretrained from the other: the comparison is named as that pretraining's effect, others are not
+        List<String> named = SeedStatistics.summary(cells, Map.of(), Map.of("tapt", "bert"));
+        String loraLine = named.stream().filter(l -> l.startsWith("tweets, lora: tapt − bert = +0.0100 accuracy")).findFirst().orElseThrow();
+        assertTrue(loraLine.endsWith(": no significant difference in any seed. tapt is bert further pretrained (`finsent pretrain`), "
+                + "so this is the effect of that pretraining."), loraLine);
+        assertTrue(SeedStatistics.summary(cells, Map.of()).stream().noneMatch(l -> l.contains("further pretrained")));
+        assertTrue(SeedStatistics.summary(cells, Map.of(), Map.of("tapt", "mini")).stream().noneMatch(l -> l.contains("further pretrained")));
+
         List<SeedStatistics.Cell> apart = List.of(cell("mini", "lora", 60, three, 0.8338, "below", false),
                 cell("bert", "lora", 90, three, 0.8338, "above", false));
         SeedStatistics.ModelPair p = SeedStatistics.modelPairs(apart).get(0);

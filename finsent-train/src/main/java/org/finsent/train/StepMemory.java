@@ -47,7 +47,7 @@ public final class StepMemory {
     private final long threshold;
     private long atLastGc;
 
-    StepMemory() {
+    public StepMemory() {
         this.headroom = Math.max(64, Long.getLong("finsent.memory.headroomMb", 2048)) << 20;
         this.threshold = Pointer.physicalBytes() + headroom;
     }
@@ -65,7 +65,7 @@ public final class StepMemory {
     }
 
     /** Runs a garbage collection when the process's resident size is above the threshold and still growing. */
-    synchronized void check() {
+    public synchronized void check() {
         long rss = Pointer.physicalBytes();
         if (rss > threshold && rss > atLastGc + headroom / 4) {
             System.gc();

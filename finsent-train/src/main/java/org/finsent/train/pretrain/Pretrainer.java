@@ -12,12 +12,14 @@ import org.finsent.tokenizers.Tokenizer;
 import org.finsent.tokenizers.TokenizerOptions;
 import org.finsent.train.Checkpoint;
 import org.finsent.train.LogEntry;
+import org.finsent.train.StepMemory;
 import org.finsent.train.Trainer;
 import org.finsent.train.TrainingArguments;
 import org.finsent.train.TrainingDivergedException;
 import org.finsent.train.optim.AdamW;
 import org.finsent.train.optim.GradClip;
 import org.finsent.train.optim.LrSchedule;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +60,9 @@ public final class Pretrainer {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final long ORDER_SALT = 0x4F52444552L;
 
+    private static final String STEP_WORKSPACE = "finsent-pretrain-step";
+
+    private final StepMemory memory = new StepMemory();
     private final LanguageModel model;
     private final Tokenizer tokenizer;
     private final TrainingArguments args;
@@ -123,68 +128,76 @@ public final class Pretrainer {
         for (Parameter q : trainable) q.zeroGrad();
         int startEpoch = p.epoch, startBatch = p.batchIndex;
         long windowStart = System.nanoTime(), windowSamples = 0, windowTokens = 0;
-        epochs:
-        for (int epoch = startEpoch; epoch < numEpochs && p.globalStep < totalSteps; epoch++) {   // a finished run: nothing to do
-            int[] order = order(data.size(), args.seed(), epoch);
-            for (int first = epoch == startEpoch ? startBatch : 0; first < batchesPerEpoch; first += accumulation) {
-                int groupEnd = Math.min(batchesPerEpoch, first + accumulation);
-                List<Batch> batches = new ArrayList<>();
-                List<int[][]> labels = new ArrayList<>();
-                int groupPredictions = 0;
-                for (int k = first; k < groupEnd; k++) {
-                    int[][][] bl = batch(data, order, k, batchSize, epoch);
-                    Batch b = new Batch(bl[0], new int[bl[0].length][bl[0][0].length], bl[1]);
-                    batches.add(b);
-                    labels.add(bl[2]);
-                    groupPredictions += model.predictions(b, bl[2]);
-                }
-                double loss = 0;
-                for (int k = 0; k < batches.size(); k++) {
-                    Batch b = batches.get(k);
-                    int n = model.predictions(b, labels.get(k));
-                    double share = groupPredictions == 0 ? 0 : (double) n / groupPredictions;
-                    try (Dropout.Scope s = Dropout.keyed(Dropout.mix(args.seed(), epoch, first + k))) {
-                        LanguageModelLoss.Result r = model.step(b, labels.get(k), true, share);
-                        loss += r.loss() * share;
+        try {
+            epochs:
+            for (int epoch = startEpoch; epoch < numEpochs && p.globalStep < totalSteps; epoch++) {   // a finished run: nothing to do
+                int[] order = order(data.size(), args.seed(), epoch);
+                for (int first = epoch == startEpoch ? startBatch : 0; first < batchesPerEpoch; first += accumulation) {
+                    int groupEnd = Math.min(batchesPerEpoch, first + accumulation);
+                    List<Batch> batches = new ArrayList<>();
+                    List<int[][]> labels = new ArrayList<>();
+                    int groupPredictions = 0;
+                    for (int k = first; k < groupEnd; k++) {
+                        int[][][] bl = batch(data, order, k, batchSize, epoch);
+                        Batch b = new Batch(bl[0], new int[bl[0].length][bl[0][0].length], bl[1]);
+                        batches.add(b);
+                        labels.add(bl[2]);
+                        groupPredictions += model.predictions(b, bl[2]);
                     }
-                    windowSamples += b.batchSize();
-                    for (int[] m : b.attentionMask()) for (int v : m) windowTokens += v;
-                }
-                double gradNorm = args.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(trainable, args.maxGradNorm()) : GradClip.globalNorm(trainable);
-                long step = p.globalStep + 1;
-                if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
-                    throw new TrainingDivergedException(step, "loss " + loss + ", gradient norm " + gradNorm, p.lastCheckpoint);
-                }
-                double lr = schedule.lr(optimizer.steps());
-                optimizer.step(lr, true);  // and clears the gradients it reads
+                    double loss = 0, gradNorm;
+                    // the step's temporaries live in a reused workspace, as in Trainer (StepMemory explains why and the rule)
+                    try (MemoryWorkspace ws = StepMemory.step(STEP_WORKSPACE)) {
+                        for (int k = 0; k < batches.size(); k++) {
+                            Batch b = batches.get(k);
+                            int n = model.predictions(b, labels.get(k));
+                            double share = groupPredictions == 0 ? 0 : (double) n / groupPredictions;
+                            try (Dropout.Scope s = Dropout.keyed(Dropout.mix(args.seed(), epoch, first + k))) {
+                                LanguageModelLoss.Result r = model.step(b, labels.get(k), true, share);
+                                loss += r.loss() * share;
+                            }
+                            windowSamples += b.batchSize();
+                            for (int[] m : b.attentionMask()) for (int v : m) windowTokens += v;
+                        }
+                        gradNorm = args.maxGradNorm() > 0 ? GradClip.clipGlobalNorm(trainable, args.maxGradNorm()) : GradClip.globalNorm(trainable);
+                    }
+                    long step = p.globalStep + 1;
+                    if (!Double.isFinite(loss) || !Double.isFinite(gradNorm)) {
+                        throw new TrainingDivergedException(step, "loss " + loss + ", gradient norm " + gradNorm, p.lastCheckpoint);
+                    }
+                    double lr = schedule.lr(optimizer.steps());
+                    optimizer.step(lr, true);  // and clears the gradients it reads
+                    memory.check();            // what was allocated outside the workspace is freed only after a GC
 
-                p.globalStep = step;
-                p.lossSinceLog += loss;
-                p.stepsSinceLog++;
-                p.lossTotal += loss;
-                boolean epochEnd = groupEnd >= batchesPerEpoch;
-                p.epoch = epochEnd ? epoch + 1 : epoch;
-                p.batchIndex = epochEnd ? 0 : groupEnd;
-                boolean last = step >= totalSteps;
-                if (step % args.loggingSteps() == 0 || last) {
-                    double secs = (System.nanoTime() - windowStart) / 1e9;
-                    LogEntry e = new LogEntry(step, epoch + (double) groupEnd / batchesPerEpoch, lr, p.lossSinceLog / p.stepsSinceLog,
-                            gradNorm, windowSamples / secs, windowTokens / secs, (System.nanoTime() - start) / 1e9, null);
-                    p.log.add(e);
-                    appendLog(e);
-                    LOG.info(String.format(Locale.ROOT, "step %d/%d  epoch %.2f  loss %.4f  lr %.3g  grad_norm %.3f",
-                            step, totalSteps, e.epoch(), e.trainLoss(), lr, gradNorm));
-                    p.lossSinceLog = 0;
-                    p.stepsSinceLog = 0;
-                    windowStart = System.nanoTime();
-                    windowSamples = windowTokens = 0;
+                    p.globalStep = step;
+                    p.lossSinceLog += loss;
+                    p.stepsSinceLog++;
+                    p.lossTotal += loss;
+                    boolean epochEnd = groupEnd >= batchesPerEpoch;
+                    p.epoch = epochEnd ? epoch + 1 : epoch;
+                    p.batchIndex = epochEnd ? 0 : groupEnd;
+                    boolean last = step >= totalSteps;
+                    if (step % args.loggingSteps() == 0 || last) {
+                        double secs = (System.nanoTime() - windowStart) / 1e9;
+                        LogEntry e = new LogEntry(step, epoch + (double) groupEnd / batchesPerEpoch, lr, p.lossSinceLog / p.stepsSinceLog,
+                                gradNorm, windowSamples / secs, windowTokens / secs, (System.nanoTime() - start) / 1e9, null);
+                        p.log.add(e);
+                        appendLog(e);
+                        LOG.info(String.format(Locale.ROOT, "step %d/%d  epoch %.2f  loss %.4f  lr %.3g  grad_norm %.3f",
+                                step, totalSteps, e.epoch(), e.trainLoss(), lr, gradNorm));
+                        p.lossSinceLog = 0;
+                        p.stepsSinceLog = 0;
+                        windowStart = System.nanoTime();
+                        windowSamples = windowTokens = 0;
+                    }
+                    if (args.saveSteps() > 0 && step % args.saveSteps() == 0) {
+                        p.lastCheckpoint = Checkpoint.save(out, state(p, trainable, totalSteps, data.size()), trainable, optimizer, null, args);
+                        LOG.info("saved {}", p.lastCheckpoint);
+                    }
+                    if (last) break epochs;
                 }
-                if (args.saveSteps() > 0 && step % args.saveSteps() == 0) {
-                    p.lastCheckpoint = Checkpoint.save(out, state(p, trainable, totalSteps, data.size()), trainable, optimizer, null, args);
-                    LOG.info("saved {}", p.lastCheckpoint);
-                }
-                if (last) break epochs;
             }
+        } finally {
+            StepMemory.release(STEP_WORKSPACE); // it holds a step's worth of memory
         }
         model.train(false);
         double runtime = (System.nanoTime() - start) / 1e9;

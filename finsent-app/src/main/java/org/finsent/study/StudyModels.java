@@ -22,8 +22,7 @@ final class StudyModels {
      */
     static String architecture(String spec) throws IOException {
         String s = spec.strip();
-        if (s.equalsIgnoreCase(ModelSources.MINILM) || s.equalsIgnoreCase("sentence-transformers/" + ModelSources.MINILM)
-                || s.equalsIgnoreCase(ModelSources.BERT_BASE)) return "bert";
+        if (namedBert(s)) return "bert";
         if (s.startsWith("random:")) return s.toLowerCase(Locale.ROOT).contains("gpt2") ? "gpt2" : "bert";
         Path config;
         if (s.startsWith(ModelSources.HF_PREFIX)) {
@@ -44,13 +43,18 @@ final class StudyModels {
     /** Whether the spec names a local model directory, as {@link ModelSources} reads it (built-in names and hub ids first). */
     static boolean isDirectory(String spec) {
         String s = spec.strip();
-        if (s.equalsIgnoreCase(ModelSources.MINILM) || s.equalsIgnoreCase("sentence-transformers/" + ModelSources.MINILM)
-                || s.equalsIgnoreCase(ModelSources.BERT_BASE) || s.startsWith("random:") || s.startsWith(ModelSources.HF_PREFIX)) return false;
+        if (namedBert(s) || s.startsWith("random:") || s.startsWith(ModelSources.HF_PREFIX)) return false;
         try {
             return Files.isDirectory(Path.of(s));
         } catch (java.nio.file.InvalidPathException e) {
             return false;
         }
+    }
+
+    /** The built-in BERT-family names ModelSources resolves before any directory. */
+    private static boolean namedBert(String s) {
+        return s.equalsIgnoreCase(ModelSources.MINILM) || s.equalsIgnoreCase("sentence-transformers/" + ModelSources.MINILM)
+                || s.equalsIgnoreCase(ModelSources.BERT_BASE);
     }
 
     /** Randomly initialised models (their numbers are not the study's). */

@@ -29,6 +29,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.stream.Stream;
 
 /**
@@ -224,8 +225,9 @@ public final class StudyRunner {
         if (record == null) return null;
         @SuppressWarnings("unchecked")
         Map<String, Object> out = new LinkedHashMap<>(CellResult.JSON.convertValue(record, Map.class));
-        out.put("validation_texts_pretrained_on", PretrainingRecord.countPretrainedOn(dir, split.validation().stream().map(Example::text).toList()));
-        out.put("test_texts_pretrained_on", PretrainingRecord.countPretrainedOn(dir, split.test().stream().map(Example::text).toList()));
+        Set<String> seen = PretrainingRecord.fingerprints(dir);
+        out.put("validation_texts_pretrained_on", PretrainingRecord.countIn(seen, split.validation().stream().map(Example::text).toList()));
+        out.put("test_texts_pretrained_on", PretrainingRecord.countIn(seen, split.test().stream().map(Example::text).toList()));
         return out;
     }
 

@@ -79,9 +79,18 @@ public record PretrainingRecord(String baseModel, String objective, String techn
      * {@code dir}, compared by fingerprint.
      */
     public static long countPretrainedOn(Path dir, Collection<String> texts) throws IOException {
+        return countIn(fingerprints(dir), texts);
+    }
+
+    /** The fingerprints of the model directory {@code dir}'s pretraining texts ({@link #TEXTS_FILE}). */
+    public static Set<String> fingerprints(Path dir) throws IOException {
         Path f = dir.resolve(TEXTS_FILE);
         if (!Files.isRegularFile(f)) throw new NoSuchFileException(f.toString(), null, "the pretraining record has no text fingerprints");
-        Set<String> seen = new java.util.HashSet<>(Files.readAllLines(f, StandardCharsets.UTF_8));
+        return new java.util.HashSet<>(Files.readAllLines(f, StandardCharsets.UTF_8));
+    }
+
+    /** How many of {@code texts} (duplicates counted) have a fingerprint in {@code seen}. */
+    public static long countIn(Set<String> seen, Collection<String> texts) {
         return texts.stream().filter(t -> seen.contains(fingerprint(t))).count();
     }
 
